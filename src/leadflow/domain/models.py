@@ -1,0 +1,211 @@
+"""The lead, campaign and conversation model every agent reads and writes.
+
+These are plain pydantic models: no I/O, no clocks. ``LeadState`` is the shared state
+of one lead; its ``version`` is the optimistic-concurrency token the store checks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+
+class Stage(StrEnum):
+    NEW = "new"
+    CONTACTED = "contacted"
+    ENGAGED = "engaged"
+    QUALIFYING = "qualifying"
+    QUALIFIED = "qualified"
+    NURTURING = "nurturing"
+    MEETING_BOOKED = "meeting_booked"
+    CLOSING = "closing"
+    WON = "won"
+    LOST = "lost"
+    DO_NOT_CONTACT = "do_not_contact"
+
+
+TERMINAL_STAGES = frozenset({Stage.WON, Stage.LOST, Stage.DO_NOT_CONTACT})
+
+
+class Score(StrEnum):
+    HOT = "hot"
+    WARM = "warm"
+    COLD = "cold"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    LINKEDIN = "linkedin"
+    VOICE = "voice"
+
+
+class Direction(StrEnum):
+    OUTBOUND = "outbound"
+    INBOUND = "inbound"
+
+
+def check_timezone(value: str | None) -> str | None:
+    """Return ``value`` if it is a known IANA zone; raise ``ValueError`` otherwise."""
+    if value is None or value == "":
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'America/New_York'") from exc
+    return value
+
+
+class Consent(BaseModel):
+    """What the lead agreed to; outbound on a channel without consent is refused."""
+
+    model_config = ConfigDict(frozen=True)
+
+    email: bool = True
+    sms: bool = False
+    linkedin: bool = True
+    source: str | None = None
+
+
+class Lead(BaseModel):
+    """A person at a company, as it arrived from a source."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(default="", max_length=100)
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, max_length=32)
+    title: str | None = Field(default=None, max_length=200)
+    company: str | None = Field(default=None, max_length=200)
+    company_domain: str | None = Field(default=None, max_length=253)
+    industry: str | None = Field(default=None, max_length=100)
+    source: str = Field(default="api", max_length=100)
+    source_lead_id: str | None = Field(default=None, max_length=200)
+    inquiry: str | None = Field(default=None, max_length=5000)
+    timezone: str | None = None
+    consent: Consent = Field(default_factory=Consent)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str | None) -> str | None:
+        return check_timezone(value)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        digits = [c for c in value if c.isdigit()]
+        if len(digits) < 7 or any(c not in "+0123456789 ()-." for c in value):
+            raise ValueError(f"not a phone number: {value!r}")
+        return value
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class SenderIdentity(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    email: EmailStr
+    phone: str | None = None
+    mailbox_daily_cap: int = 50
+    postal_address: str = "1 Market Street, San Francisco, CA 94105"
+
+
+class Campaign(BaseModel):
+    """What we sell, to whom, on which channels, from which senders."""
+
+    name: str = Field(min_length=1, max_length=100)
+    offer: str = "a quick consultation"
+    ideal_customer_profile: dict[str, Any] = Field(default_factory=dict)
+    industry_pack: str = "b2b_saas"
+    channels: list[Channel] = Field(default_factory=lambda: [Channel.EMAIL])
+    senders: list[SenderIdentity] = Field(default_factory=list)
+    rep_name: str = "Sam"
+    company_name: str = "Leadflow Demo Co"
+    holidays: list[str] = Field(default_factory=list)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class Message(BaseModel):
+    """One message on one channel, either way."""
+
+    id: str
+    channel: Channel
+    direction: Direction
+    to: str | None = None
+    sender: str | None = None
+    subject: str | None = None
+    body: str
+    at: datetime
+    thread_id: str | None = None
+    in_reply_to: str | None = None
+    agent: str | None = None
+
+
+class Appointment(BaseModel):
+    start: datetime
+    end: datetime
+    with_rep: str
+    status: str = "scheduled"  # scheduled | confirmed | completed | cancelled
+    reschedules: int = 0
+    calendar_uid: str | None = None
+
+
+class Escalation(BaseModel):
+    reason: str
+    priority: str = "normal"  # low | normal | high | urgent
+    agent: str
+    summary: str
+    at: datetime | None = None
+    resolved: bool = False
+
+
+class AgentStep(BaseModel):
+    agent: str
+    at: datetime
+    result: str
+    event_id: str | None = None
+
+
+class LeadState(BaseModel):
+    """The shared state of one lead: what every agent reads and the store versions."""
+
+    lead_id: str
+    workspace_id: str
+    campaign: str
+    lead: Lead
+    stage: Stage = Stage.NEW
+    score: Score | None = None
+    score_value: float = 0.0
+    fit: float | None = None
+    tier: str | None = None
+    qualification: dict[str, Any] = Field(default_factory=dict)
+    pending_question: str | None = None
+    appointment: Appointment | None = None
+    assigned_to: str | None = None
+    agent_history: list[AgentStep] = Field(default_factory=list)
+    messages: list[Message] = Field(default_factory=list)
+    escalations: list[Escalation] = Field(default_factory=list)
+    signals: list[dict[str, Any]] = Field(default_factory=list)
+    nurture_step: int = 0
+    touches: int = 0
+    replies: int = 0
+    last_intent: str | None = None
+    paused_until: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    version: int = 0
+
+    @property
+    def contactable(self) -> bool:
+        return self.stage is not Stage.DO_NOT_CONTACT
