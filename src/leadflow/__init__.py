@@ -1,0 +1,1 @@
+"""leadflow: multi-agent AI sales development, durable and offline-first."""
