@@ -1,0 +1,58 @@
+"""The knowledge base: ingest documents, chunk them, search them with citations.
+
+Documents (Markdown, HTML, PDF, web pages) are data, never instructions: every chunk is
+checked by :mod:`leadflow.kb.sanitize` and instruction-like text is removed and flagged.
+
+Example::
+
+    >>> kb = KnowledgeBase()
+    >>> _ = kb.add_text("# Pricing\\n\\nPro costs $49 a month.", title="Pricing", source="pricing.md")
+    >>> kb.search("price of pro", safe_only=True)[0].citation.source
+    'pricing.md'
+"""
+
+from __future__ import annotations
+
+from leadflow.kb.chunk import Chunk, chunk_text
+from leadflow.kb.index import DEFAULT_WORKSPACE, Citation, Embedder, KnowledgeBase, Passage, load_embedder
+from leadflow.kb.ingest import (
+    Document,
+    FetchedLike,
+    PageFetcher,
+    html_to_text,
+    load_html,
+    load_markdown,
+    load_page,
+    load_path,
+    load_pdf,
+    load_text,
+    load_url,
+)
+from leadflow.kb.sanitize import REMOVED_MARKER, Sanitized, is_suspicious, neutralise, scan
+
+__all__ = [
+    "DEFAULT_WORKSPACE",
+    "REMOVED_MARKER",
+    "Chunk",
+    "Citation",
+    "Document",
+    "Embedder",
+    "FetchedLike",
+    "KnowledgeBase",
+    "PageFetcher",
+    "Passage",
+    "Sanitized",
+    "chunk_text",
+    "html_to_text",
+    "is_suspicious",
+    "load_embedder",
+    "load_html",
+    "load_markdown",
+    "load_page",
+    "load_path",
+    "load_pdf",
+    "load_text",
+    "load_url",
+    "neutralise",
+    "scan",
+]
