@@ -15,6 +15,7 @@ __all__ = [
     "is_forward_marker",
     "is_mobile_signature",
     "is_quote_header",
+    "starts_quote_header",
     "is_signoff",
     "header_key",
 ]
@@ -26,12 +27,17 @@ _WROTE = (
     r"wrote|writes|said|says|a\s+écrit|a\s+ecrit|écrit|nous\s+a\s+dit|escribió|escribio|escreveu|"
     r"ha\s+scritto|scrisse|schreef|het\s+volgende\s+geschreven|schrieb|geschrieben|schrieben\s+Sie|"
     r"napisał\(a\)|napisała|napisał|napisal|pisze|написал\(а\)|написала|написал|пишет|пише|skrev|"
-    r"kirjoitti|yazdı|napsal|írta|scris|写道|寫道|のメッセージ|書きました|wrote\s+on\s+.{3,80}"
+    r"kirjoitti|yazdı|napsal|írta|scris|写道|寫道|のメッセージ|書きました"
 )
-_WROTE_END = re.compile(rf"(?:{_WROTE})\s*[:：]?[\s\-*>.]*$", re.IGNORECASE)
+_WROTE_END = re.compile(
+    rf"(?:{_WROTE})\s*[:：]?[\s\-*>.]*$|"
+    r"\b(?:wrote|schrieb|a écrit|escribió|escreveu|ha scritto|schreef|napisał|skrev)\s+"
+    r"(?:on|am|le|el|em|il|op|den)\s.{3,100}[:：]\s*$",
+    re.IGNORECASE,
+)
 _OPENER = re.compile(
-    r"^[\s>\-*]*(?:On|At|In message|Am|Le|El|Em|Il|Op|Den|Dnia|Dňa|W dniu|Dne|Pada|"
-    r"在|于|於|\d|\(?[A-Za-zÀ-ÿА-я]{2,12}\.?,?\s+\d)",
+    r"^[\s>\-*]*(?:(?:On|At|In message|Am|Le|El|Em|Il|Op|Den|Dnia|Dňa|W dniu|Dne|Pada)\b|"
+    r"在|于|於|\d|\(?[A-Za-zÀ-ÿА-я]{2,4}[.,]\s*\d)",
     re.IGNORECASE,
 )
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
@@ -136,6 +142,14 @@ def is_quote_header(line: str) -> bool:
         return True
     bare = text.lstrip("> ")
     return bool(_DATEISH.search(bare[:80]) and _DATE_EMAIL_END.search(text) and len(text) < 250)
+
+
+def starts_quote_header(line: str) -> bool:
+    """Tell whether a line may be the first of a quote header wrapped over several lines."""
+    text = _clip(line).strip()
+    if not text or text.endswith(("!", "?")) or (text.endswith(".") and not text[-2:-1].isdigit()):
+        return False
+    return bool(_OPENER.match(text) or _EMAIL.search(text))
 
 
 def is_forward_marker(line: str) -> bool:

@@ -70,7 +70,7 @@ def _classify(lines: list[str]) -> list[str]:
 def _mark_wrapped_headers(lines: list[str], classes: list[str]) -> None:
     """Find "On <date>, <someone> <\\nmail> wrote:" headers that clients wrapped over lines."""
     for i, line in enumerate(lines):
-        if classes[i] not in "tq" or len(line) > mk.MAX_LINE:
+        if classes[i] not in "tq" or len(line) > mk.MAX_LINE or not mk.starts_quote_header(line):
             continue
         joined = line.strip()
         for k in range(1, _JOIN_WINDOW):
@@ -78,11 +78,13 @@ def _mark_wrapped_headers(lines: list[str], classes: list[str]) -> None:
                 break
             nxt = lines[i + k].strip()
             joined = f"{joined} {nxt.lstrip('>').strip()}" if nxt else joined
-            if len(joined) > mk.MAX_LINE or classes[i + k] in "bd":
+            if len(joined) > mk.MAX_LINE or classes[i + k] == "d":
                 break
             if nxt and mk.is_quote_header(joined):
                 for j in range(i, i + k + 1):
                     classes[j] = "b"
+                break
+            if classes[i + k] == "b":
                 break
 
 
@@ -144,7 +146,7 @@ def _is_inline_reply(classes: list[str], start: int) -> bool:
             return False
         elif c == "t" and seen_quote:
             text_after_quote += 1
-    return text_after_quote >= 2
+    return text_after_quote >= 3
 
 
 def _trim_signature_block(lines: list[str], classes: list[str], end: int) -> int:
