@@ -44,13 +44,23 @@ class BackgroundLoop:
             future.cancel()
             raise TimeoutError(f"no result within {timeout}s") from None
 
-    def close(self) -> None:
-        """Stop the loop and join its thread; a later :meth:`submit` starts a new one."""
+    def close(self, *, cleanup: Coroutine[Any, Any, None] | None = None) -> None:
+        """Run ``cleanup`` on the loop, stop it and join its thread; a later :meth:`submit` starts anew.
+
+        Args:
+            cleanup: A last coroutine to run on the loop, e.g. closing HTTP clients bound to it.
+        """
         with self._lock:
             loop, thread = self._loop, self._thread
             self._loop = self._thread = None
         if loop is None or thread is None:
+            if cleanup is not None:
+                cleanup.close()
             return
+        try:
+            asyncio.run_coroutine_threadsafe(_shutdown(cleanup), loop).result(timeout=5)
+        except Exception:  # best effort: a stuck task must not keep the process from exiting
+            pass
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
         if not thread.is_alive():
@@ -72,3 +82,14 @@ class BackgroundLoop:
                 ready.wait()
                 self._loop, self._thread = loop, thread
             return self._loop
+
+
+async def _shutdown(cleanup: Coroutine[Any, Any, None] | None) -> None:
+    current = asyncio.current_task()
+    pending = [task for task in asyncio.all_tasks() if task is not current]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    if cleanup is not None:
+        await cleanup
+    await asyncio.get_running_loop().shutdown_asyncgens()

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
 
 from pydantic_ai import Agent
 
-from leadflow.exceptions import ConfigError, LeadflowError, ModelFailure
+from leadflow.exceptions import AuthFailed, ConfigError, LeadflowError, ModelFailure
 from leadflow.llm._errors import translate
 from leadflow.llm._loop import BackgroundLoop
 from leadflow.llm.usage import FREE, ModelPrice, UsageLedger
@@ -233,6 +233,9 @@ class ModelRouter:
                 logger.warning("%s (attempt %d/%d, giving up)", error, attempt, attempts)
                 if error is exc:
                     raise
+                if isinstance(error, AuthFailed):
+                    # The provider's message (kept in the cause) may echo part of the key.
+                    raise error from None
                 raise error from exc
             latency = (time.perf_counter() - started) * 1000
             breaker.record_success()
@@ -258,8 +261,22 @@ class ModelRouter:
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     def close(self) -> None:
-        """Stop the router's event loop thread (it restarts on the next call)."""
-        self._loop.close()
+        """Close the HTTP clients the providers own and stop the event loop thread.
+
+        An injected ``http_client`` belongs to the caller and stays open. The router still works
+        after ``close``: the next call starts a new loop and the providers new clients.
+        """
+        self._loop.close(cleanup=self._close_models())
+
+    async def _close_models(self) -> None:
+        # Entering and leaving a model's context is pydantic-ai's way to close the client its
+        # provider created (and only that one).
+        for model in self._models.values():
+            try:
+                await model.__aenter__()
+                await model.__aexit__(None, None, None)
+            except Exception:  # closing is best effort
+                logger.debug("could not close the client of %s", self._label(model), exc_info=True)
 
     def __enter__(self) -> Self:
         return self
