@@ -9,7 +9,7 @@
     ModelConnectionError, ModelTimeoutError        ModelFailure        yes
     ModelRequestTimeout, RunTimedOut, TimeoutError ModelFailure        yes
     ModelQuotaExceededError                        ModelFailure        no (waiting will not help)
-    ModelRequestRejectedError (400, 404, context)  ModelFailure        no
+    ModelRequestRejectedError, other HTTP 4xx      ModelFailure        no
     UnexpectedModelBehavior (malformed, refusal)   ModelFailure        no (pydantic-ai retried it)
     UserError                                      ConfigError         no
     anything else                                  ModelFailure        no
@@ -83,7 +83,9 @@ def translate(exc: BaseException, *, where: str, timeout: float, secrets: Sequen
         status is not None and status >= 500
     ):
         return ModelFailure(f"{where}: provider error ({detail})"), True
-    if isinstance(exc, ModelRequestRejectedError):
+    if isinstance(exc, ModelRequestRejectedError) or (
+        status is not None and 400 <= status < 500 and status != 408
+    ):
         return ModelFailure(f"{where}: request rejected ({detail})"), False
     if isinstance(exc, UnexpectedModelBehavior | UsageLimitExceeded):
         return ModelFailure(f"{where}: unusable answer ({detail})"), False
