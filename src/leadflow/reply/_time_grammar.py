@@ -1,0 +1,289 @@
+"""The small date/time grammar under :mod:`leadflow.reply.times`: tokens and how they group.
+
+The scanner finds atomic pieces (a weekday, "15 March", "3pm", "2-3pm", "morning", "ET",
+"next week") with positions, in English plus the common German, French, Spanish,
+Portuguese, Dutch and Italian forms. :func:`group_tokens` joins pieces that sit next to
+each other ("Tuesday" + "at" + "3pm") into one expression. Resolution against a reference
+time lives in :mod:`leadflow.reply.times`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+WEEKDAYS: dict[str, int] = {}
+for _i, _names in enumerate(
+    [
+        "monday mon mo montag lundi lunes segunda maandag lunedi lunedì",
+        "tuesday tues tue tu dienstag di mardi martes terça terca dinsdag martedi martedì",
+        "wednesday weds wed mittwoch mi mercredi miércoles miercoles quarta woensdag mercoledi mercoledì",
+        "thursday thurs thur thu donnerstag do jeudi jueves quinta donderdag giovedi giovedì",
+        "friday fri fr freitag vendredi viernes sexta vrijdag venerdi venerdì",
+        "saturday sat sa samstag samedi sábado sabado zaterdag",
+        "sunday sun so sonntag dimanche domingo zondag domenica",
+    ]
+):
+    for _n in _names.split():
+        WEEKDAYS[_n] = _i
+# Two-letter German abbreviations collide with ordinary words; only full names are matched there.
+for _short in ("mo", "tu", "di", "mi", "do", "fr", "sa", "so"):
+    WEEKDAYS.pop(_short)
+
+MONTHS: dict[str, int] = {}
+for _i, _names in enumerate(
+    [
+        "january jan januar janvier enero janeiro januari gennaio",
+        "february feb februar février fevrier febrero fevereiro februari febbraio",
+        "march mar märz maerz mars marzo março marco maart",
+        "april apr avril abril aprile",
+        "may mai mayo maio mei maggio",
+        "june jun juni juin junio junho giugno",
+        "july jul juli juillet julio julho luglio",
+        "august aug août aout agosto augustus",
+        "september sep sept septembre septiembre setembro settembre",
+        "october oct oktober octobre octubre outubro oktober ottobre",
+        "november nov novembre noviembre novembro",
+        "december dec dezember décembre decembre diciembre dezembro dicembre",
+    ],
+    start=1,
+):
+    for _n in _names.split():
+        MONTHS[_n] = _i
+
+REL_DAYS: dict[str, int] = {
+    "today": 0, "tonight": 0, "tomorrow": 1, "tmrw": 1, "tomorow": 1, "tmr": 1, "yesterday": -1,
+    "day after tomorrow": 2, "the day after tomorrow": 2, "day before yesterday": -2,
+    "heute": 0, "morgen": 1, "übermorgen": 2, "gestern": -1, "aujourd'hui": 0, "demain": 1,
+    "après-demain": 2, "hier": -1, "hoy": 0, "mañana": 1, "pasado mañana": 2, "ayer": -1, "hoje": 0,
+    "amanhã": 1, "amanha": 1, "ontem": -1, "vandaag": 0, "overmorgen": 2, "gisteren": -1, "oggi": 0,
+    "domani": 1, "dopodomani": 2, "ieri": -1,
+}  # fmt: skip
+
+# Part of day -> (start hour, end hour). Business reading for proposals; the eval uses its own.
+PARTS: dict[str, str] = {
+    "morning": "MO", "mornings": "MO", "afternoon": "AF", "afternoons": "AF", "evening": "EV",
+    "evenings": "EV", "night": "NI", "tonight": "EV", "lunchtime": "LU", "noon": "NOON", "midday": "NOON",
+    "vormittag": "MO", "vormittags": "MO", "morgens": "MO", "nachmittag": "AF", "nachmittags": "AF",
+    "abend": "EV", "abends": "EV", "matin": "MO", "matinée": "MO", "après-midi": "AF", "apres-midi": "AF",
+    "soir": "EV", "soirée": "EV", "por la mañana": "MO", "de la mañana": "MO", "por la tarde": "AF",
+    "la tarde": "AF", "por la noche": "EV", "de manhã": "MO", "pela manhã": "MO", "à tarde": "AF",
+    "de tarde": "AF", "à noite": "EV", "ochtend": "MO", "'s ochtends": "MO", "middag": "AF",
+    "'s middags": "AF", "avond": "EV", "mattina": "MO", "mattinata": "MO", "pomeriggio": "AF", "sera": "EV",
+    "mittag": "NOON", "midi": "NOON", "mediodía": "NOON",
+}  # fmt: skip
+
+ZONES: dict[str, str] = {
+    "et": "America/New_York", "est": "America/New_York", "edt": "America/New_York",
+    "eastern": "America/New_York", "pt": "America/Los_Angeles", "pst": "America/Los_Angeles",
+    "pdt": "America/Los_Angeles", "pacific": "America/Los_Angeles", "ct": "America/Chicago",
+    "cst": "America/Chicago", "cdt": "America/Chicago", "central": "America/Chicago",
+    "mt": "America/Denver", "mst": "America/Denver", "mdt": "America/Denver", "cet": "Europe/Berlin",
+    "cest": "Europe/Berlin", "mez": "Europe/Berlin", "mesz": "Europe/Berlin", "gmt": "UTC", "utc": "UTC",
+    "bst": "Europe/London", "uk time": "Europe/London", "london time": "Europe/London",
+}  # fmt: skip
+
+NEXT_WORDS = r"next|coming|upcoming|following|nächsten|nächste|naechste|kommenden|kommende|prochain|prochaine|próximo|próxima|proximo|proxima|que vem|volgende|prossimo|prossima"
+THIS_WORDS = r"this|diesen|diese|dieser|ce|cette|este|esta|deze|questo|questa"
+LAST_WORDS = r"last|previous|past|letzten|letzte|vergangenen|dernier|dernière|pasado|pasada|passado|passada|vorige|scorso|scorsa"
+
+
+def _alt(words: Any) -> str:
+    return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+
+
+_WD = _alt(WEEKDAYS)
+_MON = _alt(MONTHS)
+_ORD = r"(?:st|nd|rd|th|er|e|º|ª|\.)?"
+_AMPM = r"(?:\s*(?P<{n}>a\.?m\.?|p\.?m\.?|am|pm|a|p)\b)?"
+_T = r"(?<![\d:.,/])(?P<{h}>[01]?\d|2[0-3])(?:[:.h](?P<{m}>[0-5]\d))?(?![\d,/]|\.\d)"
+
+
+def _time_re(h: str, m: str, ap: str) -> str:
+    return _T.format(h=h, m=m) + _AMPM.format(n=ap)
+
+
+TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "iso",
+        re.compile(
+            r"\b(?P<y>(?:19|20)\d\d)[-/.](?P<mo>0?[1-9]|1[0-2])[-/.](?P<d>[0-3]?\d)(?:[t ](?P<th>\d\d):(?P<tm>\d\d))?\b"
+        ),
+    ),
+    (
+        "mdy",
+        re.compile(r"\b(?P<mo>0?[1-9]|1[0-2])/(?P<d>[0-3]?\d)(?:/(?P<y>(?:19|20)?\d\d))?\b"),
+    ),
+    (
+        "dmy",
+        re.compile(r"\b(?P<d>[0-3]?\d)\.(?P<mo>0?[1-9]|1[0-2])\.(?P<y>(?:19|20)\d\d)?(?!\d)"),
+    ),
+    (
+        "month_day",
+        re.compile(
+            rf"\b(?P<mon>{_MON})\.?\s*(?:the\s+)?(?P<d>[0-3]?\d){_ORD}(?!\s*(?::|am|pm|h\b|uhr))(?:,?\s*(?P<y>(?:19|20)\d\d))?\b"
+        ),
+    ),
+    (
+        "day_month",
+        re.compile(
+            rf"\b(?:the\s+)?(?P<d>[0-3]?\d){_ORD}\s*(?:of\s+|de\s+|di\s+)?(?P<mon>{_MON})\b\.?(?:,?\s*(?P<y>(?:19|20)\d\d))?"
+        ),
+    ),
+    (
+        "month",
+        re.compile(rf"\b(?:(?:in|im|en|em|in)\s+)?(?P<mon>{_MON})\b(?:\s+(?:of\s+)?(?P<y>(?:19|20)\d\d))?"),
+    ),
+    ("rel_day", re.compile(rf"\b(?P<rel>{_alt(REL_DAYS)})(?![\w-])")),
+    (
+        "weekday",
+        re.compile(
+            rf"\b(?:(?P<mod>{NEXT_WORDS}|{THIS_WORDS}|{LAST_WORDS}|on|am|le|el|op|a|de|o|il)\s+)?(?P<wd>{_WD})\b\.?"
+            rf"(?:\s+(?P<post>next week|this week|last week|prochain|prochaine|que vem|nächste woche|nächster woche|prossimo|prossima))?"
+        ),
+    ),
+    (
+        "rel_unit",
+        re.compile(
+            rf"\b(?P<mod>{NEXT_WORDS}|{THIS_WORDS}|{LAST_WORDS})\s+(?P<unit>week|month|year|weekend|woche|monat|jahr|semaine|mois|année|semana|mes|año|mês|ano|week|maand|jaar|settimana|mese|anno)\b"
+            r"|\b(?P<unit2>semaine|semana|settimana|woche)\s+(?P<mod2>prochaine|que vem|próxima|proxima|prossima|nächste)\b"
+        ),
+    ),
+    ("weekend", re.compile(r"\b(?:the\s+|this\s+)?weekend\b")),
+    ("year", re.compile(r"\b(?:in\s+|the\s+year\s+(?:of\s+)?)?(?P<y>(?:19|20)\d\d)\b")),
+    (
+        "time_range",
+        re.compile(
+            r"\b(?:(?:from|between|von|de|entre|tra|van|dalle)\s+)?"
+            + _time_re("h1", "m1", "ap1")
+            + r"\s*(?:-|–|—|to|till|until|til|and|bis|à|a|às|tot|alle|e)\s*"
+            + _time_re("h2", "m2", "ap2")
+            + r"(?:\s*(?:uhr|h)\b)?"
+        ),
+    ),
+    (
+        "time",
+        re.compile(
+            r"(?:\b(?P<prep>at|around|by|after|before|from|um|gegen|ab|nach|vor|à|a las|a la|às|as|om|alle|verso|dopo|après|avant|desde|depois das|na|@)\s*)?"
+            r"(?<![\d:.,/-])(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.h])(?P<m>[0-5]\d))?(?![\d,/%]|\.\d|-\d)(?P<suffix>\s*(?:a\.m\.|p\.m\.|am|pm|a|p|uhr|h|o'?clock|hrs|hours)\b)?"
+        ),
+    ),
+    (
+        "part",
+        re.compile(
+            rf"\b(?:in the\s+|this\s+|am\s+|le\s+|en la\s+|de la\s+|del\s+|al\s+|di\s+|in\s+)?(?P<part>{_alt(PARTS)})\b"
+        ),
+    ),
+    ("tz", re.compile(rf"(?<![\w])(?P<tz>{_alt(ZONES)})(?![\w])")),
+]
+
+
+@dataclass
+class Token:
+    """One matched piece of a date/time expression."""
+
+    kind: str
+    start: int
+    end: int
+    groups: dict[str, str | None] = field(default_factory=dict)
+
+
+def _valid_time(m: re.Match[str]) -> bool:
+    prep, sep, suffix = m.group("prep"), m.group("sep"), m.group("suffix")
+    if sep == "." and not suffix and not prep:
+        return False
+    if suffix and suffix.strip() in {"a", "p"} and not prep:
+        return False
+    if suffix and suffix.strip() in {"hours", "hrs"}:
+        return False
+    return bool(
+        sep or suffix or (prep and prep not in {"by", "na", "as", "a las", "a la"} | {"from"}) or prep == "@"
+    )
+
+
+def scan(text: str) -> list[Token]:
+    """Every non-overlapping token in ``text`` (lower-cased), earliest and longest first."""
+    low = text.lower()
+    found: list[Token] = []
+    for kind, pattern in TOKEN_PATTERNS:
+        for m in pattern.finditer(low):
+            if m.end() == m.start():
+                continue
+            if kind == "time" and not _valid_time(m):
+                continue
+            if (
+                kind == "tz"
+                and m.group("tz") in {"et", "pt", "ct", "mt"}
+                and not text[m.start() : m.end()].isupper()
+            ):
+                continue
+            if (
+                kind == "weekday"
+                and m.group("wd") in {"sun", "sat", "mar", "wed", "do", "so"}
+                and not m.group("mod")
+            ):
+                if text[m.start() : m.end()].islower() and m.group("wd") in {"sun", "sat", "mar"}:
+                    continue
+            if (
+                kind == "month"
+                and m.group("mon") in {"may", "mar", "mai", "sept", "sep", "mei"}
+                and not m.group("y")
+            ):
+                if not re.match(r"(in|im|en|em)\s", m.group(0)):
+                    continue
+            found.append(Token(kind, m.start(), m.end(), m.groupdict()))
+    found.sort(key=lambda t: (t.start, -(t.end - t.start)))
+    chosen: list[Token] = []
+    last_end = -1
+    for tok in found:
+        if tok.start >= last_end:
+            chosen.append(tok)
+            last_end = tok.end
+    return chosen
+
+
+_JOIN = re.compile(
+    r"^[\s,]*(?:(?:at|on|um|am|à|a las|às|om|alle|at around|around|in the|on the|the|of|from|starting|de|del|el|le|il|op|"
+    r"after|dès|ab|,|-|\(|\)|/)\s*)*$"
+)
+
+
+def group_tokens(text: str, tokens: list[Token]) -> list[list[Token]]:
+    """Join tokens separated only by glue ("at", "on", commas) into expressions."""
+    groups: list[list[Token]] = []
+    for tok in tokens:
+        if groups and _JOIN.match(text[groups[-1][-1].end : tok.start].lower()):
+            kinds = {t.kind for t in groups[-1]}
+            clash = _is_date(tok.kind) and any(_is_date(k) for k in kinds)
+            points = {"time", "time_range"}
+            clash = (
+                clash
+                or (tok.kind in points and bool(kinds & points))
+                or (tok.kind == "part" and "part" in kinds)
+            )
+            if not clash:
+                groups[-1].append(tok)
+                continue
+        groups.append([tok])
+    return groups
+
+
+def _is_date(kind: str) -> bool:
+    return kind in {
+        "iso",
+        "mdy",
+        "dmy",
+        "month_day",
+        "day_month",
+        "rel_day",
+        "weekday",
+        "month",
+        "rel_unit",
+        "weekend",
+        "year",
+    }
+
+
+def _is_time(kind: str) -> bool:
+    return kind in {"time", "time_range", "part", "tz"}
