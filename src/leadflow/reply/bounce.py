@@ -32,7 +32,7 @@ __all__ = ["Bounce", "detect_bounce"]
 _MAX_SCAN = 100_000
 
 _ADDR = re.compile(
-    r"(?<![\w.+'=/-])([A-Za-z0-9_][A-Za-z0-9._%+'-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+    r"(?<![\w.+'/-])([A-Za-z0-9_][A-Za-z0-9._%+'-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+)"
 )
 _SYSTEM_LOCAL = re.compile(
@@ -52,7 +52,8 @@ _SUBJECT = re.compile(
     r"non remis|unzustellbar|nicht zustellbar|no se (?:pudo|puede) entregar|non recapitabile|onbestelbaar|"
     r"failed mail|mail system error|delayed mail|returned to sender|nondeliverable|mail not delivered|"
     r"message (?:not delivered|delayed)|warning: message|delivery notification|delivery failure|"
-    r"mail failure|error sending|message you sent|rejected|undeliverable",
+    r"mail failure|error sending|message you sent|rejected|undeliverable|non-?delivery|mail failed|"
+    r"nameserver error|processing error|failed mail",
     re.IGNORECASE,
 )
 _FAILURE = re.compile(
@@ -68,11 +69,16 @@ _FAILURE = re.compile(
     r"account (?:has been |is )?(?:disabled|discontinued|suspended|inactive)|"
     r"nicht zugestellt|nicht zustellbar|no pudo ser entregado|n'a pas pu être (?:remis|distribué)|"
     r"non è stato possibile consegnare|kon niet worden bezorgd|unknown (?:local[- ]part|recipient|address)|"
-    r"invalid (?:recipient|address|mailbox)|relay(?:ing)? denied|host unknown|message delayed|delayed",
+    r"invalid (?:recipient|address|mailbox)|relay(?:ing)? denied|host unknown|message delayed|delayed|"
+    r"not able to deliver|no mailbox|failed addresses|fatal errors?|too many hops|"
+    r"invalid (?:final )?(?:delivery )?(?:userid|user|address|recipient|mailbox)|error (?:was )?detected|"
+    r"error-for|non-delivery|not delivered|was aborted|could not find a gateway|rejected|quota|"
+    r"unknown host|encountered an error|intended recipient|delivery error",
     re.IGNORECASE,
 )
 _SOFT = re.compile(
-    r"will (?:continue to |keep |be )?(?:retry|retried|try|trying|attempt)|still (?:trying|being retried)|"
+    r"will (?:continue to |keep )?(?:retry|try again|be retried|(?:attempt|try) (?:to )?(?:deliver|send|re-?send)|"
+    r"attempt delivery)|attempts will continue|will continue to (?:attempt|try)|still (?:trying|being retried)|"
     r"not yet been delivered|has not been delivered yet|delivery (?:has been |is )?(?:delayed|postponed)|"
     r"message delayed|is delayed|warning message only|just a warning|advisory|no action is required|"
     r"do not need to (?:take any action|resend)|temporar(?:y|ily) (?:failure|problem|error|unavailable)",
@@ -80,15 +86,17 @@ _SOFT = re.compile(
 )
 _HARD = re.compile(
     r"permanent|fatal|gave up|given up|giving up|user unknown|unknown user|does not exist|no such (?:user|mailbox)|"
-    r"\b5\.\d{1,3}\.\d{1,3}\b|\b55\d[ -]|will not be retried|failed permanently",
+    r"\b5\.\d{1,3}\.\d{1,3}\b|\b55\d[ -]|will not be retried|failed permanently|not going to try again|"
+    r"no longer|after \d+ attempt",
     re.IGNORECASE,
 )
 _CUT = re.compile(
     r"^[ \t>]*(?:"
     r"-{2,}.*(?:original message|copy of the message|returned message|message follows|below this line|"
     r"unsent message|forwarded message|headers? (?:of|from) (?:your|the) (?:original )?message|"
-    r"message headers follow|original text|rejected message)|"
-    r"\**\s*original message (?:follows|as received|headers)|(?:the )?original message (?:follows|was)|"
+    r"message headers follow|original text|rejected message|returned mail follows)|"
+    r"original message (?:details|headers)|start of returned message|"
+    r"\**\s*original message (?:follows|as received|headers)|(?:the )?original message follows|"
     r"the (?:first \d+ lines|text|headers) of (?:your|the) (?:original )?message|"
     r"below (?:this line )?is a copy of the message|-+ ?this is a copy of the message|"
     r"(?:return-path|received|message-id|x-mailer|dkim-signature):\s"
@@ -103,7 +111,10 @@ _DETECTORS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("postfix", r"this is the postfix program|this is the mail system at host"),
         ("exim", r"created automatically by mail delivery software|following address\(es\) failed"),
         ("sendmail", r"transcript of session follows"),
-        ("exchange", r"did not reach the following recipient|delivery has failed to these recipients|microsoft"),
+        (
+            "exchange",
+            r"did not reach the following recipient|delivery has failed to these recipients|microsoft",
+        ),
         ("groupwise", r"groupwise"),
         ("yahoo", r"message from yahoo\.com|yahoo"),
         ("aol", r"\baol\.com\b"),
@@ -161,7 +172,9 @@ def _subject_signal(subject: str) -> bool:
 def _party_addresses(msg: ParsedMessage) -> set[str]:
     """Addresses of the parties to the bounce itself: never failed recipients."""
     values = [msg.headers.get(h, "") for h in ("from", "to", "cc", "sender", "reply-to", "errors-to")]
-    values += [msg.headers.get(h, "") for h in ("return-path", "delivered-to", "resent-from", "resent-sender")]
+    values += [
+        msg.headers.get(h, "") for h in ("return-path", "delivered-to", "resent-from", "resent-sender")
+    ]
     found = {a.lower() for _, a in email.utils.getaddresses(values) if "@" in a}
     for value in values:
         found.update(_addresses(value))
@@ -226,6 +239,66 @@ def _parse_dsn(msg: ParsedMessage) -> tuple[list[str], list[str], str | None, st
     return failed, delayed, status, diagnostic
 
 
+_LABEL = re.compile(r"^[\W\d]*(?:[A-Za-z][\w -]{0,30}[:=]|rcpt to:?|to:?)?[\W]*$", re.IGNORECASE)
+_FROM_BEFORE = re.compile(r"\b(?:from|sender|sent by)\s*:?\s*[<\"']?$", re.IGNORECASE)
+_SMTP_CODE = re.compile(r"\b[45]\d\d\b|\b[45]\.\d{1,3}\.\d{1,3}\b|#[45]\.\d")
+_BARE_NAME = re.compile(r"^[ \t]+([A-Za-z0-9][\w.+-]{0,63})\s*$")
+
+
+def _report_recipients(report: str, msg: ParsedMessage) -> list[str]:
+    """Addresses the report names as failed, preferring those in a recipient context.
+
+    An address is in context when its line is little more than the address (with a
+    short label such as ``Unknown user:`` or a trailing reason), when its line carries
+    failure wording or an SMTP status, or when the line before it announces a list
+    ("... to the following recipients:"). Addresses just after "from" are senders.
+    """
+    lines = report.split("\n")
+    strong: list[str] = []
+    loose: list[str] = []
+    previous = ""
+    for line in lines:
+        for match in _ADDR.finditer(line):
+            addr = match.group(1).strip(".'").lower()
+            if not _valid_address(addr) or _FROM_BEFORE.search(line[: match.start()]):
+                continue
+            before = line[: match.start()]
+            in_context = (
+                bool(_LABEL.match(before))
+                or bool(_FAILURE.search(line) or _SMTP_CODE.search(line))
+                or bool(_FAILURE.search(previous) or previous.rstrip().endswith(":"))
+            )
+            bucket = strong if in_context else loose
+            if addr not in bucket:
+                bucket.append(addr)
+        if line.strip():
+            previous = line
+    if strong or loose:
+        return strong or loose
+    return _bare_recipients(lines, msg)
+
+
+def _bare_recipients(lines: list[str], msg: ParsedMessage) -> list[str]:
+    """AOL-style reports list bare screen names under a "following recipients" line."""
+    domain = (msg.from_addr or "").rpartition("@")[2]
+    parts = domain.split(".")
+    if len(parts) < 2:
+        return []
+    base = ".".join(parts[-2:])
+    found: list[str] = []
+    armed = False
+    for line in lines:
+        if _FAILURE.search(line) and "recipient" in line.lower():
+            armed = True
+            continue
+        match = _BARE_NAME.match(line) if armed else None
+        if match and "@" not in line:
+            found.append(f"{match.group(1).lower()}@{base}")
+        elif armed and found and line.strip():
+            break
+    return found
+
+
 def _detector_name(text: str, msg: ParsedMessage) -> str:
     sample = f"{msg.headers.get('from', '')}\n{text[:5_000]}"
     for name, pattern in _DETECTORS:
@@ -257,7 +330,9 @@ def detect_bounce(msg: ParsedMessage) -> Bounce | None:
     if dsn is not None and (dsn[0] or dsn[1]):
         failed, delayed, status, diagnostic = dsn
         if failed:
-            return Bounce(kind="hard", recipients=failed, status=status, diagnostic=diagnostic, detector="dsn")
+            return Bounce(
+                kind="hard", recipients=failed, status=status, diagnostic=diagnostic, detector="dsn"
+            )
         return Bounce(kind="soft", recipients=delayed, status=status, diagnostic=diagnostic, detector="dsn")
     failure = bool(_FAILURE.search(report))
     system = _system_sender(msg) or "x-failed-recipients" in msg.headers
@@ -268,13 +343,13 @@ def detect_bounce(msg: ParsedMessage) -> Bounce | None:
         return None
     recipients = [a for a in _addresses(msg.headers.get("x-failed-recipients", "")) if a not in excluded]
     recipients += [
-        a for a in _addresses(report) if a not in excluded and a not in recipients and not _is_system_address(a)
+        a
+        for a in _addresses(report)
+        if a not in excluded and a not in recipients and not _is_system_address(a)
     ]
     soft = bool(_SOFT.search(report)) and not _HARD.search(report)
     status_match = _STATUS.search(report)
     status = status_match.group(1) if status_match else None
-    if status and status.startswith("4") and not _HARD.search(report.replace(status, "")):
-        soft = True
     return Bounce(
         kind="soft" if soft else "hard",
         recipients=recipients,
