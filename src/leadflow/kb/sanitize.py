@@ -95,7 +95,7 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 
 # Sentence boundaries: end punctuation followed by space, or a line break.
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
+_SENTENCE_SPLIT = re.compile(r"((?<=[.!?])\s+|\s*\n\s*)")
 
 
 @dataclass(frozen=True)
@@ -163,20 +163,24 @@ def neutralise(text: str) -> Sanitized:
     reasons = scan(text)
     if not reasons:
         return Sanitized(text=text, suspicious=False, reasons=())
-    paragraphs: list[str] = []
-    for paragraph in re.split(r"\n\s*\n", text):
-        kept: list[str] = []
-        for sentence in _SENTENCE_SPLIT.split(paragraph):
-            if not sentence.strip():
+    # Split into [sentence, separator, sentence, separator, ...] so that what is kept
+    # keeps its original line and paragraph breaks.
+    parts = _SENTENCE_SPLIT.split(text)
+    out: list[str] = []
+    previous_removed = False
+    for index in range(0, len(parts), 2):
+        sentence = parts[index]
+        separator = parts[index + 1] if index + 1 < len(parts) else ""
+        if sentence.strip() and scan(sentence):
+            if previous_removed:
+                out[-1] = separator  # one marker for a run of removed sentences
                 continue
-            if scan(sentence):
-                if not kept or kept[-1] != REMOVED_MARKER:
-                    kept.append(REMOVED_MARKER)
-            else:
-                kept.append(sentence.strip())
-        if kept:
-            paragraphs.append(" ".join(kept))
-    cleaned = "\n\n".join(paragraphs)
+            out.extend([REMOVED_MARKER, separator])
+            previous_removed = True
+        else:
+            out.extend([sentence, separator])
+            previous_removed = previous_removed and not sentence.strip()
+    cleaned = "".join(out).strip()
     if scan(cleaned):
         # A phrase split across sentence boundaries can survive per-sentence removal;
         # then the whole text is withheld rather than passed on half-cleaned.
