@@ -32,7 +32,7 @@ __all__ = ["Bounce", "detect_bounce"]
 _MAX_SCAN = 100_000
 
 _ADDR = re.compile(
-    r"(?<![\w.+'/-])([A-Za-z0-9_][A-Za-z0-9._%+'-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+    r"(?<![\w.+/-])([A-Za-z0-9_][A-Za-z0-9._%+'-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+)"
 )
 _SYSTEM_LOCAL = re.compile(
@@ -103,6 +103,7 @@ _CUT = re.compile(
     r")",
     re.IGNORECASE | re.MULTILINE,
 )
+_QMAIL_LINE = re.compile(r"^[ \t]*<[^<>\s@]+@[^<>\s@]+>:[ \t]*$", re.MULTILINE)
 _STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 _DETECTORS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.IGNORECASE))
@@ -240,18 +241,32 @@ def _parse_dsn(msg: ParsedMessage) -> tuple[list[str], list[str], str | None, st
 
 
 _LABEL = re.compile(r"^[\W\d]*(?:[A-Za-z][\w -]{0,30}[:=]|rcpt to:?|to:?)?[\W]*$", re.IGNORECASE)
-_FROM_BEFORE = re.compile(r"\b(?:from|sender|sent by)\s*:?\s*[<\"']?$", re.IGNORECASE)
+_FROM_BEFORE = re.compile(
+    r"(?<!generated )(?<!expanded )(?<!forwarded )\b(?:from|sender|sent by)\s*:?\s*[<\"']?$", re.IGNORECASE
+)
+_TO_BEFORE = re.compile(
+    r"\b(?:addressed to|sent to|delivered to|deliver to|recipients?|to|for|user|address|mailbox|userid)"
+    r"\s*:?\s*['\"<\[(]?$",
+    re.IGNORECASE,
+)
+_ECHOED_HEADER = re.compile(
+    r"^[\s*>-]*(?:to|cc|bcc|from|sender|subject|sent|date|reply-to)\s*:", re.IGNORECASE
+)
+_LIST_INTRO = re.compile(r"recipient|address(?:es)?\b|\(s\)|follow", re.IGNORECASE)
 _SMTP_CODE = re.compile(r"\b[45]\d\d\b|\b[45]\.\d{1,3}\.\d{1,3}\b|#[45]\.\d")
 _BARE_NAME = re.compile(r"^[ \t]+([A-Za-z0-9][\w.+-]{0,63})\s*$")
 
 
-def _report_recipients(report: str, msg: ParsedMessage) -> list[str]:
+def _report_recipients(report: str, msg: ParsedMessage) -> tuple[list[str], bool]:
     """Addresses the report names as failed, preferring those in a recipient context.
 
     An address is in context when its line is little more than the address (with a
     short label such as ``Unknown user:`` or a trailing reason), when its line carries
     failure wording or an SMTP status, or when the line before it announces a list
     ("... to the following recipients:"). Addresses just after "from" are senders.
+
+    Returns:
+        The addresses and whether they were found in a recipient context.
     """
     lines = report.split("\n")
     strong: list[str] = []
@@ -260,22 +275,23 @@ def _report_recipients(report: str, msg: ParsedMessage) -> list[str]:
     for line in lines:
         for match in _ADDR.finditer(line):
             addr = match.group(1).strip(".'").lower()
-            if not _valid_address(addr) or _FROM_BEFORE.search(line[: match.start()]):
-                continue
             before = line[: match.start()]
+            if not _valid_address(addr) or _FROM_BEFORE.search(before) or _ECHOED_HEADER.match(line):
+                continue
+            intro = previous.rstrip().endswith(":") and bool(_LIST_INTRO.search(previous))
             in_context = (
-                bool(_LABEL.match(before))
+                bool(_LABEL.match(before) or _TO_BEFORE.search(before))
                 or bool(_FAILURE.search(line) or _SMTP_CODE.search(line))
-                or bool(_FAILURE.search(previous) or previous.rstrip().endswith(":"))
+                or bool(_FAILURE.search(previous) or intro)
             )
             bucket = strong if in_context else loose
             if addr not in bucket:
                 bucket.append(addr)
         if line.strip():
             previous = line
-    if strong or loose:
-        return strong or loose
-    return _bare_recipients(lines, msg)
+    if strong:
+        return strong, True
+    return (loose, False) if loose else (_bare_recipients(lines, msg), False)
 
 
 def _bare_recipients(lines: list[str], msg: ParsedMessage) -> list[str]:
@@ -326,7 +342,8 @@ def detect_bounce(msg: ParsedMessage) -> Bounce | None:
     """
     report = _report_text(msg)
     dsn = _parse_dsn(msg)
-    excluded = _party_addresses(msg) | _returned_addresses(msg)
+    parties = _party_addresses(msg)
+    excluded = parties | _returned_addresses(msg)
     if dsn is not None and (dsn[0] or dsn[1]):
         failed, delayed, status, diagnostic = dsn
         if failed:
@@ -334,7 +351,7 @@ def detect_bounce(msg: ParsedMessage) -> Bounce | None:
                 kind="hard", recipients=failed, status=status, diagnostic=diagnostic, detector="dsn"
             )
         return Bounce(kind="soft", recipients=delayed, status=status, diagnostic=diagnostic, detector="dsn")
-    failure = bool(_FAILURE.search(report))
+    failure = bool(_FAILURE.search(report) or _QMAIL_LINE.search(report))
     system = _system_sender(msg) or "x-failed-recipients" in msg.headers
     report_signal = msg.is_multipart_report and msg.report_type == "delivery-status"
     if not failure or not (system or _subject_signal(msg.subject) or report_signal):
@@ -342,11 +359,11 @@ def detect_bounce(msg: ParsedMessage) -> Bounce | None:
     if dsn is not None and not (dsn[0] or dsn[1]) and not failure:
         return None
     recipients = [a for a in _addresses(msg.headers.get("x-failed-recipients", "")) if a not in excluded]
-    recipients += [
-        a
-        for a in _addresses(report)
-        if a not in excluded and a not in recipients and not _is_system_address(a)
-    ]
+    candidates, strong = _report_recipients(report, msg)
+    for addr in candidates:
+        if addr in (parties if strong else excluded) or addr in recipients or _is_system_address(addr):
+            continue
+        recipients.append(addr)
     soft = bool(_SOFT.search(report)) and not _HARD.search(report)
     status_match = _STATUS.search(report)
     status = status_match.group(1) if status_match else None
