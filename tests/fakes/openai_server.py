@@ -124,7 +124,9 @@ class FakeLLMServer:
 
     def start(self) -> Self:
         """Serve on a daemon thread until :meth:`stop`."""
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-llm", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-llm", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -177,6 +179,9 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 self._send_bytes(reply.status, reply.raw, reply.headers)
             elif reply.status != 200:
                 self._send(reply.status, _error_body(reply, anthropic=anthropic), reply.headers)
+            elif anthropic and body.get("stream"):
+                headers = {"content-type": "text/event-stream", **reply.headers}
+                self._send_bytes(200, _anthropic_stream(_anthropic_body(reply, body)), headers)
             elif anthropic:
                 self._send(200, _anthropic_body(reply, body), reply.headers)
             else:
@@ -188,7 +193,8 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
         def _send_bytes(self, status: int, data: bytes, headers: dict[str, str]) -> None:
             try:
                 self.send_response(status)
-                self.send_header("content-type", "application/json")
+                if "content-type" not in headers:
+                    self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
                 # Tell the SDKs not to retry on their own: the router under test owns retries.
                 self.send_header("x-should-retry", "false")
@@ -272,3 +278,39 @@ def _anthropic_body(reply: Reply, request: dict[str, Any]) -> dict[str, Any]:
         "stop_sequence": None,
         "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
     }
+
+
+def _anthropic_stream(message: dict[str, Any]) -> bytes:
+    """The events Anthropic streams for ``message``: start, one block each, delta, stop."""
+    events: list[dict[str, Any]] = [
+        {
+            "type": "message_start",
+            "message": {
+                **message,
+                "content": [],
+                "stop_reason": None,
+                "usage": {"input_tokens": message["usage"]["input_tokens"], "output_tokens": 0},
+            },
+        }
+    ]
+    for index, block in enumerate(message["content"]):
+        if block["type"] == "tool_use":
+            start = {**block, "input": {}}
+            delta = {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}
+        else:
+            start = {"type": "text", "text": ""}
+            delta = {"type": "text_delta", "text": block["text"]}
+        events += [
+            {"type": "content_block_start", "index": index, "content_block": start},
+            {"type": "content_block_delta", "index": index, "delta": delta},
+            {"type": "content_block_stop", "index": index},
+        ]
+    events += [
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+            "usage": {"output_tokens": message["usage"]["output_tokens"]},
+        },
+        {"type": "message_stop"},
+    ]
+    return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar, cast
 
 from pydantic_ai import Agent
 
@@ -50,6 +50,10 @@ logger = logging.getLogger(__name__)
 
 # Extra seconds the waiting thread allows beyond the run's own timeout, for cancellation to land.
 _GRACE = 1.0
+
+
+class _AsyncClosable(Protocol):
+    async def aclose(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,8 @@ class ModelRouter:
         sleep: How to pause between attempts (inject a no-op in tests).
         jitter: Numbers in [0, 1] that spread the pauses.
         secrets: Strings that must never appear in an error message (the API key).
+        resources: Async resources to close with the router, such as an injected
+            ``httpx2.AsyncClient`` the router should own; they are closed on its event loop.
     """
 
     def __init__(
@@ -109,6 +115,7 @@ class ModelRouter:
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
         secrets: Sequence[str] = (),
+        resources: Sequence[_AsyncClosable] = (),
     ) -> None:
         self._models = dict(models or {})
         self._prices = prices or (lambda _model: FREE)
@@ -125,6 +132,7 @@ class ModelRouter:
         self._agents: dict[tuple[str, str, object], Agent[None, Any]] = {}
         self._agents_lock = threading.Lock()
         self._loop = BackgroundLoop()
+        self._resources = tuple(resources)
 
     @classmethod
     def from_settings(
@@ -277,6 +285,11 @@ class ModelRouter:
                 await model.__aexit__(None, None, None)
             except Exception:  # closing is best effort
                 logger.debug("could not close the client of %s", self._label(model), exc_info=True)
+        for resource in self._resources:
+            try:
+                await resource.aclose()
+            except Exception:
+                logger.debug("could not close %r", resource, exc_info=True)
 
     def __enter__(self) -> Self:
         return self

@@ -38,7 +38,7 @@ AGENT_TIERS: dict[str, Tier] = {
 
 DEFAULT_MODELS: dict[str, dict[Tier, str]] = {
     "openai": {"fast": "gpt-4o-mini", "strong": "gpt-4o"},
-    "anthropic": {"fast": "claude-haiku-4-5", "strong": "claude-sonnet-4-5"},
+    "anthropic": {"fast": "claude-haiku-4-5", "strong": "claude-sonnet-4-6"},
 }
 """Models used when a hosted provider is chosen without naming models. Local servers have none."""
 

@@ -49,6 +49,7 @@ DEFAULT_PRICES: dict[str, ModelPrice] = {
     "claude-haiku-4-5": ModelPrice(input_per_mtok=1.00, output_per_mtok=5.00),
     "claude-sonnet-4": ModelPrice(input_per_mtok=3.00, output_per_mtok=15.00),
     "claude-sonnet-4-5": ModelPrice(input_per_mtok=3.00, output_per_mtok=15.00),
+    "claude-sonnet-4-6": ModelPrice(input_per_mtok=3.00, output_per_mtok=15.00),
     "claude-opus-4-1": ModelPrice(input_per_mtok=15.00, output_per_mtok=75.00),
 }
 

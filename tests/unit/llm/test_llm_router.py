@@ -199,7 +199,7 @@ def test_slow_model_beyond_timeout_is_a_model_failure() -> None:
 
     with (
         make_router(slow, max_retries=0) as router,
-        pytest.raises(ModelFailure, match="timed out after 0.2s"),
+        pytest.raises(ModelFailure, match=r"timed out after 0\.2s"),
     ):
         ask(router, timeout=0.2)
 

@@ -179,7 +179,7 @@ def test_bad_files_are_config_errors(tmp_path: Path) -> None:
     assert SECRET not in str(info.value)
     other = tmp_path / "llm.ini"
     other.write_text("x", encoding="utf-8")
-    with pytest.raises(ConfigError, match=".toml, .yaml or .yml"):
+    with pytest.raises(ConfigError, match=r"\.toml, \.yaml or \.yml"):
         LLMSettings.from_file(other)
     unknown = tmp_path / "unknown.toml"
     unknown.write_text('provider = "none"\ncolour = "blue"\n', encoding="utf-8")
