@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "header_key",
     "is_forward_marker",
     "is_mobile_signature",
     "is_quote_header",
-    "starts_quote_header",
     "is_signoff",
-    "header_key",
+    "starts_quote_header",
 ]
 
 MAX_LINE = 600

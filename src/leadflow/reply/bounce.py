@@ -163,7 +163,7 @@ def _system_sender(msg: ParsedMessage) -> bool:
     if _SYSTEM_NAME.search(msg.from_name or "") or _SYSTEM_NAME.search(headers.get("from", "")[:200]):
         return True
     return_path = headers.get("return-path", "").strip()
-    return return_path in ("<>", "") and "return-path" in headers or "mailer-daemon" in return_path.lower()
+    return (return_path in ("<>", "") and "return-path" in headers) or "mailer-daemon" in return_path.lower()
 
 
 def _subject_signal(subject: str) -> bool:

@@ -1,0 +1,194 @@
+"""Auto-reply detection: out-of-office notices and other automatic answers, with return dates.
+
+Signals, strongest first:
+
+- headers: RFC 3834 ``Auto-Submitted`` (anything but ``no``), ``X-Autoreply``,
+  ``X-Autorespond``, ``X-Auto-Response-Suppress``, ``Precedence: auto_reply/bulk/junk``;
+- subject prefixes such as "Automatic reply:", "Out of Office:", "Abwesenheitsnotiz",
+  "Réponse automatique", "Respuesta automática";
+- body phrases in English, German, French, Spanish, Dutch, Portuguese and Italian.
+
+An out-of-office notice usually names when the writer is back. The return date is the
+*first day back*: "back on Monday 14 July" gives 14 July; "until 12.08.2025" gives the
+day after (moved to Monday when that falls on a weekend). Dates are resolved with
+``dateparser`` relative to when the message was received.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import dateparser
+from pydantic import BaseModel
+
+__all__ = ["AutoReply", "detect_auto_reply"]
+
+_MAX_BODY = 4_000
+_LANGUAGES = ["en", "de", "fr", "es", "nl", "pt", "it"]
+
+_OOO_SUBJECT = re.compile(
+    r"out of (?:the )?office|\booo\b|abwesenheit|nicht im büro|außer haus|absence|absent|"
+    r"fuera de (?:la )?oficina|ausente|afwezig|niet aanwezig|fora do escritório|fuori (?:sede|ufficio)|"
+    r"assente|on (?:annual )?leave|vacation|holiday|urlaub|vacances|congé|vacaciones|vakantie|férias|ferie|不在",
+    re.IGNORECASE,
+)
+_AUTO_SUBJECT = re.compile(
+    r"^\s*(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response|responder)|autoreply|"
+    r"automatische antwort|abwesenheitsnotiz|réponse automatique|respuesta automática|"
+    r"respuesta automatica|automatisch antwoord|resposta automática|resposta automatica|"
+    r"risposta automatica|autosvar|automaattinen vastaus|自動返信|自动回复|out of (?:the )?office|"
+    r"ooo\b|abwesend|absence|absent|fuera de la oficina|afwezig|ausente|fuori sede)",
+    re.IGNORECASE,
+)
+_OOO_BODY = re.compile(
+    r"out of (?:the )?office|i(?:'m| am) (?:currently |now )?(?:out|away|on (?:annual |parental |sick )?leave|"
+    r"on (?:vacation|holiday|holidays)|travell?ing|off)\b|limited access to (?:my )?e-?mail|"
+    r"(?:nicht|nicht mehr) im büro|bin (?:ich )?(?:derzeit |zurzeit |leider )?(?:nicht erreichbar|abwesend|im urlaub)|"
+    r"außer haus|abwesenheit|"
+    r"je suis (?:actuellement )?(?:absente?|en (?:congés?|vacances|déplacement))|hors du bureau|"
+    r"(?:estoy|me encuentro) (?:actualmente )?(?:fuera|de vacaciones|ausente)|fuera de la oficina|"
+    r"ik ben (?:momenteel |op dit moment )?(?:afwezig|niet (?:aanwezig|op kantoor)|met vakantie)|"
+    r"(?:estou|encontro-me) (?:atualmente )?(?:fora|de férias|ausente)|fora do escritório|"
+    r"sono (?:attualmente )?(?:assente|fuori (?:sede|ufficio)|in ferie)|fuori ufficio",
+    re.IGNORECASE,
+)
+_AUTO_BODY = re.compile(
+    r"this is an? (?:automated|automatic|auto-generated) (?:reply|response|message|e-?mail)|"
+    r"(?:automated|automatic) (?:reply|response)|do not reply to this (?:e-?mail|message)|"
+    r"(?:thank you|thanks) for (?:your (?:e-?mail|message|inquiry|enquiry)|contacting us)[^.]{0,80}"
+    r"(?:received|get back|respond|reply)|we have received your (?:e-?mail|message|request)|"
+    r"automatische antwort|dies ist eine automatisch|automatisch (?:generierte|erstellte) nachricht|"
+    r"réponse automatique|message automatique|respuesta automática|mensaje automático|"
+    r"automatisch antwoord|dit is een automatisch|resposta automática|mensagem automática|"
+    r"risposta automatica|messaggio automatico",
+    re.IGNORECASE,
+)
+_BACK = (
+    r"back (?:in the office |at (?:my desk|work) |in office )?(?:on |from )?|return(?:ing)? (?:to the office )?(?:on )?|"
+    r"returns? (?:on )?|will be back (?:on )?|reachable again (?:on |from )?|"
+    r"zurück (?:am |ab )?|wieder (?:im büro |erreichbar )?(?:am |ab )?|ab dem|ab |"
+    r"de retour (?:le |au bureau le )?|retour (?:le )?|à partir du|"
+    r"de vuelta (?:el )?|regreso (?:el )?|vuelvo (?:el )?|a partir del?|"
+    r"terug (?:op |vanaf )?|weer (?:aanwezig |op kantoor )?(?:op |vanaf )?|vanaf|"
+    r"de volta (?:em |no dia |a )?|regresso (?:em |a )?|retorno (?:em |a )?|a partir de|"
+    r"rientro (?:il |in ufficio il )?|di ritorno (?:il )?|rientrerò (?:il )?"
+)
+_UNTIL = (
+    r"until|till|til|through|thru|to and including|"
+    r"bis (?:einschließlich |einschl\. |inkl\. |zum |zu )?|"
+    r"jusqu'au|jusqu’au|jusqu'à|jusqu’à|hasta el|hasta|tot en met|t/m|tot|até (?:ao dia |a |o )?|"
+    r"fino al|fino a"
+)
+_RETURN = re.compile(rf"\b(?:(?P<back>{_BACK})|(?P<until>{_UNTIL}))\s*", re.IGNORECASE)
+_STOP = re.compile(
+    r"[,;!?()\n]|\.\s+[A-ZÄÖÜ]|\s(?:and|und|et|y|en|e|ed|with|mit|avec|con|met|com)\s", re.IGNORECASE
+)
+_DATE_HINT = re.compile(
+    r"\d|monday|tuesday|wednesday|thursday|friday|tomorrow|next|[a-zäéû]{3,}", re.IGNORECASE
+)
+
+
+class AutoReply(BaseModel):
+    """What an inbound message says about itself as an automatic answer."""
+
+    is_auto: bool
+    kind: str | None = None
+    return_date: date | None = None
+    reason: str | None = None
+
+
+def _header_reason(headers: dict[str, str]) -> str | None:
+    h = {k.lower(): v.strip().lower() for k, v in headers.items()}
+    submitted = h.get("auto-submitted")
+    if submitted and submitted != "no":
+        return f"Auto-Submitted: {submitted}"
+    for name in ("x-autoreply", "x-autorespond", "x-autoresponder", "x-auto-reply", "x-autogenerated"):
+        if name in h and h[name] not in ("no", "false", "0"):
+            return f"{name} header"
+    if h.get("precedence") in ("auto_reply", "bulk", "junk"):
+        return f"Precedence: {h['precedence']}"
+    if "x-auto-response-suppress" in h:
+        return "X-Auto-Response-Suppress header"
+    return None
+
+
+def _parse_date(fragment: str, base: datetime) -> date | None:
+    settings = {
+        "RELATIVE_BASE": base.replace(tzinfo=None),
+        "PREFER_DATES_FROM": "future",
+        "PREFER_DAY_OF_MONTH": "first",
+        "DATE_ORDER": "DMY" if re.search(r"\d{1,2}\.\d{1,2}\.", fragment) else "MDY",
+    }
+    words = fragment.split()[:6]
+    for size in range(len(words), 0, -1):
+        candidate = " ".join(words[:size]).strip(" .:")
+        if not candidate or not _DATE_HINT.search(candidate):
+            continue
+        parsed = dateparser.parse(candidate, languages=_LANGUAGES, settings=settings)
+        if isinstance(parsed, datetime):
+            return parsed.date()
+    return None
+
+
+def _first_working_day(day: date) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def _return_date(text: str, received_at: datetime) -> date | None:
+    base = received_at if received_at.tzinfo else received_at.replace(tzinfo=UTC)
+    for match in _RETURN.finditer(text[:_MAX_BODY]):
+        rest = text[match.end() : match.end() + 80]
+        stop = _STOP.search(rest)
+        fragment = rest[: stop.start()] if stop else rest
+        if not fragment.strip() or not _DATE_HINT.search(fragment):
+            continue
+        day = _parse_date(fragment, base)
+        if day is None or day < base.date() - timedelta(days=1) or day > base.date() + timedelta(days=400):
+            continue
+        if match.group("until"):
+            day = _first_working_day(day + timedelta(days=1))
+        return day
+    return None
+
+
+def detect_auto_reply(
+    text: str, *, headers: dict[str, str] | None = None, received_at: datetime | None = None
+) -> AutoReply:
+    """Tell whether a message is an automatic reply, and when an absent writer is back.
+
+    Args:
+        text: The plain-text body (the whole body; quotes do not matter here).
+        headers: Message headers (any case); ``subject`` is read from them too.
+        received_at: When the message arrived; relative dates resolve against it
+            (defaults to now, UTC).
+
+    Returns:
+        ``is_auto`` with ``kind`` ``"out_of_office"`` or ``"auto_reply"``, the first
+        day back when one is stated, and a short human-readable reason.
+    """
+    headers = headers or {}
+    lowered = {k.lower(): v for k, v in headers.items()}
+    subject = lowered.get("subject", "")
+    body = text[:_MAX_BODY]
+    header_reason = _header_reason(lowered)
+    subject_auto = bool(_AUTO_SUBJECT.search(subject))
+    ooo_body = _OOO_BODY.search(body)
+    ooo = bool(ooo_body) or bool(_OOO_SUBJECT.search(subject) and (subject_auto or header_reason))
+    auto_body = _AUTO_BODY.search(body)
+    if header_reason:
+        reason: str | None = header_reason
+    elif subject_auto:
+        reason = f"subject: {subject[:80]}"
+    elif ooo_body and len(body.strip()) < 3_000:
+        reason = f"body: {ooo_body.group(0)}"
+    elif auto_body:
+        reason = f"body: {auto_body.group(0)}"
+    else:
+        return AutoReply(is_auto=False)
+    kind = "out_of_office" if ooo else "auto_reply"
+    when = received_at or datetime.now(UTC)
+    return_date = _return_date(f"{subject}\n{body}", when) if kind == "out_of_office" else None
+    return AutoReply(is_auto=True, kind=kind, return_date=return_date, reason=reason)
