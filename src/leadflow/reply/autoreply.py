@@ -81,9 +81,7 @@ _UNTIL = (
     r"fino al|fino a"
 )
 _RETURN = re.compile(rf"\b(?:(?P<back>{_BACK})|(?P<until>{_UNTIL}))\s*", re.IGNORECASE)
-_STOP = re.compile(
-    r"[,;!?()\n]|\.\s+[A-ZÄÖÜ]|\s(?:and|und|et|y|en|e|ed|with|mit|avec|con|met|com)\s", re.IGNORECASE
-)
+_STOP = re.compile(r"[,;!?()\n]|(?<!\d)\.\s+[A-ZÄÖÜ]|\s(?i:and|und|et|y|en|e|ed|with|mit|avec|con|met|com)\s")
 _DATE_HINT = re.compile(
     r"\d|monday|tuesday|wednesday|thursday|friday|tomorrow|next|[a-zäéû]{3,}", re.IGNORECASE
 )
