@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 from pydantic import BaseModel
@@ -17,7 +17,8 @@ from leadflow.exceptions import AuthFailed, CircuitOpen, ConfigError, ModelFailu
 from leadflow.llm import LLMSettings, ModelPrice, ModelRouter
 from leadflow.resilience import BreakerRegistry, BreakerState
 
-FunctionDef = Callable[[list[ModelMessage], AgentInfo], ModelResponse]
+SyncDef = Callable[[list[ModelMessage], AgentInfo], ModelResponse]
+FunctionDef = Callable[[list[ModelMessage], AgentInfo], ModelResponse | Awaitable[ModelResponse]]
 
 
 class Qualification(BaseModel):
@@ -33,7 +34,7 @@ class FakeClock:
         return self.now
 
 
-def answer(score: int = 7, reason: str = "budget confirmed") -> FunctionDef:
+def answer(score: int = 7, reason: str = "budget confirmed") -> SyncDef:
     def fn(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         return ModelResponse(
             parts=[ToolCallPart(info.output_tools[0].name, {"score": score, "reason": reason})],
@@ -130,7 +131,7 @@ def test_malformed_tool_arguments_are_a_model_failure() -> None:
 
 
 def test_malformed_then_valid_output_recovers() -> None:
-    replies = iter([{"score": "?"}, {"score": 3, "reason": "ok"}])
+    replies: Iterator[dict[str, object]] = iter([{"score": "?"}, {"score": 3, "reason": "ok"}])
 
     def fn(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, next(replies))])
