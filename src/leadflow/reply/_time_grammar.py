@@ -197,9 +197,7 @@ def _valid_time(m: re.Match[str]) -> bool:
         return False
     if suffix and suffix.strip() in {"hours", "hrs"}:
         return False
-    return bool(
-        sep or suffix or (prep and prep not in {"by", "na", "as", "a las", "a la"} | {"from"}) or prep == "@"
-    )
+    return bool(sep or suffix or (prep and prep not in {"by", "na", "as", "a la", "from"}) or prep == "@")
 
 
 def scan(text: str) -> list[Token]:

@@ -46,9 +46,9 @@ _NOT_REFERRAL_BEFORE = re.compile(
     r"(?:i'?ll|i will|let me|need to|have to|going to|i'?d|i must|we'?ll|we will|must)\s*$", re.IGNORECASE
 )
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-_TITLE = r"(?:(?:Mr|Mrs|Ms|Dr|Herr|Herrn|Frau|Mme|Mlle|M|Sr|Sra|Sig|Dott|Dhr|Mevr)\.?\s+)?"
+_TITLE = r"(?:(?:Mr|Mrs|Ms|Dr|Herr|Herrn|Frau|Mme|Mlle|M|Sr|Sra|Sig|Dott|Dhr|Mevr)\.?[ \t]+)?"
 _NAME_WORD = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’\-]+"
-_NAME = re.compile(rf"{_TITLE}{_NAME_WORD}(?:\s+(?:de |van |von |da |di |der |den )?{_NAME_WORD}){{0,2}}")
+_NAME = re.compile(rf"{_TITLE}{_NAME_WORD}(?:[ \t]+(?:de |van |von |da |di |der |den )?{_NAME_WORD}){{0,2}}")
 _SENTENCE_END = re.compile(r"[.!?;](?:\s|$)|\n")
 _STOP = {
     "i",
@@ -178,7 +178,9 @@ def _pick_name(segment: str, *, last: bool = False) -> str | None:
 
 def _name_before_email(text: str, start: int) -> str | None:
     before = text[max(0, start - 60) : start]
-    m = re.search(rf"({_TITLE}{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})\s*(?:[(<\[,:]|\bat\b|-)\s*$", before)
+    m = re.search(
+        rf"({_TITLE}{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}})\s*(?:[(<\[,:]|\bat\b|-)?\s*$", before
+    )
     if m and _valid(_clean(m.group(1))):
         return _clean(m.group(1))
     return None
