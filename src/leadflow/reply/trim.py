@@ -149,6 +149,19 @@ def _is_inline_reply(classes: list[str], start: int) -> bool:
     return text_after_quote >= 3
 
 
+def _quotes_again(classes: list[str], start: int) -> bool:
+    """Tell whether text after ``start`` is followed by more quotes (an inline reply)."""
+    seen_text = False
+    for c in classes[start:]:
+        if c == "t":
+            seen_text = True
+        elif c == "q" and seen_text:
+            return True
+        elif c in "bhS":
+            return False
+    return False
+
+
 def _trim_signature_block(lines: list[str], classes: list[str], end: int) -> int:
     """Cut a trailing contact block that follows a sign-off and the writer's name."""
     text_idx = [i for i in range(end) if classes[i] == "t"]
@@ -192,7 +205,9 @@ def _trim_lines(lines: list[str]) -> tuple[list[str], list[str]]:
             rest = j
             while rest < end and classes[rest] in "eqh":
                 rest += 1
-            header_only = all(classes[k] == "e" for k in range(j, rest)) or rest == end
+            header_only = (
+                all(classes[k] == "e" for k in range(j, rest)) or rest == end or _quotes_again(classes, rest)
+            )
             drop_to = j if header_only or rest == end else rest
             if rest == end and any(classes[k] == "q" for k in range(j, rest)):
                 drop_to = end  # nothing but quoted history

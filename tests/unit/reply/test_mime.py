@@ -87,7 +87,9 @@ def test_html_to_text_lists_breaks_and_entities() -> None:
 
 
 def test_unknown_charset_is_a_defect_not_an_error() -> None:
-    raw = b"From: x@example.com\nSubject: test\nContent-Type: text/plain; charset=x-unknown\n\ncaf\xc3\xa9 ok\n"
+    raw = (
+        b"From: x@example.com\nSubject: test\nContent-Type: text/plain; charset=x-unknown\n\ncaf\xc3\xa9 ok\n"
+    )
     msg = parse_message(raw)
     assert "café ok" in msg.text
     assert any("x-unknown" in d for d in msg.defects)
@@ -100,7 +102,9 @@ def test_latin1_body_without_charset_is_detected() -> None:
 
 
 def test_multipart_without_boundary_keeps_body_and_records_defect() -> None:
-    raw = b"From: x@example.com\nSubject: broken\nContent-Type: multipart/mixed\n\nJust some text, no parts.\n"
+    raw = (
+        b"From: x@example.com\nSubject: broken\nContent-Type: multipart/mixed\n\nJust some text, no parts.\n"
+    )
     msg = parse_message(raw)
     assert "Just some text" in msg.text
     assert any("Boundary" in d for d in msg.defects)
@@ -118,7 +122,12 @@ def test_missing_closing_boundary_and_bad_encoded_header() -> None:
 
 
 def test_garbage_input_never_raises() -> None:
-    for raw in (b"", b"\x00\xff\xfe garbage", "no headers at all", b"Content-Type: text/plain; charset=\n\n\xff"):
+    for raw in (
+        b"",
+        b"\x00\xff\xfe garbage",
+        "no headers at all",
+        b"Content-Type: text/plain; charset=\n\n\xff",
+    ):
         msg = parse_message(raw)
         assert isinstance(msg.text, str)
 
