@@ -101,7 +101,9 @@ class Passage(BaseModel):
         score: Relevance, higher is better (negated BM25, or the blended re-rank score).
         citation: Document, title, source and chunk number.
         heading: The heading path the chunk sits under.
-        suspicious: True when instruction-like text was found (and removed) in the chunk.
+        suspicious: True when instruction-like text was found (and removed) in the chunk,
+            its heading or its document's title.
+        reasons: The sanitiser rules that matched (empty when not suspicious).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -111,6 +113,7 @@ class Passage(BaseModel):
     citation: Citation
     heading: str = ""
     suspicious: bool = False
+    reasons: tuple[str, ...] = ()
 
 
 @runtime_checkable
@@ -233,14 +236,19 @@ class KnowledgeBase:
         doc_id = self._doc_id(workspace, document.source)
         digest = hashlib.sha256(document.text.encode()).hexdigest()
         chunks = chunk_text(document.text, max_chars=self._chunk_chars, overlap=self._overlap)
+        # Titles and headings reach prompts too (citations), so they are data as well; an
+        # instruction-like title taints every chunk of its document.
+        title = neutralise(document.title)
         with self._lock, self._conn:
             self._delete(doc_id)
             self._conn.execute(
                 "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
-                (doc_id, workspace, document.title, document.source, document.kind, digest),
+                (doc_id, workspace, title.text, document.source, document.kind, digest),
             )
             for chunk in chunks:
                 clean = neutralise(chunk.text)
+                heading = neutralise(chunk.heading)
+                reasons = sorted({*clean.reasons, *heading.reasons, *title.reasons})
                 cursor = self._conn.execute(
                     "INSERT INTO chunks (doc_id, workspace_id, chunk_no, heading, text, suspicious, reasons)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -248,15 +256,15 @@ class KnowledgeBase:
                         doc_id,
                         workspace,
                         chunk.chunk_no,
-                        chunk.heading,
+                        heading.text,
                         clean.text,
-                        clean.suspicious,
-                        json.dumps(clean.reasons),
+                        bool(reasons),
+                        json.dumps(reasons),
                     ),
                 )
                 self._conn.execute(
                     "INSERT INTO chunks_fts (rowid, text, title, heading) VALUES (?, ?, ?, ?)",
-                    (cursor.lastrowid, clean.text, document.title, chunk.heading),
+                    (cursor.lastrowid, clean.text, title.text, heading.text),
                 )
         return doc_id
 
@@ -330,7 +338,7 @@ class KnowledgeBase:
         workspace = workspace_id or DEFAULT_WORKSPACE
         candidates = k * 4 if self._embedder is not None else k
         sql = (
-            f"SELECT c.text, {_BM25} AS rank, c.doc_id, d.title, d.source, c.chunk_no, c.heading, c.suspicious"
+            f"SELECT c.text, {_BM25} AS rank, c.doc_id, d.title, d.source, c.chunk_no, c.heading, c.suspicious, c.reasons"
             " FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid JOIN documents d ON d.doc_id = c.doc_id"
             " WHERE chunks_fts MATCH ? AND c.workspace_id = ?"
             + (" AND c.suspicious = 0" if safe_only else "")
@@ -345,6 +353,7 @@ class KnowledgeBase:
                 citation=Citation(doc_id=r[2], title=r[3], source=r[4], chunk_no=r[5]),
                 heading=r[6],
                 suspicious=bool(r[7]),
+                reasons=tuple(json.loads(r[8])),
             )
             for r in rows
         ]

@@ -117,3 +117,39 @@ def test_redirect_to_a_private_address_is_refused() -> None:
     with httpx.Client(transport=httpx.MockTransport(handler)) as client, pytest.raises(Refused):
         WebFetcher(client).fetch("https://example.com/go")
     assert "/admin" not in seen
+
+
+@pytest.mark.parametrize("host", ["2130706433", "127.1", "0x7f.0.0.1", "[::1]", "0.0.0.0"])
+def test_odd_spellings_of_private_addresses_are_refused(host: str) -> None:
+    with httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(500))) as client:
+        with pytest.raises(Refused):
+            WebFetcher(client).fetch(f"http://{host}/")
+
+
+def test_robots_redirect_to_a_private_address_is_not_followed() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if request.url.host == "example.com" and request.url.path == "/robots.txt":
+            return httpx.Response(302, headers={"location": "http://169.254.169.254/latest/meta-data"})
+        return html("<p>page</p>")
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        assert WebFetcher(client).fetch("https://example.com/a").text == "<p>page</p>"
+    assert seen == ["https://example.com/robots.txt", "https://example.com/a"]
+
+
+def test_robots_redirect_to_another_public_host_is_followed() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt" and request.url.host == "example.com":
+            return httpx.Response(301, headers={"location": "https://cdn.example.net/robots.txt"})
+        if request.url.path == "/robots.txt":
+            return httpx.Response(200, text="User-agent: *\nDisallow: /secret\n")
+        return html("<p>page</p>")
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        fetcher = WebFetcher(client)
+        assert fetcher.fetch("https://example.com/a").status == 200
+        with pytest.raises(Refused):
+            fetcher.fetch("https://example.com/secret")

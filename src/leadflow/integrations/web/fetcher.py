@@ -3,8 +3,9 @@
 :class:`WebFetcher` is the only way leadflow reads the web. For every URL it:
 
 1. accepts only ``http``/``https`` URLs with a host, and by default refuses hosts that
-   are IP literals in private, loopback or link-local ranges (or ``localhost``), so a
-   lead's "website" cannot point the fetcher at internal services;
+   are IP literals (in any spelling, "2130706433" included) in private, loopback or
+   link-local ranges, or ``localhost``, so a lead's "website" cannot point the fetcher
+   at internal services (robots.txt redirects get the same check);
 2. answers from its :class:`FetchCache` when a fresh copy is there;
 3. asks :class:`~leadflow.integrations.web.robots.RobotsCache` whether robots.txt
    allows the path (a disallowed path raises :class:`~leadflow.exceptions.Refused`);
@@ -28,6 +29,7 @@ private address is not caught here; deploy behind an egress proxy if that matter
 from __future__ import annotations
 
 import ipaddress
+import socket
 import sqlite3
 import threading
 import time
@@ -190,6 +192,19 @@ class FetchCache:
             self._db = None
 
 
+def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """Return the address ``host`` spells, counting legacy forms ("2130706433", "127.1")."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        # inet_aton parses, it does not resolve: no lookup happens here.
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None  # a name; see "Limits" in the module docstring
+
+
 def _normalise(url: str) -> str:
     """Drop the fragment (never sent to a server) so cache keys match."""
     parts = urlsplit(url.strip())
@@ -234,7 +249,7 @@ class WebFetcher:
         self._total_timeout = total_timeout if total_timeout is not None else 3 * timeout
         self._allow_private = allow_private
         self._clock = clock
-        self.robots = RobotsCache(client, user_agent=user_agent, timeout=timeout)
+        self.robots = RobotsCache(client, user_agent=user_agent, timeout=timeout, check_url=self._check_url)
 
     def fetch(self, url: str) -> FetchedPage:
         """Fetch ``url`` (or return the cached copy).
@@ -269,11 +284,8 @@ class WebFetcher:
             return
         if host == "localhost" or host.endswith(".localhost"):
             raise Refused(f"refusing to fetch a local address: {host}")
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            return  # a name; see "Limits" in the module docstring
-        if not address.is_global:
+        address = _ip_literal(host)
+        if address is not None and not address.is_global:
             raise Refused(f"refusing to fetch a non-public address: {host}")
 
     def _fetch_following_redirects(self, url: str) -> FetchedPage:
