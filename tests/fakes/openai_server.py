@@ -12,7 +12,8 @@ Each request takes the next scripted :class:`Reply`; when the script runs out th
 500 "script exhausted", so a test that makes more calls than it planned fails loudly. Both
 ``POST /v1/chat/completions`` (OpenAI) and ``POST /v1/messages`` (Anthropic) are served; a
 tool-call reply uses the name of the first tool in the request, which is how pydantic-ai asks for
-structured output.
+structured output. An Anthropic request with ``"stream": true`` (pydantic-ai streams those) gets
+the same answer as server-sent events.
 """
 
 from __future__ import annotations
