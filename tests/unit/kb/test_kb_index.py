@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,11 +34,11 @@ POISONED = (
 
 
 @pytest.fixture
-def kb() -> KnowledgeBase:
-    base = KnowledgeBase()
-    base.add_text(PRICING, title="Pricing", source="kb/pricing.md")
-    base.add_text(SECURITY, title="Security overview", source="kb/security.md")
-    return base
+def kb() -> Iterator[KnowledgeBase]:
+    with KnowledgeBase() as base:
+        base.add_text(PRICING, title="Pricing", source="kb/pricing.md")
+        base.add_text(SECURITY, title="Security overview", source="kb/security.md")
+        yield base
 
 
 def test_public_api_is_pinned() -> None:
