@@ -84,6 +84,12 @@ ZONES: dict[str, str] = {
     "bst": "Europe/London", "uk time": "Europe/London", "london time": "Europe/London",
 }  # fmt: skip
 
+NUMBERS: dict[str, float] = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+    "thirty": 30, "a couple of": 2, "couple of": 2, "a few": 3, "few": 3, "half an": 0.5, "half a": 0.5,
+}  # fmt: skip
+
 NEXT_WORDS = r"next|coming|upcoming|following|nächsten|nächste|naechste|kommenden|kommende|prochain|prochaine|próximo|próxima|proximo|proxima|que vem|volgende|prossimo|prossima"
 THIS_WORDS = r"this|diesen|diese|dieser|ce|cette|este|esta|deze|questo|questa"
 LAST_WORDS = r"last|previous|past|letzten|letzte|vergangenen|dernier|dernière|pasado|pasada|passado|passada|vorige|scorso|scorsa"
@@ -122,7 +128,7 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "month_day",
         re.compile(
-            rf"\b(?P<mon>{_MON})\.?\s*(?:the\s+)?(?P<d>[0-3]?\d){_ORD}(?!\s*(?::|am|pm|h\b|uhr))(?:,?\s*(?P<y>(?:19|20)\d\d))?\b"
+            rf"\b(?P<mon>{_MON})\.?\s*(?:the\s+)?(?P<d>[0-3]?\d){_ORD}(?!\s*(?::|am|pm|h\b|uhr))(?:,?\s*(?:of\s+)?(?P<y>(?:19|20)\d\d))?\b"
         ),
     ),
     (
@@ -131,6 +137,29 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             rf"\b(?:the\s+)?(?P<d>[0-3]?\d){_ORD}\s*(?:of\s+|de\s+|di\s+)?(?P<mon>{_MON})\b\.?(?:,?\s*(?P<y>(?:19|20)\d\d))?"
         ),
     ),
+    (
+        "day_mon_sep",
+        re.compile(rf"\b(?P<d>[0-3]?\d)[-/](?P<mon>{_MON})(?:[-/](?P<y>(?:19|20)\d\d))?\b"),
+    ),
+    (
+        "mon_day_sep",
+        re.compile(rf"\b(?:(?P<y>(?:19|20)\d\d)[-/])?(?P<mon>{_MON})[-/](?P<d>[0-3]?\d)\b"),
+    ),
+    (
+        "shift",
+        re.compile(
+            rf"\b(?:(?P<in>in|within|after|dans|en|em|over|tra|fra)\s+)?(?:the\s+next\s+)?(?P<n>\d+(?:\.\d+)?|{_alt(NUMBERS)})\s+"
+            r"(?P<unit>min(?:ute)?s?|hours?|hrs?|days?|weeks?|fortnights?|months?|years?)(?:'s|’s)?"
+            r"(?:\s+(?P<dir>ago|later|from now|from today|before|after|from|since|time))?\b"
+        ),
+    ),
+    (
+        "now",
+        re.compile(
+            r"\b(?:right now|just now|at the moment|at present|at this time|at the minute|as of now|now)\b"
+        ),
+    ),
+    ("eod", re.compile(r"\b(?:(?:the\s+)?eod|end of (?:the\s+)?day|end of (?P<rel>today|tomorrow))\b")),
     (
         "month",
         re.compile(rf"\b(?:(?:in|im|en|em|in)\s+)?(?P<mon>{_MON})\b(?:\s+(?:of\s+)?(?P<y>(?:19|20)\d\d))?"),
@@ -204,12 +233,15 @@ def scan(text: str) -> list[Token]:
     """Every non-overlapping token in ``text`` (lower-cased), earliest and longest first."""
     low = text.lower()
     found: list[Token] = []
-    for kind, pattern in TOKEN_PATTERNS:
+    for pattern_kind, pattern in TOKEN_PATTERNS:
         for m in pattern.finditer(low):
+            kind = pattern_kind
             if m.end() == m.start():
                 continue
             if kind == "time" and not _valid_time(m):
                 continue
+            if kind == "shift" and not (m.group("in") or m.group("dir")):
+                kind = "duration"
             if (
                 kind == "tz"
                 and m.group("tz") in {"et", "pt", "ct", "mt"}
@@ -253,7 +285,9 @@ def group_tokens(text: str, tokens: list[Token]) -> list[list[Token]]:
     for tok in tokens:
         if groups and _JOIN.match(text[groups[-1][-1].end : tok.start].lower()):
             kinds = {t.kind for t in groups[-1]}
-            clash = _is_date(tok.kind) and any(_is_date(k) for k in kinds)
+            last = groups[-1][-1]
+            anchored = last.kind == "shift" and last.groups.get("dir") in {"before", "after", "from", "since"}
+            clash = _is_date(tok.kind) and any(_is_date(k) for k in kinds) and not anchored
             points = {"time", "time_range"}
             clash = (
                 clash
@@ -267,20 +301,14 @@ def group_tokens(text: str, tokens: list[Token]) -> list[list[Token]]:
     return groups
 
 
+DATE_KINDS = {
+    "iso", "mdy", "dmy", "month_day", "day_month", "day_mon_sep", "mon_day_sep", "rel_day", "weekday",
+    "month", "rel_unit", "weekend", "year", "eod", "now",
+}  # fmt: skip
+
+
 def _is_date(kind: str) -> bool:
-    return kind in {
-        "iso",
-        "mdy",
-        "dmy",
-        "month_day",
-        "day_month",
-        "rel_day",
-        "weekday",
-        "month",
-        "rel_unit",
-        "weekend",
-        "year",
-    }
+    return kind in DATE_KINDS
 
 
 def _is_time(kind: str) -> bool:

@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, model_validator
 
 from leadflow.exceptions import InvalidInput
@@ -25,6 +26,7 @@ from leadflow.reply._time_grammar import (
     LAST_WORDS,
     MONTHS,
     NEXT_WORDS,
+    NUMBERS,
     PARTS,
     REL_DAYS,
     WEEKDAYS,
@@ -84,6 +86,9 @@ class Expression:
     ampm_known: bool = True
     zone: str | None = None
     weekly: bool = False
+    exact: datetime | None = None
+    duration: timedelta | None = None
+    shift: relativedelta | None = None
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -124,7 +129,7 @@ def _in(word: str | None, words: str) -> bool:
 
 def _date_part(tok: Token, ref: date, exp: Expression) -> None:
     g = tok.groups
-    if tok.kind in {"iso", "mdy", "dmy", "month_day", "day_month"}:
+    if tok.kind in {"iso", "mdy", "dmy", "month_day", "day_month", "day_mon_sep", "mon_day_sep"}:
         month = int(str(g["mo"])) if g.get("mo") else MONTHS[str(g["mon"]).rstrip(".")]
         day, year = int(str(g["d"])), _year(g.get("y"))
         if year is not None:
@@ -243,16 +248,76 @@ def _time_part(tok: Token, exp: Expression) -> None:
         exp.zone = ZONES[str(g["tz"])]
 
 
-def parse_expressions(text: str, reference: date) -> list[Expression]:
+_UNITS = {"min": "minutes", "hou": "hours", "hrs": "hours", "hr": "hours", "day": "days", "wee": "weeks",
+          "for": "weeks", "mon": "months", "yea": "years"}  # fmt: skip
+
+
+def _amount(tok: Token) -> tuple[str, float]:
+    raw = str(tok.groups["n"])
+    n = float(raw) if raw[0].isdigit() else NUMBERS[raw]
+    unit = _UNITS[str(tok.groups["unit"])[:3]]
+    if str(tok.groups["unit"]).startswith("fortnight"):
+        n *= 2
+    return unit, n
+
+
+def _shift_of(tok: Token) -> relativedelta:
+    unit, n = _amount(tok)
+    if unit == "months":
+        delta = relativedelta(months=int(n))
+    elif unit == "years":
+        delta = relativedelta(years=int(n))
+    else:
+        delta = relativedelta(days=n * {"days": 1, "weeks": 7}.get(unit, 0))
+        delta += relativedelta(hours=n if unit == "hours" else 0, minutes=n if unit == "minutes" else 0)
+    return -delta if tok.groups.get("dir") in {"ago", "before"} else delta
+
+
+def _special(tok: Token, ref: datetime, exp: Expression) -> bool:
+    """Tokens that resolve against the full reference time; True when handled."""
+    if tok.kind == "shift":
+        exp.shift = _shift_of(tok)
+    elif tok.kind == "duration":
+        unit, n = _amount(tok)
+        days = {"months": 30 * n, "years": 365 * n}.get(unit)
+        exp.duration = timedelta(days=days) if days is not None else timedelta(**{unit: n})
+    elif tok.kind == "now":
+        exp.exact = ref
+    elif tok.kind == "eod":
+        exp.days = [ref.date() + timedelta(days=1 if tok.groups.get("rel") == "tomorrow" else 0)]
+        exp.t_start = time(23, 59, 59)
+    else:
+        return False
+    return True
+
+
+def _apply_shift(exp: Expression, ref: datetime) -> None:
+    assert exp.shift is not None
+    delta = exp.shift
+    if delta.hours or delta.minutes or (delta.days and delta.days != int(delta.days)):
+        exp.exact = ref + delta
+        return
+    bases = exp.days or ([exp.day_range[0]] if exp.day_range else [ref.date()])
+    exp.day_range = None
+    exp.days = [b + delta for b in bases[-1:]]
+
+
+def parse_expressions(text: str, reference: date | datetime) -> list[Expression]:
     """Group tokens of ``text`` into expressions resolved against ``reference``."""
+    ref_dt = reference if isinstance(reference, datetime) else datetime.combine(reference, time())
+    reference = ref_dt.date()
     out: list[Expression] = []
     for group in group_tokens(text, scan(text)):
         exp = Expression(text=text[group[0].start : group[-1].end], offset=group[0].start)
         for tok in group:
+            if _special(tok, ref_dt, exp):
+                continue
             if tok.kind in {"time", "time_range", "part", "tz"}:
                 _time_part(tok, exp)
             else:
                 _date_part(tok, reference, exp)
+        if exp.shift is not None:
+            _apply_shift(exp, ref_dt)
         if (
             exp.part
             and exp.t_start
@@ -264,7 +329,7 @@ def parse_expressions(text: str, reference: date) -> list[Expression]:
             if exp.t_end and exp.t_end.hour < 12:
                 exp.t_end = exp.t_end.replace(hour=exp.t_end.hour + 12)
             exp.ampm_known = True
-        if exp.days or exp.day_range or exp.t_start or exp.t_end or exp.part:
+        if exp.days or exp.day_range or exp.t_start or exp.t_end or exp.part or exp.exact or exp.duration:
             if [t.kind for t in group] == ["tz"]:
                 continue
             out.append(exp)
@@ -317,7 +382,7 @@ def extract_proposed_times(text: str, *, now: datetime, tz: str) -> list[TimeRan
     """
     lead_zone = _zone(tz)
     now = now.replace(tzinfo=lead_zone) if now.tzinfo is None else now
-    exps = parse_expressions(text, now.astimezone(lead_zone).date())
+    exps = parse_expressions(text, now.astimezone(lead_zone).replace(tzinfo=None))
     named = next((e.zone for e in exps if e.zone), None)
     ranges: list[TimeRange] = []
     for exp in exps:
@@ -360,6 +425,10 @@ def _iso_time(t: time) -> str:
 
 
 def _recognizer_values(exp: Expression) -> tuple[str, list[dict[str, str]]]:
+    if exp.exact is not None:
+        return "datetime", [{"value": exp.exact.strftime("%Y-%m-%d %H:%M:%S")}]
+    if exp.duration is not None:
+        return "duration", [{"value": str(int(exp.duration.total_seconds()))}]
     part = RECOGNIZER_PARTS.get(exp.part or "")
     t_start, t_end = exp.t_start, exp.t_end
     if part and not t_start and not t_end:
@@ -410,7 +479,7 @@ def resolve_datetime_expressions(text: str, reference: datetime) -> list[dict[st
         Recognizers format (``2016-11-08``, ``2016-11-08 08:00:00``, ``08:00:00``).
     """
     out: list[dict[str, Any]] = []
-    for exp in parse_expressions(text, reference.date()):
+    for exp in parse_expressions(text, reference.replace(tzinfo=None)):
         kind, values = _recognizer_values(exp)
         if values:
             out.append({"text": exp.text, "offset": exp.offset, "type": kind, "values": values})
