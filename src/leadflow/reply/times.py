@@ -268,8 +268,8 @@ def _shift_of(tok: Token) -> relativedelta:
     elif unit == "years":
         delta = relativedelta(years=int(n))
     else:
-        delta = relativedelta(days=n * {"days": 1, "weeks": 7}.get(unit, 0))
-        delta += relativedelta(hours=n if unit == "hours" else 0, minutes=n if unit == "minutes" else 0)
+        per = {"minutes": 1, "hours": 60, "days": 1440, "weeks": 10080}[unit]
+        delta = relativedelta(minutes=round(n * per))  # normalised into days/hours/minutes
     return -delta if tok.groups.get("dir") in {"ago", "before"} else delta
 
 
@@ -294,7 +294,7 @@ def _special(tok: Token, ref: datetime, exp: Expression) -> bool:
 def _apply_shift(exp: Expression, ref: datetime) -> None:
     assert exp.shift is not None
     delta = exp.shift
-    if delta.hours or delta.minutes or (delta.days and delta.days != int(delta.days)):
+    if delta.hours or delta.minutes:
         exp.exact = ref + delta
         return
     bases = exp.days or ([exp.day_range[0]] if exp.day_range else [ref.date()])
