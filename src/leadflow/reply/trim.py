@@ -181,6 +181,27 @@ def _trim_signature_block(lines: list[str], classes: list[str], end: int) -> int
     return end
 
 
+_CONTACT_LINE = re.compile(
+    r"^\s*(?:(?:tel|phone|mobile|mobil|fax|cell|m|t|f|p|e|w|office|direct)\.?\s*[:.]?\s*)?"
+    r"(?:\+?\(?\d[\d\s().-]{6,}\d|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:https?://|www\.)\S+)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _trim_contact_paragraph(lines: list[str], classes: list[str], end: int) -> int:
+    """Cut a last paragraph that is a bare contact card: a name with phone, mail or web lines."""
+    start = end
+    while start > 0 and classes[start - 1] != "e":
+        start -= 1
+    block = [lines[k] for k in range(start, end)]
+    if not 2 <= len(block) <= 7 or not any(classes[k] == "t" for k in range(start)):
+        return end
+    contacts = sum(1 for line in block if _CONTACT_LINE.match(line))
+    if contacts >= 2 and all(len(line.strip()) <= 60 for line in block) and not _CONTACT_LINE.match(block[0]):
+        return _cut_start(classes, start)
+    return end
+
+
 def _trim_lines(lines: list[str]) -> tuple[list[str], list[str]]:
     classes = _classify(lines)
     keep = [True] * len(lines)
@@ -240,6 +261,7 @@ def _trim_lines(lines: list[str]) -> tuple[list[str], list[str]]:
         while end > 0 and classes[end - 1] in "eqdS":
             end -= 1
     end = _trim_signature_block(lines, classes, end)
+    end = _trim_contact_paragraph(lines, classes, end)
     kept = [lines[k] for k in range(end) if keep[k]]
     removed = [lines[k] for k in range(len(lines)) if k >= end or not keep[k]]
     return kept, removed

@@ -125,3 +125,8 @@ def test_out_of_office_without_a_date() -> None:
 def test_received_at_defaults_to_now() -> None:
     result = detect_auto_reply("I'm out of the office.", headers={"Subject": "Out of office"})
     assert result.is_auto
+
+
+def test_precedence_bulk_from_a_mailing_list_is_not_enough() -> None:
+    headers = {"Precedence": "bulk", "List-Id": "<sales.lists.example.com>", "Subject": "Re: pricing"}
+    assert not detect_auto_reply("I agree with Tom.", headers=headers, received_at=RECEIVED).is_auto

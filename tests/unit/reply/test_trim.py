@@ -258,3 +258,11 @@ def test_huge_input_is_linear_and_capped() -> None:
 
 def test_crlf_line_endings() -> None:
     assert extract_new_text(GMAIL.replace("\n", "\r\n")).endswith("Priya")
+
+
+def test_bare_contact_card_at_the_end_is_cut() -> None:
+    raw = (
+        "Hi Sam,\n\nYes, send the contract over.\n\n"
+        "Jane Doe\nCFO, Example GmbH\n+49 30 1234567\njane@example.de\nwww.example.de\n"
+    )
+    assert extract_new_text(raw) == "Hi Sam,\n\nYes, send the contract over."
