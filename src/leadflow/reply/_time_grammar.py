@@ -161,6 +161,14 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("eod", re.compile(r"\b(?:(?:the\s+)?eod|end of (?:the\s+)?day|end of (?P<rel>today|tomorrow))\b")),
     (
+        "quarter",
+        re.compile(
+            r"\b(?:(?P<y>(?:19|20)\d\d)\s*)?q(?P<q>[1-4])(?:\s*(?P<y2>(?:19|20)\d\d))?\b"
+            r"|\b(?:the\s+)?(?P<qw>first|second|third|fourth)\s+quarter(?:\s+of\s+(?P<y3>(?:19|20)\d\d))?"
+            rf"|\b(?P<mod>{NEXT_WORDS}|{THIS_WORDS}|{LAST_WORDS})\s+quarter\b"
+        ),
+    ),
+    (
         "month",
         re.compile(rf"\b(?:(?:in|im|en|em|in)\s+)?(?P<mon>{_MON})\b(?:\s+(?:of\s+)?(?P<y>(?:19|20)\d\d))?"),
     ),
@@ -303,7 +311,7 @@ def group_tokens(text: str, tokens: list[Token]) -> list[list[Token]]:
 
 DATE_KINDS = {
     "iso", "mdy", "dmy", "month_day", "day_month", "day_mon_sep", "mon_day_sep", "rel_day", "weekday",
-    "month", "rel_unit", "weekend", "year", "eod", "now",
+    "month", "rel_unit", "weekend", "year", "eod", "now", "quarter",
 }  # fmt: skip
 
 
