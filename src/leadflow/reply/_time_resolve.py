@@ -99,7 +99,9 @@ def _date_part(tok: Token, ref: date, exp: Expression) -> None:
     elif tok.kind == "weekday":
         wd, mod, post = WEEKDAYS[str(g["wd"]).rstrip(".")], g.get("mod"), g.get("post") or ""
         monday = _monday(ref)
-        if _in(mod, NEXT_WORDS) or post.startswith(("next", "prochain", "que vem", "nächst", "prossim")):
+        if mod in {"coming", "upcoming"}:
+            exp.days = [ref + timedelta(days=(wd - ref.weekday()) % 7 or 7)]
+        elif _in(mod, NEXT_WORDS) or post.startswith(("next", "prochain", "que vem", "nächst", "prossim")):
             exp.days = [monday + timedelta(days=7 + wd)]
         elif _in(mod, LAST_WORDS) or post.startswith("last"):
             exp.days = [monday - timedelta(days=7 - wd)]

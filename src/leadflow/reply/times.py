@@ -13,6 +13,7 @@ Two entry points share one grammar (:mod:`leadflow.reply._time_grammar`):
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -179,6 +180,8 @@ def _recognizer_values(exp: Expression) -> tuple[str, list[dict[str, str]]]:
     if exp.day_range:
         ranges = [r for r in (exp.day_range, exp.alt_range) if r]
         return "daterange", [{"start": lo.isoformat(), "end": hi.isoformat()} for lo, hi in ranges]
+    if exp.end_of_day and t_start and not exp.part:
+        return "timerange", [{"start": _iso_time(t_start)}]
     if t_start and t_end:
         vals = [{"start": _iso_time(t_start), "end": _iso_time(t_end)}]
         if not exp.ampm_known and t_end.hour < 12:
@@ -212,9 +215,17 @@ def resolve_datetime_expressions(text: str, reference: datetime) -> list[dict[st
     """
     out: list[dict[str, Any]] = []
     for exp in parse_expressions(text, reference.replace(tzinfo=None)):
-        kind, values = _recognizer_values(exp)
-        if values:
-            out.append({"text": exp.text, "offset": exp.offset, "type": kind, "values": values})
+        parts = [exp]
+        if exp.day_range and not exp.days and (exp.t_start or exp.t_end or exp.part):
+            # "next week in the afternoon": a date range and a time of day, reported apart.
+            parts = [
+                replace(exp, t_start=None, t_end=None, part=None),
+                replace(exp, day_range=None, alt_range=None),
+            ]
+        for piece in parts:
+            kind, values = _recognizer_values(piece)
+            if values:
+                out.append({"text": piece.text, "offset": piece.offset, "type": kind, "values": values})
     return out
 
 
