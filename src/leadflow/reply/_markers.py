@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "EMAIL",
     "header_key",
     "is_forward_marker",
     "is_mobile_signature",
@@ -40,7 +41,7 @@ _OPENER = re.compile(
     r"在|于|於|\d|\(?[A-Za-zÀ-ÿА-я]{2,4}[.,]\s*\d)",
     re.IGNORECASE,
 )
-_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _DATEISH = re.compile(
     r"\d{4}[-/.年]\s?\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}:\d{2}|"
     r"\b\d{1,2}\.?\s+[A-Za-zÀ-ÿА-я]{3,}\.?\s+\d{4}",
@@ -135,7 +136,7 @@ def is_quote_header(line: str) -> bool:
     if len(text) < 6:
         return False
     if _WROTE_END.search(text) and (
-        _OPENER.match(text) or _EMAIL.search(text) or _DATEISH.search(text) or " via " in text
+        _OPENER.match(text) or EMAIL.search(text) or _DATEISH.search(text) or " via " in text
     ):
         return True
     if _ISO_DATE_SOMEONE.match(text) or _POSTED_BY.match(text) or _JA_HEADER.search(text):
@@ -149,7 +150,7 @@ def starts_quote_header(line: str) -> bool:
     text = _clip(line).strip()
     if not text or text.endswith(("!", "?")) or (text.endswith(".") and not text[-2:-1].isdigit()):
         return False
-    return bool(_OPENER.match(text) or _EMAIL.search(text))
+    return bool(_OPENER.match(text) or EMAIL.search(text))
 
 
 def is_forward_marker(line: str) -> bool:

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 __all__ = ["AutoReply", "detect_auto_reply"]
 
 _MAX_BODY = 4_000
+_MAX_DATE_ATTEMPTS = 6
 _LANGUAGES = ["en", "de", "fr", "es", "nl", "pt", "it"]
 
 _OOO_SUBJECT = re.compile(
@@ -141,7 +142,9 @@ def _first_working_day(day: date) -> date:
 
 def _return_date(text: str, received_at: datetime) -> date | None:
     base = received_at if received_at.tzinfo else received_at.replace(tzinfo=UTC)
-    for match in _RETURN.finditer(text[:_MAX_BODY]):
+    for attempt, match in enumerate(_RETURN.finditer(text[:_MAX_BODY])):
+        if attempt >= _MAX_DATE_ATTEMPTS:
+            break
         rest = text[match.end() : match.end() + 80]
         stop = _STOP.search(rest)
         fragment = rest[: stop.start()] if stop else rest

@@ -30,6 +30,8 @@ from leadflow.reply.mime import ParsedMessage
 __all__ = ["Bounce", "detect_bounce"]
 
 _MAX_SCAN = 100_000
+_MAX_LINE = 2_000
+_MAX_RECIPIENTS = 100
 
 _ADDR = re.compile(
     r"(?<![\w.+/-])([A-Za-z0-9_][A-Za-z0-9._%+'-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
@@ -272,23 +274,29 @@ def _report_recipients(report: str, msg: ParsedMessage) -> tuple[list[str], bool
     strong: list[str] = []
     loose: list[str] = []
     previous = ""
-    for line in lines:
+    for full_line in lines:
+        line = full_line[:_MAX_LINE]
+        line_flag = bool(_FAILURE.search(line) or _SMTP_CODE.search(line))
+        previous_flag = bool(_FAILURE.search(previous)) or (
+            previous.rstrip().endswith(":") and bool(_LIST_INTRO.search(previous))
+        )
+        echoed = bool(_ECHOED_HEADER.match(line))
         for match in _ADDR.finditer(line):
             addr = match.group(1).strip(".'").lower()
-            before = line[: match.start()]
-            if not _valid_address(addr) or _FROM_BEFORE.search(before) or _ECHOED_HEADER.match(line):
+            before = line[max(0, match.start() - 80) : match.start()]
+            if not _valid_address(addr) or echoed or _FROM_BEFORE.search(before):
                 continue
-            intro = previous.rstrip().endswith(":") and bool(_LIST_INTRO.search(previous))
             in_context = (
-                bool(_LABEL.match(before) or _TO_BEFORE.search(before))
-                or bool(_FAILURE.search(line) or _SMTP_CODE.search(line))
-                or bool(_FAILURE.search(previous) or intro)
+                line_flag
+                or previous_flag
+                or (match.start() <= 80 and bool(_LABEL.match(before)))
+                or bool(_TO_BEFORE.search(before))
             )
             bucket = strong if in_context else loose
-            if addr not in bucket:
+            if addr not in bucket and len(bucket) < _MAX_RECIPIENTS:
                 bucket.append(addr)
         if line.strip():
-            previous = line
+            previous = line[-_MAX_LINE:]
     if strong:
         return strong, True
     return (loose, False) if loose else (_bare_recipients(lines, msg), False)

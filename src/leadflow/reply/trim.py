@@ -122,7 +122,7 @@ def _mark_header_blocks(lines: list[str], classes: list[str]) -> None:
 
 def _is_header_continuation(line: str) -> bool:
     """Long To:/Cc: lists wrap onto lines that hold addresses or start indented."""
-    return bool(line[:1].isspace() and line.strip()) or bool(mk._EMAIL.search(line) and len(line) < 300)
+    return bool(line[:1].isspace() and line.strip()) or bool(mk.EMAIL.search(line) and len(line) < 300)
 
 
 def _cut_start(classes: list[str], index: int) -> int:

@@ -130,3 +130,12 @@ def test_received_at_defaults_to_now() -> None:
 def test_precedence_bulk_from_a_mailing_list_is_not_enough() -> None:
     headers = {"Precedence": "bulk", "List-Id": "<sales.lists.example.com>", "Subject": "Re: pricing"}
     assert not detect_auto_reply("I agree with Tom.", headers=headers, received_at=RECEIVED).is_auto
+
+
+def test_huge_input_is_bounded() -> None:
+    import time
+
+    started = time.perf_counter()
+    result = detect_auto_reply("until " * 1_000_000, headers={"Subject": "Out of office " * 100_000})
+    assert time.perf_counter() - started < 10
+    assert result.is_auto

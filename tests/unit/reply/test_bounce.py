@@ -253,3 +253,15 @@ Sent from sam@leadflow.test
     bounce = detect_bounce(parse_message(raw))
     assert bounce is not None
     assert bounce.recipients == ["gone@example.com"]
+
+
+def test_huge_single_line_report_is_fast_and_capped() -> None:
+    import time
+
+    body = b"".join(b"could not be delivered to user%d@example.com ---- " % i for i in range(120_000))
+    raw = b"From: MAILER-DAEMON@mx.example.com\nSubject: Undeliverable\n\n" + body
+    started = time.perf_counter()
+    bounce = detect_bounce(parse_message(raw))
+    assert time.perf_counter() - started < 10
+    assert bounce is not None
+    assert 0 < len(bounce.recipients) <= 100
