@@ -192,7 +192,7 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "time_range",
         re.compile(
-            r"\b(?:(?:from|between|von|de|entre|tra|van|dalle)\s+)?"
+            r"\b(?:(?:from|between|at|around|von|de|entre|tra|van|dalle|um|à|a las|às|om|alle)\s+)?"
             + _time_re("h1", "m1", "ap1")
             + r"\s*(?:-|–|—|to|till|until|til|and|bis|à|a|às|tot|alle|e)\s*"
             + _time_re("h2", "m2", "ap2")
@@ -202,7 +202,7 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "time",
         re.compile(
-            r"(?:\b(?P<prep>at|around|by|after|before|from|um|gegen|ab|nach|vor|à|a las|a la|às|as|om|alle|verso|dopo|après|avant|desde|depois das|na|@)\s*)?"
+            r"(?:\b(?P<prep>at|around|by|after|later than|before|from|um|gegen|ab|nach|vor|à|a las|a la|às|as|om|alle|verso|dopo|après|avant|desde|depois das|na|@)\s*)?"
             r"(?<![\d:.,/-])(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.h])(?P<m>[0-5]\d))?(?![\d,/%]|\.\d|-\d)(?P<suffix>\s*(?:a\.m\.|p\.m\.|am|pm|a|p|uhr|h|o'?clock|hrs|hours)\b)?"
         ),
     ),

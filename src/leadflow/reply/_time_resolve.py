@@ -195,7 +195,7 @@ def _hour(h: int, mark: str | None) -> tuple[int, bool]:
     return h, bool(mark) or h > 12 or h == 0
 
 
-def _time_part(tok: Token, exp: Expression) -> None:
+def _time_part(tok: Token, exp: Expression, reference: date) -> None:
     g = tok.groups
     if tok.kind == "time":
         suffix = (g.get("suffix") or "").strip()
@@ -207,7 +207,7 @@ def _time_part(tok: Token, exp: Expression) -> None:
         )
         exp.t_start, exp.ampm_known = time(h, int(g.get("m") or 0)), known
         prep = g.get("prep") or ""
-        if prep in {"after", "ab", "nach", "dopo", "après", "desde", "depois das", "from"}:
+        if prep in {"after", "later than", "ab", "nach", "dopo", "après", "desde", "depois das", "from"}:
             exp.end_of_day = True
         elif prep in {"before", "vor", "avant"}:
             exp.t_start, exp.t_end, exp.open_start = None, time(h, int(g.get("m") or 0)), True
@@ -221,6 +221,8 @@ def _time_part(tok: Token, exp: Expression) -> None:
         exp.ampm_known = k1 or k2
     elif tok.kind == "part":
         exp.part = PARTS[str(g["part"])]
+        if g.get("this") and not exp.days:
+            exp.days = [reference]
     elif tok.kind == "tz":
         exp.zone = ZONES[str(g["tz"])]
 
@@ -290,7 +292,7 @@ def parse_expressions(text: str, reference: date | datetime) -> list[Expression]
             if _special(tok, ref_dt, exp):
                 continue
             if tok.kind in {"time", "time_range", "part", "tz"}:
-                _time_part(tok, exp)
+                _time_part(tok, exp, reference)
             else:
                 _date_part(tok, reference, exp)
         if exp.shift is not None:

@@ -169,6 +169,10 @@ def _recognizer_values(exp: Expression) -> tuple[str, list[dict[str, str]]]:
     if exp.end_of_day and t_start and not t_end:
         t_end = time(23, 59, 59)
     if exp.days:
+        if exp.end_of_day and exp.t_start and not exp.part:
+            return "datetimerange", [{"start": f"{d} {_iso_time(exp.t_start)}"} for d in exp.days]
+        if exp.open_start and exp.t_end and not exp.part:
+            return "datetimerange", [{"end": f"{d} {_iso_time(exp.t_end)}"} for d in exp.days]
         if t_start and t_end:
             vals = [
                 {"start": f"{d} {_iso_time(t_start)}", "end": f"{d} {_iso_time(t_end)}"} for d in exp.days
