@@ -10,14 +10,14 @@ describes what the reply says, and a referral address must appear in the reply v
 
 from __future__ import annotations
 
-import importlib
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_ai.models import Model
 
 from leadflow.exceptions import ModelFailure
+from leadflow.reply.autoreply import detect_auto_reply
 from leadflow.reply.bounce import detect_bounce
 from leadflow.reply.intent import Intent, IntentLabel, classify_intent, looks_like_injection
 from leadflow.reply.llm import ask_model, verdict_referral, verdict_times
@@ -137,13 +137,9 @@ class ReplyUnderstanding:
 def _auto_reply(
     text: str, msg: ParsedMessage | None, received: datetime
 ) -> tuple[bool, str | None, date | None]:
-    """``(is_auto, kind, return_date)`` from the auto-reply detector, when it is installed."""
-    try:
-        module = importlib.import_module("leadflow.reply.autoreply")
-    except ImportError:  # the detector lands separately; until then nothing is an auto-reply
-        return False, None, None
-    found: Any = module.detect_auto_reply(text, headers=msg.headers if msg else None, received_at=received)
-    return bool(found.is_auto), found.kind, found.return_date
+    """``(is_auto, kind, return_date)`` from the header- and phrase-based detector."""
+    found = detect_auto_reply(text, headers=msg.headers if msg else None, received_at=received)
+    return found.is_auto, found.kind, found.return_date
 
 
 def analyze_reply_detailed(

@@ -53,11 +53,21 @@ def test_text_that_looks_like_mail_is_parsed() -> None:
 
 def test_bounce_decides_first() -> None:
     result = analyze_reply(raw=DSN)
-    if result.bounce is None:  # the bounce detector is someone else's module; accept a text-level verdict
-        assert result.intent == "bounce"
-        return
+    assert result.bounce is not None
     assert result.intent == "bounce" and result.auto_reply
     assert result.bounce.kind == "hard" and "bob@acme.com" in result.bounce.recipients
+
+
+def test_out_of_office_headers_and_return_date() -> None:
+    raw = (
+        b"From: Jane <jane@acme.com>\r\nTo: sdr@x.dev\r\nSubject: Automatic reply: hi\r\n"
+        b"Auto-Submitted: auto-replied\r\nDate: Wed, 06 Mar 2024 10:00:00 +0000\r\n\r\n"
+        b"I am out of the office until 11 March 2024 and will reply when I return.\r\n"
+    )
+    result = analyze_reply(raw=raw)
+    assert result.auto_reply and result.intent == "out_of_office"
+    # "until 11 March" may mean back on the 11th or the day after; the detector decides.
+    assert result.return_date is not None and result.return_date.isoformat() in {"2024-03-11", "2024-03-12"}
 
 
 def test_out_of_office() -> None:
