@@ -241,6 +241,13 @@ _WRONG_PERSON = re.compile(
 )
 
 
+_ACK_ONLY = re.compile(
+    r"^(?:(?:many |thanks?|thank you|thx|ty|danke(?: schon)?|merci(?: beaucoup)?|gracias|obrigad[oa]|bedankt|dank je"
+    r"|grazie(?: mille)?|cheers|ok(?:ay)?|got it|noted|received|recu|bien recu|recibido|recebido|ontvangen|ricevuto"
+    r"|alles klar|perfect|great)[\s!.,]*)+$"
+)
+
+
 def _unsubscribe_rule(folded: str, channel: str) -> bool:
     bare = re.sub(r"[^a-z ]", "", folded).strip()
     if bare in _SMS_STOP and (
@@ -288,6 +295,8 @@ def classify_intent(text: str, *, channel: str = "email", model: NaiveBayes | No
     if looks_like_injection(text):
         best: IntentLabel = "question" if scores.get("question", 0.0) > scores.get("other", 0.0) else "other"
         return _ruled(best, 0.8, "instructions_as_data", scores)
+    if _ACK_ONLY.match(folded):
+        return _ruled("other", 0.7, "acknowledgement", scores)
     if extract_referral(text) is not None:
         return _ruled("referral", 0.9, "referral", scores)
     if _WRONG_PERSON.search(folded):
