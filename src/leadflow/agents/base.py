@@ -80,6 +80,7 @@ class Decision(BaseModel):
     timers: list[TimerSpec] = Field(default_factory=list)
     cancel_timers: list[str] = Field(default_factory=list, description="timer names; '*' for all")
     escalation: Escalation | None = None
+    suppress: list[str] = Field(default_factory=list, description="addresses never to contact again")
     summary: str = ""
     model: str | None = None
     tokens: int = 0

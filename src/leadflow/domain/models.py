@@ -197,6 +197,7 @@ class LeadState(BaseModel):
     messages: list[Message] = Field(default_factory=list)
     escalations: list[Escalation] = Field(default_factory=list)
     signals: list[dict[str, Any]] = Field(default_factory=list)
+    proposed_slots: list[dict[str, str]] = Field(default_factory=list)
     nurture_step: int = 0
     touches: int = 0
     replies: int = 0

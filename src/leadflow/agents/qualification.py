@@ -1,0 +1,131 @@
+"""Qualification agent: multi-turn questions from an industry pack, then a hot/warm/cold score.
+
+Packs live in ``agents/packs/*.yaml``: questions with how to read their answers, scoring
+rules as the design documents give them, and the nurture schedule. Answers are taken from
+every reply, in any order, several at once; "just browsing" ends it cold.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+from leadflow.agents._compose import outbound, preferred_channel
+from leadflow.agents._extract import BROWSING, extract
+from leadflow.agents.base import AgentCard, AgentContext, Decision, EmitEvent
+from leadflow.domain.events import Event, EventType
+from leadflow.domain.models import Channel, LeadState, Score, Stage
+from leadflow.exceptions import ConfigError
+
+PACKS = Path(__file__).with_name("packs")
+MAX_TURNS = 4
+_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
+
+
+@cache
+def load_pack(name: str) -> dict[str, Any]:
+    path = PACKS / f"{name}.yaml"
+    if not path.exists():
+        raise ConfigError(f"no industry pack {name!r}; have: {', '.join(sorted(p.stem for p in PACKS.glob('*.yaml')))}")
+    doc: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return doc
+
+
+def pack_for(state: LeadState, default: str) -> dict[str, Any]:
+    name = state.lead.industry if state.lead.industry and (PACKS / f"{state.lead.industry}.yaml").exists() else default
+    return load_pack(name)
+
+
+def _holds(rule: str, answers: dict[str, Any]) -> bool:
+    m = re.match(r"^\s*(\w+)\s*(<=|>=|==|!=|<|>)\s*(\S+)\s*$", rule)
+    if not m:
+        raise ConfigError(f"bad scoring rule {rule!r}")
+    key, op, raw = m.groups()
+    value = answers.get(key)
+    if value is None:
+        return False
+    want: Any = raw
+    try:
+        want = float(raw)
+        value = float(value)
+    except (TypeError, ValueError):
+        value = str(value)
+    try:
+        return bool(_OPS[op](value, want))
+    except TypeError:
+        return False
+
+
+def score(pack: dict[str, Any], answers: dict[str, Any]) -> tuple[Score, float]:
+    rules = pack.get("scoring", {})
+    if answers.get("_browsing"):
+        return Score.COLD, 15.0
+    if rules.get("hot") and all(_holds(r, answers) for r in rules["hot"]):
+        return Score.HOT, 85.0 + min(10.0, len(answers))
+    warm = (rules.get("warm") and all(_holds(r, answers) for r in rules["warm"])) or any(
+        _holds(r, answers) for r in rules.get("warm_any", [])
+    )
+    if warm:
+        return Score.WARM, 60.0
+    return Score.COLD, 30.0
+
+
+class QualificationAgent:
+    card: ClassVar[AgentCard] = AgentCard(
+        name="qualification",
+        description="Multi-turn qualification with industry question packs and hot/warm/cold scoring.",
+        capabilities=["qualify", "score_lead"],
+        inputs=["lead.engaged", "reply.classified"],
+        outputs=["lead.qualified"],
+        model_tier="strong",
+        expected_latency_ms=40,
+    )
+
+    def handle(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
+        pack = pack_for(state, ctx.campaign.industry_pack)
+        text = str(event.payload.get("text") or "")
+        answers = state.qualification
+        questions: list[dict[str, Any]] = pack["questions"]
+        pending = set(state.pending_question.split(",")) if state.pending_question else set()
+        found = []
+        for q in questions:
+            if q["key"] in answers:
+                continue
+            value = extract(q, text, pending=q["key"] in pending)
+            if value is not None:
+                answers[q["key"]] = value
+                found.append(q["key"])
+        if BROWSING.search(text):
+            answers["_browsing"] = True
+        answers["_turns"] = int(answers.get("_turns", 0)) + 1
+        open_qs = [q for q in questions if q["key"] not in answers]
+        intent = event.payload.get("intent")
+        done = not open_qs or answers["_turns"] > MAX_TURNS or answers.get("_browsing") or intent == "meeting_request" and len(found) + len(answers) > 3
+        if done:
+            grade, value = score(pack, answers)
+            state.score, state.score_value = grade, value
+            state.stage = Stage.QUALIFIED if grade is Score.HOT else Stage.NURTURING
+            state.pending_question = None
+            return Decision(
+                result=f"qualified_{grade.value}", state=state,
+                events=[EmitEvent(type=EventType.LEAD_QUALIFIED, payload={"score": grade.value, "score_value": value,
+                                                                         "answers": {k: v for k, v in answers.items() if not k.startswith("_")}})],
+                summary=f"scored {grade.value} ({value:.0f}) from {len(answers) - 1} answers",
+            )
+        ask = open_qs[:2] if answers["_turns"] > 1 else open_qs[:1]
+        state.stage = Stage.QUALIFYING
+        state.pending_question = ",".join(q["key"] for q in ask)
+        channel = preferred_channel(state, ctx.campaign)
+        thanks = "Thanks, that helps! " if found else ("Thanks for getting back to me! " if answers["_turns"] == 1 else "Thanks! ")
+        body = thanks + " ".join(q["ask"] for q in ask)
+        action = outbound(
+            state, ctx.campaign, channel=channel, key=f"qualify:{answers['_turns']}", body=body,
+            subject="Re: a couple of quick questions" if channel is Channel.EMAIL else None, agent=self.card.name,
+        )
+        return Decision(result="asked", state=state, actions=[action] if action.to else [],
+                        summary=f"found {found or 'nothing'}; asked {state.pending_question}")

@@ -1,0 +1,191 @@
+"""The ``leadflow`` command line: demo, worker, intake, traces, replay and the dead-letter queue."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from leadflow.settings import Settings
+
+app = typer.Typer(help="leadflow: multi-agent AI sales development, durable and offline-first.", no_args_is_help=True)
+console = Console()
+
+DbOpt = Annotated[str | None, typer.Option("--db", help="store URL (sqlite:///path.db or postgresql://...)")]
+WsOpt = Annotated[str | None, typer.Option("--workspace", "-w", help="workspace id")]
+
+
+def _settings(db: str | None = None, workspace: str | None = None) -> Settings:
+    s = Settings.from_env()
+    update: dict[str, str] = {}
+    if db:
+        update["db_url"] = db
+    if workspace:
+        update["workspace"] = workspace
+    return s.model_copy(update=update)
+
+
+@app.command()
+def demo(
+    leads: Annotated[int, typer.Option(help="how many simulated leads")] = 60,
+    seed: Annotated[int, typer.Option(help="simulation seed")] = 7,
+    out: Annotated[Path, typer.Option(help="folder for the demo's database and transcript")] = Path("var/demo"),
+    keep: Annotated[bool, typer.Option(help="resume the previous demo instead of starting fresh")] = False,
+) -> None:
+    """Run a sample campaign end to end, offline, with simulated prospects, and print the funnel."""
+    from leadflow.sim.run import funnel, open_simulation
+
+    out.mkdir(parents=True, exist_ok=True)
+    db, transcript = out / "leadflow.db", out / "transcript.db"
+    if not keep:
+        for p in out.glob("*.db*"):
+            p.unlink()
+    started = time.perf_counter()
+    run = open_simulation(db_url=f"sqlite:///{db}", transcript_path=transcript, seed=seed, leads=leads)
+    run.runtime.worker.run_until_idle(simulate=True)
+    elapsed = time.perf_counter() - started
+    states = run.states()
+    table = Table(title=f"Funnel: {len(states)} leads, seed {seed}, {elapsed:.1f}s of wall time")
+    table.add_column("step")
+    table.add_column("leads", justify="right")
+    for name, n in funnel(states):
+        table.add_row(name, str(n))
+    console.print(table)
+    by_industry: dict[str, dict[str, int]] = {}
+    for s in states:
+        row = by_industry.setdefault(s.lead.industry or "-", {})
+        row[s.stage.value] = row.get(s.stage.value, 0) + 1
+    t2 = Table(title="Final stage by industry")
+    t2.add_column("industry")
+    stages = sorted({st for row in by_industry.values() for st in row})
+    for st in stages:
+        t2.add_column(st, justify="right")
+    for ind, row in sorted(by_industry.items()):
+        t2.add_row(ind, *[str(row.get(st, 0)) for st in stages])
+    console.print(t2)
+    steps: dict[str, int] = {}
+    for s in states:
+        for h in s.agent_history:
+            steps[h.agent] = steps.get(h.agent, 0) + 1
+    console.print("Agent steps: " + ", ".join(f"{k} {v}" for k, v in sorted(steps.items())))
+    sent = len(run.world.deliveries())
+    console.print(f"Messages delivered: {sent} (delivery attempts {run.world.attempt_count()}); "
+                  f"simulated time {run.runtime.clock.now():%Y-%m-%d}; database {db}")
+    example = next((s for s in states if s.appointment), states[0] if states else None)
+    if example:
+        console.print(f"See one lead's story: leadflow trace {example.lead_id} --db sqlite:///{db} -w {run.workspace}")
+    run.close()
+
+
+@app.command()
+def trace(lead_id: str, db: DbOpt = None, workspace: WsOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Print a lead's whole story: events, agent steps (model, tokens, latency, fallback) and messages."""
+    from leadflow.exceptions import NotFound
+    from leadflow.state import open_store
+
+    s = _settings(db, workspace)
+    store = open_store(s.db_url)
+    try:
+        state = store.get_lead(s.workspace, lead_id)
+    except NotFound as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    events = store.lead_events(s.workspace, lead_id)
+    traces = store.traces_for(s.workspace, lead_id)
+    if as_json:
+        print(json.dumps({"state": state.model_dump(mode="json"), "events": [e.model_dump(mode="json") for e in events],
+                          "traces": [t.model_dump(mode="json") for t in traces]}, indent=2))
+        return
+    console.print(f"[bold]{state.lead.full_name}[/bold] <{state.lead.email}> {state.lead.company or ''} "
+                  f"industry={state.lead.industry} tz={state.lead.timezone} stage=[bold]{state.stage.value}[/bold] "
+                  f"score={state.score.value if state.score else '-'} version={state.version}")
+    table = Table(title="Story")
+    for col in ("time", "kind", "what", "detail"):
+        table.add_column(col)
+    rows: list[tuple[str, str, str, str]] = []
+    for e in events:
+        if e.type == "lead.updated":
+            continue
+        rows.append((e.at.isoformat(timespec="minutes"), "event", e.type, json.dumps(e.payload, default=str)[:90]))
+    for t in traces:
+        extra = f"{t.latency_ms:.1f}ms model={t.model or 'offline'} tokens={t.tokens}" + (" FALLBACK" if t.fallback_used else "")
+        rows.append((t.at.isoformat(timespec="minutes"), f"agent:{t.agent}", t.decision[:60], extra))
+    for m in state.messages:
+        rows.append((m.at.isoformat(timespec="minutes"), f"{m.direction.value}:{m.channel.value}", (m.subject or "")[:40],
+                     m.body.replace("\n", " ")[:90]))
+    for r in sorted(rows, key=lambda r: r[0]):
+        table.add_row(*r)
+    console.print(table)
+
+
+@app.command()
+def replay(db: DbOpt = None, check: Annotated[bool, typer.Option(help="compare only, change nothing")] = False) -> None:
+    """Rebuild the current-state tables from the event log and check they equal the live ones."""
+    from leadflow.state import open_store
+    from leadflow.state.patch import fold
+
+    s = _settings(db)
+    store = open_store(s.db_url)
+    rebuilt = fold(store.all_events())
+    mismatched = []
+    for lead_id, state in rebuilt.items():
+        live = store.get_lead(state.workspace_id, lead_id)
+        if live.model_dump(mode="json") != state.model_dump(mode="json"):
+            mismatched.append(lead_id)
+    console.print(f"replayed {len(rebuilt)} leads from the log: {len(rebuilt) - len(mismatched)} equal, {len(mismatched)} differ")
+    if not check and mismatched:
+        store.replace_states([rebuilt[i] for i in mismatched])
+        console.print("state tables rewritten from the log")
+    if mismatched and check:
+        raise typer.Exit(1)
+
+
+dlq_app = typer.Typer(help="the dead-letter queue")
+app.add_typer(dlq_app, name="dlq")
+
+
+@dlq_app.command("list")
+def dlq_list(db: DbOpt = None, workspace: WsOpt = None) -> None:
+    """Events that failed too often to handle."""
+    from leadflow.state import open_store
+
+    s = _settings(db, workspace)
+    dead = open_store(s.db_url).list_dead(s.workspace if workspace else None)
+    table = Table(title=f"Dead letters: {len(dead)}")
+    for col in ("id", "workspace", "lead", "event", "attempts", "error"):
+        table.add_column(col)
+    for d in dead:
+        table.add_row(str(d.id), d.workspace_id, d.lead_id, d.event.type, str(d.attempts), d.error[:80])
+    console.print(table)
+
+
+@dlq_app.command("retry")
+def dlq_retry(ids: Annotated[list[int] | None, typer.Argument(help="dead-letter ids (default: all)")] = None,
+              db: DbOpt = None) -> None:
+    """Put dead letters back in the inbox; the next worker round handles them."""
+    from leadflow.state import open_store
+
+    s = _settings(db)
+    store = open_store(s.db_url)
+    targets = ids or [d.id for d in store.list_dead()]
+    for i in targets:
+        store.retry_dead(i)
+    console.print(f"requeued {len(targets)} dead letter(s)")
+
+
+@app.command()
+def agents() -> None:
+    """List the agent cards (A2A style)."""
+    from leadflow.agents import default_agents
+
+    for agent in default_agents():
+        print(json.dumps(agent.card.to_a2a(), indent=2))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,68 @@
+"""The transcript channel: delivers to a local SQLite file instead of the outside world.
+
+It is the embedded default and what the demo and crash tests use. It goes through exactly
+the path real channels use. ``attempts`` counts every call, ``deliveries`` holds what was
+actually delivered, once per idempotency key.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from leadflow.domain.actions import OutboundAction
+from leadflow.integrations.channels.base import Receipt
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS deliveries (
+  key TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, lead_id TEXT NOT NULL, kind TEXT NOT NULL,
+  recipient TEXT, subject TEXT, body TEXT NOT NULL, delivered_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS attempts (n INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL);
+"""
+
+
+class TranscriptChannel:
+    name = "transcript"
+
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self.path = str(path)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def deliver(self, action: OutboundAction, *, workspace_id: str, lead_id: str) -> Receipt:
+        with self._lock:
+            self._db.execute("INSERT INTO attempts(key) VALUES (?)", (action.idempotency_key,))
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO deliveries VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    action.idempotency_key,
+                    workspace_id,
+                    lead_id,
+                    action.kind.value,
+                    action.to,
+                    action.subject,
+                    action.body,
+                    datetime.now(UTC).isoformat(),
+                ),
+            )
+            return Receipt(provider_id=action.idempotency_key, duplicate=cur.rowcount == 0)
+
+    def deliveries(self) -> list[dict[str, str]]:
+        with self._lock:
+            cur = self._db.execute(
+                "SELECT key, workspace_id, lead_id, kind, recipient, subject, body FROM deliveries ORDER BY rowid"
+            )
+            cols = [c[0] for c in cur.description]
+            return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+    def attempt_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM attempts").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,171 @@
+"""The outbox dispatcher: performs due outbound actions, checking suppression at dispatch time.
+
+A follow-up scheduled for Tuesday is checked against the lead as it is on Tuesday: a lead that
+opted out, bounced or became do-not-contact since then gets nothing, and the action is closed
+as ``suppressed`` with a ``message.failed`` event. Deliveries are idempotent per key, so a
+crash between delivering and recording cannot send twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from leadflow.domain.actions import CONTACT_ACTIONS, ActionKind
+from leadflow.domain.events import Event, EventType, new_event
+from leadflow.domain.models import Channel, Direction, LeadState, Message, Stage
+from leadflow.exceptions import Conflict, DuplicateMessage, InvalidInput, NotFound, Refused, Unavailable
+from leadflow.integrations.channels.base import DeliveryChannel
+from leadflow.orchestrator.engine import derived_id
+from leadflow.state.base import Store
+from leadflow.state.records import ActionRow, Commit
+
+log = logging.getLogger(__name__)
+
+_CHANNEL_OF = {
+    ActionKind.SEND_EMAIL: Channel.EMAIL,
+    ActionKind.SEND_SMS: Channel.SMS,
+    ActionKind.SEND_LINKEDIN: Channel.LINKEDIN,
+}
+
+
+def suppression_reason(store: Store, state: LeadState, row: ActionRow) -> str | None:
+    """Why this contact must not go out now, or None."""
+    if row.action.kind not in CONTACT_ACTIONS:
+        return None
+    if state.stage is Stage.DO_NOT_CONTACT:
+        return "do_not_contact"
+    if row.action.to and store.is_suppressed(state.workspace_id, row.action.to):
+        return "suppressed_address"
+    consent = state.lead.consent
+    if row.action.kind is ActionKind.SEND_SMS and not consent.sms:
+        return "no_sms_consent"
+    if row.action.kind is ActionKind.SEND_EMAIL and not consent.email:
+        return "no_email_consent"
+    return None
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        channels: dict[ActionKind, DeliveryChannel],
+        clock: Any,
+        max_attempts: int = 5,
+        retry_base: timedelta = timedelta(seconds=30),
+        routed: frozenset[str] | set[str] = frozenset(),
+    ) -> None:
+        self.routed = routed
+        self.store = store
+        self.channels = channels
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.retry_base = retry_base
+
+    def dispatch(self, *, limit: int = 200) -> int:
+        now = self.clock.now()
+        rows = self.store.due_actions(now, limit=limit)
+        done = 0
+        for row in rows:
+            for _ in range(5):
+                try:
+                    commit = self._one(row)
+                except NotFound:
+                    break
+                if commit is None:
+                    break
+                result = self.store.apply([commit])[0]
+                if not isinstance(result, Conflict) or isinstance(result, DuplicateMessage):
+                    break  # applied, or already done by an earlier run
+            done += 1
+        return done
+
+    def _one(self, row: ActionRow) -> Commit | None:
+        now = self.clock.now()
+        state = self.store.get_lead(row.workspace_id, row.lead_id)
+        reason = suppression_reason(self.store, state, row)
+        if reason is not None:
+            return self._closed(row, state, "suppressed", reason)
+        channel = self.channels.get(row.action.kind)
+        if channel is None:
+            return self._closed(row, state, "failed", f"no channel for {row.action.kind.value}")
+        try:
+            receipt = channel.deliver(row.action, workspace_id=row.workspace_id, lead_id=row.lead_id)
+        except Unavailable as exc:
+            attempts = self.store.postpone_action(
+                row.seq, until=now + self.retry_base * (2**row.attempts), error=str(exc)
+            )
+            if attempts >= self.max_attempts:
+                return self._closed(row, state, "failed", f"gave up after {attempts} attempts: {exc}")
+            return None
+        except (Refused, InvalidInput) as exc:
+            return self._closed(row, state, "failed", str(exc))
+        new = state.model_copy(deep=True)
+        kind = _CHANNEL_OF.get(row.action.kind)
+        if kind is not None:
+            new.messages.append(
+                Message(
+                    id=row.action.idempotency_key,
+                    channel=kind,
+                    direction=Direction.OUTBOUND,
+                    to=row.action.to,
+                    subject=row.action.subject,
+                    body=row.action.body,
+                    at=now,
+                    agent=row.action.agent,
+                    thread_id=row.action.payload.get("thread_id"),
+                )
+            )
+            new.touches += 1
+            if new.stage is Stage.NEW:
+                new.stage = Stage.CONTACTED
+        new.updated_at = now
+        sent = self._event(
+            row,
+            state,
+            EventType.MESSAGE_SENT,
+            {"provider_id": receipt.provider_id, "duplicate": receipt.duplicate},
+        )
+        return Commit(
+            row.workspace_id,
+            row.lead_id,
+            expected_version=state.version,
+            state=new,
+            events=[sent],
+            finish_action=(row.seq, "sent", receipt.provider_id),
+            quiet=self._quiet(sent),
+            at=now,
+        )
+
+    def _closed(self, row: ActionRow, state: LeadState, status: str, reason: str) -> Commit:
+        failed = self._event(row, state, EventType.MESSAGE_FAILED, {"status": status, "reason": reason})
+        return Commit(
+            row.workspace_id,
+            row.lead_id,
+            events=[failed],
+            finish_action=(row.seq, status, reason),
+            quiet=self._quiet(failed),
+            at=self.clock.now(),
+        )
+
+    def _quiet(self, event: Event) -> set[str]:
+        return set() if event.type in self.routed else {event.id}
+
+    def _event(self, row: ActionRow, state: LeadState, type_: str, extra: dict[str, Any]) -> Event:
+        return new_event(
+            type_,
+            lead_id=row.lead_id,
+            workspace_id=row.workspace_id,
+            at=self.clock.now(),
+            payload={
+                "action": row.action.kind.value,
+                "key": row.action.idempotency_key,
+                "to": row.action.to,
+                "agent": row.action.agent,
+                **extra,
+            },
+            source="dispatcher",
+            event_id=derived_id("action", row.action.idempotency_key, type_),
+        )

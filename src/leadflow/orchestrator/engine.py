@@ -1,0 +1,264 @@
+"""The orchestrator: takes one inbox event, routes it to agents, and turns their decisions into a commit.
+
+Agents never call each other: the orchestrator runs the agents a route names, threads the lead
+state through a pipeline (or merges a parallel swarm), and records everything they decided,
+events, actions, timers, traces and the handled mark, in one atomic commit. The events it
+records are queued for the next round, which is how one agent's work reaches another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from leadflow.agents.base import AgentContext, Decision, EmitEvent
+from leadflow.domain.events import Event, EventType, Performative, new_event
+from leadflow.domain.models import AgentStep, Campaign, LeadState, Stage
+from leadflow.exceptions import Conflict, DuplicateMessage, NotFound
+from leadflow.orchestrator.registry import AgentRegistry
+from leadflow.orchestrator.routes import Route, RouteTable
+from leadflow.orchestrator.runner import AgentRunner
+from leadflow.state.base import Store
+from leadflow.state.patch import apply_patch, state_patch
+from leadflow.state.records import Commit, InboxItem, TraceRecord
+
+log = logging.getLogger(__name__)
+
+#: Events after which a lead's route timeouts no longer apply.
+ENGAGEMENT_EVENTS = frozenset(
+    {
+        EventType.LEAD_ENGAGED,
+        EventType.LEAD_APPOINTMENT_BOOKED,
+        EventType.LEAD_LOST,
+        EventType.LEAD_CONVERTED,
+        EventType.LEAD_QUALIFIED,
+    }
+)
+
+ContextFactory = Callable[[str, Campaign], AgentContext]
+
+
+def derived_id(*parts: object) -> str:
+    """A stable event id from its cause, so a retried step records the same ids."""
+    return hashlib.sha1(":".join(str(p) for p in parts).encode()).hexdigest()
+
+
+class Orchestrator:
+    """Routes inbox events through agents and commits the outcome."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        registry: AgentRegistry,
+        routes: RouteTable,
+        runner: AgentRunner,
+        context_factory: ContextFactory,
+        clock: Any,
+        max_attempts: int = 5,
+        retry_base: timedelta = timedelta(seconds=2),
+    ) -> None:
+        registry.check(routes.agent_names())
+        self.store = store
+        self.registry = registry
+        self.routes = routes
+        self.runner = runner
+        self.context_factory = context_factory
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.retry_base = retry_base
+        self._listened = routes.listens_to()
+        self._campaigns: dict[tuple[str, str], Campaign] = {}
+
+    # -- one event ----------------------------------------------------------------------
+    def campaign(self, workspace_id: str, name: str) -> Campaign:
+        key = (workspace_id, name)
+        if key not in self._campaigns:
+            self._campaigns[key] = self.store.get_campaign(workspace_id, name)
+        return self._campaigns[key]
+
+    def step(self, event: Event) -> Commit:
+        """Decide what ``event`` does to its lead; nothing is written here."""
+        state = self.store.get_lead(event.workspace_id, event.lead_id)
+        routes = self.routes.match(state, event)
+        now = self.clock.now()
+        if not routes:
+            return Commit(event.workspace_id, event.lead_id, handled=event.id, at=now)
+        ctx = self.context_factory(event.workspace_id, self.campaign(event.workspace_id, state.campaign))
+        current = state
+        decisions: list[Decision] = []
+        traces: list[TraceRecord] = []
+        timers = []
+        for route in routes:
+            current, route_decisions, route_traces = self._run_route(route, ctx, current, event)
+            decisions += route_decisions
+            traces += route_traces
+            if route.timeout is not None:
+                from leadflow.domain.actions import TimerSpec
+
+                timers.append(
+                    TimerSpec(
+                        name=f"route:{route.name}",
+                        fire_at=now + route.timeout,
+                        route=route.name,
+                        payload={"emit": route.on_timeout, "route": route.name},
+                    )
+                )
+        return self._commit(event, state, current, decisions, traces, timers, now)
+
+    def _run_route(
+        self, route: Route, ctx: AgentContext, state: LeadState, event: Event
+    ) -> tuple[LeadState, list[Decision], list[TraceRecord]]:
+        decisions: list[Decision] = []
+        traces: list[TraceRecord] = []
+        if not route.parallel:
+            for ref in route.agents:
+                result = self.runner.run(self.registry.get(ref), ctx, state, event)
+                decisions.append(result.decision)
+                traces.append(result.trace)
+                if result.decision.state is not None:
+                    state = result.decision.state
+            return state, decisions, traces
+        base = state
+        doc = base.model_dump(mode="json")
+        for ref in route.agents:
+            result = self.runner.run(self.registry.get(ref), ctx, base, event)
+            decisions.append(result.decision)
+            traces.append(result.trace)
+            if result.decision.state is not None:
+                doc = apply_patch(doc, state_patch(base, result.decision.state))
+        return LeadState.model_validate(doc), decisions, traces
+
+    def _commit(
+        self,
+        cause: Event,
+        before: LeadState,
+        after: LeadState,
+        decisions: list[Decision],
+        traces: list[TraceRecord],
+        timers: list[Any],
+        now: datetime,
+    ) -> Commit:
+        events: list[Event] = []
+        actions = []
+        cancel: list[str] = []
+        suppress: list[tuple[str, str]] = []
+        new_state = after.model_copy(deep=True)
+        for n, (decision, trace) in enumerate(zip(decisions, traces, strict=True)):
+            new_state.agent_history.append(
+                AgentStep(agent=trace.agent, at=now, result=decision.result, event_id=cause.id)
+            )
+            for k, emit in enumerate(decision.events):
+                events.append(self._event(emit, cause, now, f"{n}:{k}:{trace.agent}"))
+            actions += decision.actions
+            timers += decision.timers
+            cancel += decision.cancel_timers
+            suppress += [(address, f"{trace.agent}:{decision.result}") for address in decision.suppress]
+            if decision.escalation is not None:
+                new_state.escalations.append(decision.escalation)
+                new_state.assigned_to = "human"
+                events.append(
+                    self._event(
+                        EmitEvent(
+                            type=EventType.AGENT_ESCALATED,
+                            payload=decision.escalation.model_dump(mode="json"),
+                            performative=Performative.REQUEST,
+                            priority=8,
+                        ),
+                        cause,
+                        now,
+                        f"{n}:esc:{trace.agent}",
+                    )
+                )
+            events.append(
+                self._event(
+                    EmitEvent(
+                        type=EventType.AGENT_FAILED
+                        if decision.fallback_used or trace.error
+                        else EventType.AGENT_COMPLETED,
+                        payload={
+                            "agent": trace.agent,
+                            "result": decision.result,
+                            "latency_ms": trace.latency_ms,
+                            "fallback_used": decision.fallback_used,
+                        },
+                        performative=Performative.FAILURE if trace.error else Performative.INFORM,
+                    ),
+                    cause,
+                    now,
+                    f"{n}:done:{trace.agent}",
+                )
+            )
+        types = {e.type for e in events}
+        if EventType.LEAD_OPTED_OUT in types or new_state.stage is Stage.DO_NOT_CONTACT:
+            cancel.append("*")
+        elif types & ENGAGEMENT_EVENTS:
+            cancel.append("route:*")
+        new_state.updated_at = now
+        return Commit(
+            workspace_id=cause.workspace_id,
+            lead_id=cause.lead_id,
+            expected_version=before.version,
+            state=new_state,
+            events=events,
+            actions=actions,
+            timers=timers,
+            cancel_timers=cancel,
+            traces=traces,
+            handled=cause.id,
+            suppress=suppress,
+            quiet={e.id for e in events if e.type not in self._listened},
+            at=now,
+        )
+
+    def _event(self, emit: EmitEvent, cause: Event, now: datetime, salt: str) -> Event:
+        return new_event(
+            emit.type,
+            lead_id=cause.lead_id,
+            workspace_id=cause.workspace_id,
+            at=now,
+            cause=cause,
+            payload=emit.payload,
+            source="orchestrator",
+            performative=emit.performative,
+            priority=emit.priority,
+            confidence=emit.confidence,
+            event_id=derived_id(cause.id, salt, emit.type),
+        )
+
+    # -- a batch ------------------------------------------------------------------------
+    def process(self, *, limit: int = 200) -> int:
+        """Handle up to ``limit`` inbox events (one per lead) and commit them as one batch."""
+        now = self.clock.now()
+        items = self.store.inbox(limit=limit, now=now)
+        if not items:
+            return 0
+        commits: list[Commit] = []
+        owners: list[InboxItem] = []
+        for item in items:
+            try:
+                commits.append(self.step(item.event))
+                owners.append(item)
+            except Exception as exc:  # noqa: BLE001 - a poison event must not stop the worker
+                self._failed(item, exc)
+        for item, result in zip(owners, self.store.apply(commits), strict=True):
+            if result is None or isinstance(result, DuplicateMessage):
+                continue
+            if isinstance(result, Conflict | NotFound):
+                log.debug("retrying %s after %s", item.event.id, result)
+                continue  # still unhandled: the next round reloads the state
+            self._failed(item, result)
+        return len(items)
+
+    def _failed(self, item: InboxItem, exc: Exception) -> None:
+        now = self.clock.now()
+        error = f"{type(exc).__name__}: {exc}"
+        log.warning("event %s (%s) failed: %s", item.event.id, item.event.type, error)
+        if item.attempts + 1 >= self.max_attempts:
+            self.store.dead_letter(item.seq, consumer="orchestrator", error=error, at=now)
+            return
+        delay = self.retry_base * (2**item.attempts)
+        self.store.defer(item.seq, error=error, until=now + delay)

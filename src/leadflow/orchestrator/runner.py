@@ -1,0 +1,105 @@
+"""Runs one agent step safely: LLM mode → offline mode → human escalation.
+
+Each agent has a circuit breaker. When a model is configured and the agent has an LLM mode,
+the runner tries it first; a ``ModelFailure``/``CircuitOpen``/any error falls back to the
+offline mode, and if that fails too the step becomes an escalation to a human, so a lead is
+never left unhandled. Every step yields a ``TraceRecord``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from leadflow.agents.base import Agent, AgentContext, Decision
+from leadflow.domain.events import Event
+from leadflow.domain.models import Escalation, LeadState
+from leadflow.exceptions import CircuitOpen
+from leadflow.resilience import BreakerRegistry
+from leadflow.state.records import TraceRecord
+
+
+@dataclass
+class StepResult:
+    decision: Decision
+    trace: TraceRecord
+    failed: bool = False  # both modes failed: the decision is an escalation
+
+
+def _summary(state: LeadState, event: Event) -> str:
+    keys = ", ".join(sorted(event.payload)[:6])
+    return f"{event.type} stage={state.stage.value} score={state.score.value if state.score else '-'} payload[{keys}]"
+
+
+class AgentRunner:
+    def __init__(self, *, breakers: BreakerRegistry, use_llm: bool) -> None:
+        self.breakers = breakers
+        self.use_llm = use_llm
+
+    def run(self, agent: Agent, ctx: AgentContext, state: LeadState, event: Event) -> StepResult:
+        name = agent.card.name
+        started = time.perf_counter()
+        errors: list[str] = []
+        decision: Decision | None = None
+        fallback = False
+        if self.use_llm and hasattr(agent, "handle_llm"):
+            breaker = self.breakers.get(f"agent:{name}:llm")
+            try:
+                if not breaker.allow():
+                    raise CircuitOpen(f"circuit for {name} (LLM) is open")
+                decision = agent.handle_llm(ctx, state.model_copy(deep=True), event)
+                breaker.record_success()
+            except Exception as exc:  # noqa: BLE001 - any failure falls back to offline
+                if not isinstance(exc, CircuitOpen):
+                    breaker.record_failure()
+                errors.append(f"llm: {type(exc).__name__}: {exc}")
+                fallback = True
+                decision = None
+        if decision is None:
+            breaker = self.breakers.get(f"agent:{name}")
+            try:
+                if not breaker.allow():
+                    raise CircuitOpen(f"circuit for {name} is open")
+                decision = agent.handle(ctx, state.model_copy(deep=True), event)
+                breaker.record_success()
+            except Exception as exc:  # noqa: BLE001 - last resort is a human
+                if not isinstance(exc, CircuitOpen):
+                    breaker.record_failure()
+                errors.append(f"offline: {type(exc).__name__}: {exc}")
+                decision = None
+        failed = decision is None
+        if decision is None:
+            decision = Decision(
+                result="escalated",
+                escalation=Escalation(
+                    reason=f"{name} failed",
+                    priority="high",
+                    agent=name,
+                    summary=f"{name} could not handle {event.type}: {'; '.join(errors)[:500]}",
+                    at=ctx.clock.now(),
+                ),
+                summary="both modes failed; handed to a human",
+            )
+        if fallback:
+            decision = decision.model_copy(update={"fallback_used": True})
+        latency = (time.perf_counter() - started) * 1000
+        trace = TraceRecord(
+            workspace_id=state.workspace_id,
+            lead_id=state.lead_id,
+            event_id=event.id,
+            event_type=event.type,
+            agent=name,
+            at=ctx.clock.now(),
+            input_summary=_summary(state, event),
+            decision=decision.summary or decision.result,
+            outputs=[e.type for e in decision.events]
+            + [f"{a.kind.value}:{a.idempotency_key}" for a in decision.actions]
+            + [f"timer:{t.name}@{t.fire_at.isoformat()}" for t in decision.timers],
+            latency_ms=round(latency, 3),
+            model=decision.model,
+            tokens=decision.tokens,
+            cost_usd=decision.cost_usd,
+            fallback_used=decision.fallback_used,
+            error="; ".join(errors) or None,
+        )
+        return StepResult(decision, trace, failed)

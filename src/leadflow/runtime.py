@@ -1,0 +1,80 @@
+"""Wires a running leadflow from settings: store, bus, agents, routes, orchestrator, dispatcher, worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from leadflow.agents import default_agents
+from leadflow.agents.base import Agent, AgentContext
+from leadflow.bus import Bus, open_bus
+from leadflow.domain.actions import ActionKind
+from leadflow.domain.models import Campaign
+from leadflow.integrations.channels import DeliveryChannel, TranscriptChannel
+from leadflow.orchestrator.clock import SystemClock
+from leadflow.orchestrator.dispatcher import Dispatcher
+from leadflow.orchestrator.engine import Orchestrator
+from leadflow.orchestrator.intake import Intake
+from leadflow.orchestrator.registry import AgentRegistry
+from leadflow.orchestrator.routes import RouteTable
+from leadflow.orchestrator.runner import AgentRunner
+from leadflow.orchestrator.worker import InboundSource, Worker
+from leadflow.resilience import BreakerRegistry
+from leadflow.settings import Settings
+from leadflow.state import Store, open_store
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    bus: Bus
+    clock: Any
+    registry: AgentRegistry
+    routes: RouteTable
+    orchestrator: Orchestrator
+    dispatcher: Dispatcher
+    worker: Worker
+    intake: Intake
+    llm: Any | None = None
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        store: Store | None = None,
+        clock: Any | None = None,
+        channel: DeliveryChannel | None = None,
+        inbound: list[InboundSource] | None = None,
+        agents: list[Agent] | None = None,
+        llm: Any | None = None,
+        extras: dict[str, Any] | None = None,
+    ) -> Runtime:
+        settings.ensure_dirs()
+        store = store or open_store(settings.db_url)
+        clock = clock or SystemClock()
+        bus = open_bus(settings.bus_url)
+        routes = RouteTable.load(settings.routes_path)
+        registry = AgentRegistry(agents if agents is not None else default_agents(llm=llm))
+        breakers = BreakerRegistry(clock=lambda: clock.now().timestamp())
+        runner = AgentRunner(breakers=breakers, use_llm=bool(llm is not None and getattr(llm, "available", False)))
+
+        def context(workspace_id: str, campaign: Campaign) -> AgentContext:
+            return AgentContext(clock=clock, campaign=campaign, workspace_id=workspace_id, llm=llm, extras=extras or {})
+
+        orchestrator = Orchestrator(store=store, registry=registry, routes=routes, runner=runner,
+                                    context_factory=context, clock=clock)
+        out = channel or TranscriptChannel(settings.transcript_path)
+        channels: dict[ActionKind, DeliveryChannel] = {
+            ActionKind.SEND_EMAIL: out, ActionKind.SEND_SMS: out, ActionKind.SEND_LINKEDIN: out,
+        }
+        dispatcher = Dispatcher(store=store, channels=channels, clock=clock, routed=routes.listens_to())
+        worker = Worker(store=store, bus=bus, orchestrator=orchestrator, dispatcher=dispatcher, clock=clock,
+                        inbound=inbound)
+        intake = Intake(store=store, clock=clock)
+        return cls(settings, store, bus, clock, registry, routes, orchestrator, dispatcher, worker, intake, llm)
+
+    def close(self) -> None:
+        self.bus.close()
+        self.store.close()

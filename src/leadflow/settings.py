@@ -1,0 +1,44 @@
+"""Settings read at the entry points (CLI, app factory) and passed down as one frozen object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from leadflow.llm.settings import LLMSettings
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    db_url: str = "sqlite:///var/leadflow.db"
+    bus_url: str = "memory://"
+    workspace: str = "default"
+    routes_path: str | None = None
+    transcript_path: str = "var/transcript.db"
+    api_max_body: int = 1_000_000
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field, var in (
+            ("db_url", "LEADFLOW_DB_URL"),
+            ("bus_url", "LEADFLOW_BUS_URL"),
+            ("workspace", "LEADFLOW_WORKSPACE"),
+            ("routes_path", "LEADFLOW_ROUTES"),
+            ("transcript_path", "LEADFLOW_TRANSCRIPT"),
+        ):
+            if env.get(var):
+                values[field] = env[var]
+        values["llm"] = LLMSettings.from_env(env)
+        return cls.model_validate(values)
+
+    def ensure_dirs(self) -> None:
+        for url in (self.db_url, "sqlite:///" + self.transcript_path):
+            if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

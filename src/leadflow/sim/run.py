@@ -1,0 +1,103 @@
+"""Runs a simulated campaign end to end: the engine of ``leadflow demo``, the crash test and the bench.
+
+Everything is durable and deterministic for a seed: run it again on the same files after a
+crash and it resumes; run it on fresh files and it ends the same way.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from leadflow.domain.models import Campaign, Channel, LeadState, SenderIdentity, Stage
+from leadflow.orchestrator.clock import SimClock
+from leadflow.runtime import Runtime
+from leadflow.settings import Settings
+from leadflow.sim.prospects import generate_prospects
+from leadflow.sim.world import SimWorld
+from leadflow.state import open_store
+
+START = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+CAMPAIGN = "demo"
+
+
+def demo_campaign() -> Campaign:
+    return Campaign(
+        name=CAMPAIGN,
+        offer="a free consultation",
+        ideal_customer_profile={"industries": ["real_estate", "solar", "b2b_saas"], "min_team_size": 5},
+        industry_pack="b2b_saas",
+        channels=[Channel.EMAIL, Channel.SMS],
+        senders=[SenderIdentity(name="Sam Rivera", email="sam@leadflow-demo.example", phone="+14155550100")],
+        rep_name="Sam",
+        company_name="Northwind Growth",
+        settings={"rep_timezone": "America/New_York"},
+    )
+
+
+@dataclass
+class SimRun:
+    runtime: Runtime
+    world: SimWorld
+    workspace: str
+    lead_ids: list[str] = field(default_factory=list)
+
+    def states(self) -> list[LeadState]:
+        return self.runtime.store.list_leads(self.workspace, limit=1_000_000)
+
+    def close(self) -> None:
+        self.world.close()
+        self.runtime.close()
+
+
+def open_simulation(
+    *,
+    db_url: str,
+    transcript_path: str | Path,
+    seed: int = 7,
+    leads: int = 60,
+    industries: tuple[str, ...] = ("real_estate", "b2b_saas", "solar"),
+    workspace: str = "demo",
+    llm: Any | None = None,
+) -> SimRun:
+    store = open_store(db_url)
+    clock = SimClock(store, start=START)
+    prospects = generate_prospects(seed=seed, n=leads, industries=industries)
+    world = SimWorld(prospects=prospects, seed=seed, clock=clock, path=transcript_path)
+    settings = Settings(db_url=db_url, transcript_path=str(transcript_path), workspace=workspace)
+    runtime = Runtime.build(settings, store=store, clock=clock, channel=world, inbound=[world], llm=llm)
+    world.intake = runtime.intake
+    try:
+        store.get_campaign(workspace, CAMPAIGN)
+    except Exception:  # noqa: BLE001 - NotFound on a fresh store
+        store.save_campaign(workspace, demo_campaign())
+    for p in prospects:
+        runtime.intake.create_lead(workspace, CAMPAIGN, p.lead, lead_id=p.id)
+    return SimRun(runtime, world, workspace, [p.id for p in prospects])
+
+
+def funnel(states: list[LeadState]) -> list[tuple[str, int]]:
+    """The funnel, in order: how many leads reached each step."""
+    def ran(s: LeadState, agent: str) -> bool:
+        return any(h.agent == agent for h in s.agent_history)
+
+    scores = Counter(s.score.value for s in states if s.score)
+    stages = Counter(s.stage.value for s in states)
+    return [
+        ("leads", len(states)),
+        ("first touch sent (response)", sum(1 for s in states if s.touches > 0)),
+        ("replied (reply understanding)", sum(1 for s in states if s.replies > 0)),
+        ("engaged / in qualification", sum(1 for s in states if ran(s, "qualification"))),
+        ("qualified hot", scores.get("hot", 0)),
+        ("qualified warm", scores.get("warm", 0)),
+        ("qualified cold", scores.get("cold", 0)),
+        ("nurtured (drip steps sent)", sum(1 for s in states if s.nurture_step > 0)),
+        ("slots proposed (appointment)", sum(1 for s in states if "_proposal_rounds" in s.qualification)),
+        ("meetings booked", sum(1 for s in states if s.appointment is not None)),
+        ("opted out (do not contact)", stages.get(Stage.DO_NOT_CONTACT.value, 0)),
+        ("lost (bounced, declined, drip ended)", stages.get(Stage.LOST.value, 0)),
+        ("escalated to a human", sum(1 for s in states if s.escalations)),
+    ]

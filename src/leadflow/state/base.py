@@ -1,0 +1,169 @@
+"""The store interface: shared lead state, the event log, the outbox, timers and the DLQ.
+
+One abstract ``Store``; ``MemoryStore`` first, ``SqlStore`` (SQLite and PostgreSQL) beside it.
+Every backend passes the same contract suite (``tests/contracts/store_contract.py``).
+
+Guarantees every backend gives:
+
+* ``apply`` is atomic per commit: state, events, outbox rows, timers, traces and the
+  "handled" mark land together or not at all; a batch is made durable in one go.
+* optimistic concurrency: a commit whose ``expected_version`` is stale raises ``Conflict``.
+* an inbox event marked handled is never handed out again; an action key is unique.
+* every read and write is scoped by workspace: one workspace never sees another's data.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from leadflow.domain.events import Event
+from leadflow.domain.models import Campaign, LeadState
+from leadflow.state.records import (
+    ActionRow,
+    Commit,
+    DeadLetter,
+    InboxItem,
+    Reject,
+    TimerRow,
+    TraceRecord,
+)
+
+
+class Store(abc.ABC):
+    """Durable shared state. Methods are thread-safe; reads see committed data only."""
+
+    # -- set-up -----------------------------------------------------------------
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    # -- campaigns ----------------------------------------------------------------
+    @abc.abstractmethod
+    def save_campaign(self, workspace_id: str, campaign: Campaign) -> None: ...
+
+    @abc.abstractmethod
+    def get_campaign(self, workspace_id: str, name: str) -> Campaign:
+        """Raise ``NotFound`` when the workspace has no such campaign."""
+
+    @abc.abstractmethod
+    def list_campaigns(self, workspace_id: str) -> list[Campaign]: ...
+
+    # -- leads --------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_lead(
+        self, state: LeadState, created: Event, *, dedupe_key: str | None
+    ) -> tuple[LeadState, bool]:
+        """Insert a new lead with its ``lead.created`` event (also queued for the orchestrator).
+
+        Idempotent on ``dedupe_key`` within the workspace: a second call returns the existing
+        lead and ``False``.
+        """
+
+    @abc.abstractmethod
+    def get_lead(self, workspace_id: str, lead_id: str) -> LeadState:
+        """Raise ``NotFound`` when absent or in another workspace."""
+
+    @abc.abstractmethod
+    def list_leads(
+        self, workspace_id: str, *, stage: str | None = None, limit: int = 1000
+    ) -> list[LeadState]: ...
+
+    @abc.abstractmethod
+    def count_leads(self, workspace_id: str | None = None) -> dict[str, int]:
+        """Leads per stage."""
+
+    @abc.abstractmethod
+    def apply(self, commits: Sequence[Commit]) -> list[Exception | None]:
+        """Apply each commit atomically; the whole batch is made durable together.
+
+        Returns one entry per commit: ``None`` when applied, or the ``Conflict``/
+        ``DuplicateMessage`` that refused it (others in the batch still apply).
+        """
+
+    # -- the log ------------------------------------------------------------------
+    @abc.abstractmethod
+    def lead_events(self, workspace_id: str, lead_id: str) -> list[Event]: ...
+
+    @abc.abstractmethod
+    def all_events(self) -> Iterator[Event]:
+        """Every event in commit order (for replay)."""
+
+    @abc.abstractmethod
+    def replace_states(self, states: Sequence[LeadState]) -> None:
+        """Overwrite the current-state table (replay)."""
+
+    # -- orchestrator inbox and the relay -------------------------------------------
+    @abc.abstractmethod
+    def inbox(self, *, limit: int = 100, now: datetime | None = None) -> list[InboxItem]:
+        """Unhandled events, oldest first, at most one per lead (so a lead is served in order)."""
+
+    @abc.abstractmethod
+    def unpublished(self, *, limit: int = 500) -> list[tuple[int, Event]]:
+        """Events not yet handed to the bus."""
+
+    @abc.abstractmethod
+    def mark_published(self, seqs: Sequence[int]) -> None: ...
+
+    @abc.abstractmethod
+    def defer(self, seq: int, *, error: str, until: datetime) -> int:
+        """Count a failed attempt at an inbox event and hide it until ``until``; returns attempts."""
+
+    @abc.abstractmethod
+    def dead_letter(self, seq: int, *, consumer: str, error: str, at: datetime) -> None:
+        """Move an inbox event to the DLQ (it stops being handed out)."""
+
+    @abc.abstractmethod
+    def list_dead(self, workspace_id: str | None = None) -> list[DeadLetter]: ...
+
+    @abc.abstractmethod
+    def retry_dead(self, dead_id: int) -> None:
+        """Put a dead letter back in the inbox. ``NotFound`` if unknown or already retried."""
+
+    # -- outbound actions -------------------------------------------------------------
+    @abc.abstractmethod
+    def postpone_action(self, seq: int, *, until: datetime, error: str) -> int:
+        """Count a failed delivery attempt and try again at ``until``; returns attempts."""
+
+    @abc.abstractmethod
+    def due_actions(self, now: datetime, *, limit: int = 100) -> list[ActionRow]: ...
+
+    @abc.abstractmethod
+    def actions_for(self, workspace_id: str, lead_id: str) -> list[ActionRow]: ...
+
+    # -- timers -----------------------------------------------------------------------
+    @abc.abstractmethod
+    def due_timers(self, now: datetime, *, limit: int = 100) -> list[TimerRow]: ...
+
+    @abc.abstractmethod
+    def timers_for(self, workspace_id: str, lead_id: str, *, active_only: bool = True) -> list[TimerRow]: ...
+
+    @abc.abstractmethod
+    def next_wakeup(self) -> datetime | None:
+        """The earliest pending timer or scheduled action."""
+
+    # -- suppression --------------------------------------------------------------------
+    @abc.abstractmethod
+    def is_suppressed(self, workspace_id: str, address: str) -> bool: ...
+
+    # -- dedupe of inbound things (reply message ids, webhook keys) ----------------------
+    @abc.abstractmethod
+    def claim_key(self, scope: str, key: str) -> bool:
+        """Record ``key`` once; False when it was already recorded (durable)."""
+
+    # -- traces and rejects ----------------------------------------------------------------
+    @abc.abstractmethod
+    def traces_for(self, workspace_id: str, lead_id: str) -> list[TraceRecord]: ...
+
+    @abc.abstractmethod
+    def add_reject(self, workspace_id: str, source: str, raw: str, error: str, at: datetime) -> int: ...
+
+    @abc.abstractmethod
+    def list_rejects(self, workspace_id: str) -> list[Reject]: ...
+
+    # -- small key/value metadata (e.g. the simulated clock) --------------------------------
+    @abc.abstractmethod
+    def get_meta(self, key: str) -> str | None: ...
+
+    @abc.abstractmethod
+    def set_meta(self, key: str, value: str) -> None: ...

@@ -1,0 +1,405 @@
+"""The in-memory store: the reference backend, used by unit tests and as the model for the rest."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from leadflow.domain.events import Event
+from leadflow.domain.models import Campaign, LeadState
+from leadflow.exceptions import Conflict, DuplicateMessage, NotFound
+from leadflow.state.base import Store
+from leadflow.state.common import lead_updated_event, timer_matches
+from leadflow.state.records import (
+    ActionRow,
+    Commit,
+    DeadLetter,
+    InboxItem,
+    Reject,
+    TimerRow,
+    TraceRecord,
+)
+
+
+@dataclass
+class _Inbox:
+    seq: int
+    event: Event
+    handled: bool = False
+    dead: bool = False
+    attempts: int = 0
+    available_at: datetime | None = None
+    published: bool = False
+
+
+class MemoryStore(Store):
+    """Everything in dicts behind one lock. Not durable; otherwise behaves like ``SqlStore``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._campaigns: dict[tuple[str, str], Campaign] = {}
+        self._leads: dict[str, LeadState] = {}
+        self._dedupe: dict[tuple[str, str], str] = {}
+        self._events: list[Event] = []
+        self._event_ids: set[str] = set()
+        self._inbox: list[_Inbox] = []
+        self._actions: list[ActionRow] = []
+        self._action_keys: set[str] = set()
+        self._timers: list[TimerRow] = []
+        self._traces: list[TraceRecord] = []
+        self._suppressed: dict[tuple[str, str], str] = {}
+        self._keys: set[tuple[str, str]] = set()
+        self._dead: list[DeadLetter] = []
+        self._rejects: list[Reject] = []
+        self._meta: dict[str, str] = {}
+        self._seq = 0
+
+    def _next(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    # campaigns
+    def save_campaign(self, workspace_id: str, campaign: Campaign) -> None:
+        with self._lock:
+            self._campaigns[(workspace_id, campaign.name)] = campaign.model_copy(deep=True)
+
+    def get_campaign(self, workspace_id: str, name: str) -> Campaign:
+        with self._lock:
+            try:
+                return self._campaigns[(workspace_id, name)].model_copy(deep=True)
+            except KeyError:
+                raise NotFound(f"no campaign {name!r} in workspace {workspace_id!r}") from None
+
+    def list_campaigns(self, workspace_id: str) -> list[Campaign]:
+        with self._lock:
+            return [
+                c.model_copy(deep=True)
+                for (ws, _), c in sorted(self._campaigns.items())
+                if ws == workspace_id
+            ]
+
+    # leads
+    def create_lead(
+        self, state: LeadState, created: Event, *, dedupe_key: str | None
+    ) -> tuple[LeadState, bool]:
+        with self._lock:
+            if dedupe_key is not None:
+                existing = self._dedupe.get((state.workspace_id, dedupe_key))
+                if existing is not None:
+                    return self._leads[existing].model_copy(deep=True), False
+                self._dedupe[(state.workspace_id, dedupe_key)] = state.lead_id
+            if state.lead_id in self._leads:
+                raise Conflict(f"lead {state.lead_id} exists")
+            self._leads[state.lead_id] = state.model_copy(deep=True)
+            self._record_event(created, queue=True)
+            return state.model_copy(deep=True), True
+
+    def _record_event(self, event: Event, *, queue: bool) -> None:
+        self._events.append(event)
+        self._event_ids.add(event.id)
+        self._inbox.append(_Inbox(seq=self._next(), event=event, handled=not queue))
+
+    def get_lead(self, workspace_id: str, lead_id: str) -> LeadState:
+        with self._lock:
+            state = self._leads.get(lead_id)
+            if state is None or state.workspace_id != workspace_id:
+                raise NotFound(f"no lead {lead_id!r} in workspace {workspace_id!r}")
+            return state.model_copy(deep=True)
+
+    def list_leads(
+        self, workspace_id: str, *, stage: str | None = None, limit: int = 1000
+    ) -> list[LeadState]:
+        with self._lock:
+            out = [
+                s.model_copy(deep=True)
+                for s in self._leads.values()
+                if s.workspace_id == workspace_id and (stage is None or s.stage == stage)
+            ]
+            return sorted(out, key=lambda s: (s.created_at, s.lead_id))[:limit]
+
+    def count_leads(self, workspace_id: str | None = None) -> dict[str, int]:
+        with self._lock:
+            counts: dict[str, int] = {}
+            for s in self._leads.values():
+                if workspace_id is None or s.workspace_id == workspace_id:
+                    counts[s.stage.value] = counts.get(s.stage.value, 0) + 1
+            return counts
+
+    def apply(self, commits: Sequence[Commit]) -> list[Exception | None]:
+        results: list[Exception | None] = []
+        with self._lock:
+            for commit in commits:
+                try:
+                    self._check(commit)
+                except (Conflict, NotFound) as exc:
+                    results.append(exc)
+                    continue
+                self._apply_one(commit)
+                results.append(None)
+        return results
+
+    def _check(self, c: Commit) -> None:
+        if c.handled is not None:
+            item = next((i for i in self._inbox if i.event.id == c.handled), None)
+            if item is None:
+                raise NotFound(f"no inbox event {c.handled}")
+            if item.handled or item.dead:
+                raise DuplicateMessage(f"event {c.handled} already handled")
+        if c.state is not None:
+            current = self._leads.get(c.lead_id)
+            if current is None or current.workspace_id != c.workspace_id:
+                raise NotFound(f"no lead {c.lead_id}")
+            if current.version != c.expected_version:
+                raise Conflict(f"lead {c.lead_id} is at version {current.version}, not {c.expected_version}")
+        for event in c.events:
+            if event.id in self._event_ids:
+                raise DuplicateMessage(f"event {event.id} already recorded")
+        for action in c.actions:
+            if action.idempotency_key in self._action_keys:
+                raise DuplicateMessage(f"action {action.idempotency_key} exists")
+        if c.finish_action is not None:
+            row = self._action(c.finish_action[0])
+            if row.status != "pending":
+                raise DuplicateMessage(f"action {row.action.idempotency_key} already {row.status}")
+        if c.fire_timer is not None:
+            timer = next((t for t in self._timers if t.seq == c.fire_timer), None)
+            if timer is None or timer.status != "active":
+                raise DuplicateMessage(f"timer {c.fire_timer} is not active")
+
+    def _action(self, seq: int) -> ActionRow:
+        for row in self._actions:
+            if row.seq == seq:
+                return row
+        raise NotFound(f"no action {seq}")
+
+    def _apply_one(self, c: Commit) -> None:
+        if c.state is not None:
+            old = self._leads[c.lead_id]
+            new = c.state.model_copy(update={"version": old.version + 1}, deep=True)
+            self._leads[c.lead_id] = new
+            self._record_event(lead_updated_event(old, new, cause=c.handled), queue=False)
+        for event in c.events:
+            self._record_event(event, queue=event.id not in c.quiet)
+        if c.handled is not None:
+            for item in self._inbox:
+                if item.event.id == c.handled:
+                    item.handled = True
+        for action in c.actions:
+            self._action_keys.add(action.idempotency_key)
+            self._actions.append(
+                ActionRow(
+                    self._next(), c.workspace_id, c.lead_id, action, "pending", 0, c.at or datetime.now(UTC)
+                )
+            )
+        if c.finish_action is not None:
+            seq, status, detail = c.finish_action
+            self._actions = [
+                replace(r, status=status, detail=detail, attempts=r.attempts + 1) if r.seq == seq else r
+                for r in self._actions
+            ]
+        if c.fire_timer is not None:
+            self._timers = [replace(t, status="fired") if t.seq == c.fire_timer else t for t in self._timers]
+        for name in c.cancel_timers:
+            self._timers = [
+                replace(t, status="cancelled")
+                if t.lead_id == c.lead_id and t.status == "active" and timer_matches(t.spec.name, name)
+                else t
+                for t in self._timers
+            ]
+        for spec in c.timers:
+            self._timers = [
+                replace(t, status="replaced")
+                if t.lead_id == c.lead_id and t.status == "active" and t.spec.name == spec.name
+                else t
+                for t in self._timers
+            ]
+            self._timers.append(TimerRow(self._next(), c.workspace_id, c.lead_id, spec, "active"))
+        self._traces.extend(t.model_copy() for t in c.traces)
+        for address, reason in c.suppress:
+            self._suppressed[(c.workspace_id, address.lower())] = reason
+
+    # log
+    def lead_events(self, workspace_id: str, lead_id: str) -> list[Event]:
+        with self._lock:
+            return [e for e in self._events if e.lead_id == lead_id and e.workspace_id == workspace_id]
+
+    def all_events(self) -> Iterator[Event]:
+        with self._lock:
+            events = list(self._events)
+        return iter(events)
+
+    def replace_states(self, states: Sequence[LeadState]) -> None:
+        with self._lock:
+            for s in states:
+                self._leads[s.lead_id] = s.model_copy(deep=True)
+
+    # inbox / relay
+    def inbox(self, *, limit: int = 100, now: datetime | None = None) -> list[InboxItem]:
+        with self._lock:
+            seen: set[str] = set()
+            out: list[InboxItem] = []
+            for item in self._inbox:
+                if item.handled or item.dead or item.event.lead_id in seen:
+                    continue
+                seen.add(item.event.lead_id)
+                if item.available_at is not None and now is not None and item.available_at > now:
+                    continue
+                out.append(InboxItem(item.seq, item.event, item.attempts))
+                if len(out) >= limit:
+                    break
+            return out
+
+    def unpublished(self, *, limit: int = 500) -> list[tuple[int, Event]]:
+        with self._lock:
+            return [(i.seq, i.event) for i in self._inbox if not i.published][:limit]
+
+    def mark_published(self, seqs: Sequence[int]) -> None:
+        wanted = set(seqs)
+        with self._lock:
+            for item in self._inbox:
+                if item.seq in wanted:
+                    item.published = True
+
+    def _inbox_item(self, seq: int) -> _Inbox:
+        for item in self._inbox:
+            if item.seq == seq:
+                return item
+        raise NotFound(f"no inbox item {seq}")
+
+    def defer(self, seq: int, *, error: str, until: datetime) -> int:
+        with self._lock:
+            item = self._inbox_item(seq)
+            item.attempts += 1
+            item.available_at = until
+            return item.attempts
+
+    def dead_letter(self, seq: int, *, consumer: str, error: str, at: datetime) -> None:
+        with self._lock:
+            item = self._inbox_item(seq)
+            item.dead = True
+            self._dead.append(
+                DeadLetter(
+                    self._next(),
+                    item.event.workspace_id,
+                    item.event.lead_id,
+                    item.event,
+                    consumer,
+                    error,
+                    item.attempts,
+                    at,
+                    "dead",
+                )
+            )
+
+    def list_dead(self, workspace_id: str | None = None) -> list[DeadLetter]:
+        with self._lock:
+            return [
+                d
+                for d in self._dead
+                if d.status == "dead" and (workspace_id is None or d.workspace_id == workspace_id)
+            ]
+
+    def retry_dead(self, dead_id: int) -> None:
+        with self._lock:
+            for n, d in enumerate(self._dead):
+                if d.id == dead_id and d.status == "dead":
+                    self._dead[n] = replace(d, status="retried")
+                    for item in self._inbox:
+                        if item.event.id == d.event.id:
+                            item.dead = False
+                            item.attempts = 0
+                            item.available_at = None
+                    return
+            raise NotFound(f"no dead letter {dead_id}")
+
+    # actions
+    def postpone_action(self, seq: int, *, until: datetime, error: str) -> int:
+        with self._lock:
+            row = self._action(seq)
+            new = replace(
+                row,
+                attempts=row.attempts + 1,
+                detail=error,
+                action=row.action.model_copy(update={"not_before": until}),
+            )
+            self._actions = [new if r.seq == seq else r for r in self._actions]
+            return new.attempts
+
+    def due_actions(self, now: datetime, *, limit: int = 100) -> list[ActionRow]:
+        with self._lock:
+            due = [
+                r
+                for r in self._actions
+                if r.status == "pending" and (r.action.not_before is None or r.action.not_before <= now)
+            ]
+            return due[:limit]
+
+    def actions_for(self, workspace_id: str, lead_id: str) -> list[ActionRow]:
+        with self._lock:
+            return [r for r in self._actions if r.lead_id == lead_id and r.workspace_id == workspace_id]
+
+    # timers
+    def due_timers(self, now: datetime, *, limit: int = 100) -> list[TimerRow]:
+        with self._lock:
+            due = sorted(
+                (t for t in self._timers if t.status == "active" and t.spec.fire_at <= now),
+                key=lambda t: (t.spec.fire_at, t.seq),
+            )
+            return due[:limit]
+
+    def timers_for(self, workspace_id: str, lead_id: str, *, active_only: bool = True) -> list[TimerRow]:
+        with self._lock:
+            return [
+                t
+                for t in self._timers
+                if t.lead_id == lead_id
+                and t.workspace_id == workspace_id
+                and (t.status == "active" or not active_only)
+            ]
+
+    def next_wakeup(self) -> datetime | None:
+        with self._lock:
+            times = [t.spec.fire_at for t in self._timers if t.status == "active"]
+            times += [
+                r.action.not_before for r in self._actions if r.status == "pending" and r.action.not_before
+            ]
+            times += [i.available_at for i in self._inbox if not i.handled and not i.dead and i.available_at]
+            return min(times) if times else None
+
+    def is_suppressed(self, workspace_id: str, address: str) -> bool:
+        with self._lock:
+            return (workspace_id, address.lower()) in self._suppressed
+
+    def claim_key(self, scope: str, key: str) -> bool:
+        with self._lock:
+            if (scope, key) in self._keys:
+                return False
+            self._keys.add((scope, key))
+            return True
+
+    def traces_for(self, workspace_id: str, lead_id: str) -> list[TraceRecord]:
+        with self._lock:
+            return [
+                copy.copy(t) for t in self._traces if t.lead_id == lead_id and t.workspace_id == workspace_id
+            ]
+
+    def add_reject(self, workspace_id: str, source: str, raw: str, error: str, at: datetime) -> int:
+        with self._lock:
+            rid = self._next()
+            self._rejects.append(Reject(rid, workspace_id, source, raw, error, at))
+            return rid
+
+    def list_rejects(self, workspace_id: str) -> list[Reject]:
+        with self._lock:
+            return [r for r in self._rejects if r.workspace_id == workspace_id]
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            return self._meta.get(key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._meta[key] = value

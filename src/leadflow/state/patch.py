@@ -1,0 +1,59 @@
+"""State as a fold over events: patches between states and the replay that applies them.
+
+Every commit that changes a lead records a ``lead.updated`` event whose payload is the patch
+from the old state to the new one. Replaying ``lead.created`` (the initial state) and then
+every patch rebuilds the current-state tables exactly; ``leadflow replay`` checks this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from leadflow.domain.events import Event, EventType
+from leadflow.domain.models import LeadState
+
+_SKIP = {"version"}
+
+
+def state_patch(old: LeadState | None, new: LeadState) -> dict[str, Any]:
+    """A JSON patch: ``set`` replaces top-level fields, ``append`` extends grown lists."""
+    new_doc = new.model_dump(mode="json")
+    if old is None:
+        return {"set": {k: v for k, v in new_doc.items() if k not in _SKIP}, "append": {}}
+    old_doc = old.model_dump(mode="json")
+    sets: dict[str, Any] = {}
+    appends: dict[str, Any] = {}
+    for key, value in new_doc.items():
+        if key in _SKIP:
+            continue
+        before = old_doc.get(key)
+        if before == value:
+            continue
+        if isinstance(before, list) and isinstance(value, list) and value[: len(before)] == before:
+            appends[key] = value[len(before) :]
+        else:
+            sets[key] = value
+    return {"set": sets, "append": appends}
+
+
+def apply_patch(doc: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    out = dict(doc)
+    out.update(patch.get("set", {}))
+    for key, items in patch.get("append", {}).items():
+        out[key] = list(out.get(key, [])) + list(items)
+    return out
+
+
+def fold(events: Iterable[Event]) -> dict[str, LeadState]:
+    """Rebuild every lead's state from its log."""
+    docs: dict[str, dict[str, Any]] = {}
+    for event in events:
+        if event.type == EventType.LEAD_CREATED:
+            docs[event.lead_id] = dict(event.payload["state"])
+            docs[event.lead_id]["version"] = int(event.payload.get("version", 1))
+        elif event.type == EventType.LEAD_UPDATED and event.lead_id in docs:
+            doc = apply_patch(docs[event.lead_id], event.payload["patch"])
+            doc["version"] = int(event.payload["version"])
+            docs[event.lead_id] = doc
+    return {lead_id: LeadState.model_validate(doc) for lead_id, doc in docs.items()}

@@ -1,0 +1,117 @@
+"""Records the store keeps beside lead state: commits, outbox rows, timers, traces, DLQ entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from leadflow.domain.actions import OutboundAction, TimerSpec
+from leadflow.domain.events import Event
+from leadflow.domain.models import LeadState
+
+
+class TraceRecord(BaseModel):
+    """One agent step: what it saw, what it decided, what it cost."""
+
+    workspace_id: str
+    lead_id: str
+    event_id: str | None
+    event_type: str | None = None
+    agent: str
+    at: datetime
+    input_summary: str = ""
+    decision: str = ""
+    outputs: list[str] = Field(default_factory=list)
+    latency_ms: float = 0.0
+    model: str | None = None
+    tokens: int = 0
+    cost_usd: float = 0.0
+    fallback_used: bool = False
+    error: str | None = None
+
+
+@dataclass
+class Commit:
+    """Everything one step changes, applied atomically or not at all.
+
+    ``expected_version`` is the version of ``state`` the step read; the store refuses the
+    commit with ``Conflict`` if the lead moved on meanwhile. ``handled`` names the inbox
+    event this step consumed, so a redelivered event is recognised as already done.
+    """
+
+    workspace_id: str
+    lead_id: str
+    expected_version: int | None = None
+    state: LeadState | None = None
+    events: list[Event] = field(default_factory=list)
+    actions: list[OutboundAction] = field(default_factory=list)
+    timers: list[TimerSpec] = field(default_factory=list)
+    cancel_timers: list[str] = field(default_factory=list)
+    traces: list[TraceRecord] = field(default_factory=list)
+    handled: str | None = None
+    finish_action: tuple[int, str, str | None] | None = None  # (action seq, status, detail)
+    fire_timer: int | None = None
+    suppress: list[tuple[str, str]] = field(default_factory=list)  # (address, reason)
+    quiet: set[str] = field(default_factory=set)
+    at: datetime | None = None  # ids of events recorded but not queued for routing
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """An event waiting for the orchestrator."""
+
+    seq: int
+    event: Event
+    attempts: int
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    seq: int
+    workspace_id: str
+    lead_id: str
+    action: OutboundAction
+    status: str
+    attempts: int
+    created_at: datetime
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class TimerRow:
+    seq: int
+    workspace_id: str
+    lead_id: str
+    spec: TimerSpec
+    status: str
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    id: int
+    workspace_id: str
+    lead_id: str
+    event: Event
+    consumer: str
+    error: str
+    attempts: int
+    at: datetime
+    status: str
+
+
+@dataclass(frozen=True)
+class Reject:
+    """Bad input kept verbatim so nothing is lost: the raw text and what was wrong."""
+
+    id: int
+    workspace_id: str
+    source: str
+    raw: str
+    error: str
+    at: datetime
+
+
+JSON = dict[str, Any]

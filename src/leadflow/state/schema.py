@@ -1,0 +1,160 @@
+"""The SQL tables behind ``SqlStore`` (SQLAlchemy Core). Alembic migrations create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+ID = String(64)
+WS = String(64)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("workspace_id", WS, primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("doc", JSON, nullable=False),
+)
+
+leads = Table(
+    "leads",
+    metadata,
+    Column("lead_id", ID, primary_key=True),
+    Column("workspace_id", WS, nullable=False),
+    Column("campaign", String(100), nullable=False),
+    Column("stage", String(32), nullable=False),
+    Column("score", String(8)),
+    Column("version", Integer, nullable=False),
+    Column("dedupe_key", String(300)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("doc", JSON, nullable=False),
+    UniqueConstraint("workspace_id", "dedupe_key", name="uq_leads_dedupe"),
+    Index("ix_leads_ws_stage", "workspace_id", "stage"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("event_id", ID, nullable=False, unique=True),
+    Column("workspace_id", WS, nullable=False),
+    Column("lead_id", ID, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("doc", JSON, nullable=False),
+    # the orchestrator's inbox and the relay's cursor live on the event row itself
+    Column("queued", Boolean, nullable=False),
+    Column("handled", Boolean, nullable=False),
+    Column("dead", Boolean, nullable=False, default=False),
+    Column("published", Boolean, nullable=False, default=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("available_at", DateTime(timezone=True)),
+    Index("ix_events_lead", "lead_id", "seq"),
+    Index("ix_events_inbox", "queued", "handled", "dead", "seq"),
+    Index("ix_events_unpublished", "published", "seq"),
+)
+
+actions = Table(
+    "actions",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("idempotency_key", String(300), nullable=False, unique=True),
+    Column("workspace_id", WS, nullable=False),
+    Column("lead_id", ID, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("not_before", DateTime(timezone=True)),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("detail", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("doc", JSON, nullable=False),
+    Index("ix_actions_due", "status", "not_before"),
+    Index("ix_actions_lead", "lead_id"),
+)
+
+timers = Table(
+    "timers",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("workspace_id", WS, nullable=False),
+    Column("lead_id", ID, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("fire_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("doc", JSON, nullable=False),
+    Index("ix_timers_due", "status", "fire_at"),
+    Index("ix_timers_lead", "lead_id", "status"),
+)
+
+traces = Table(
+    "traces",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("workspace_id", WS, nullable=False),
+    Column("lead_id", ID, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("doc", JSON, nullable=False),
+    Index("ix_traces_lead", "lead_id", "seq"),
+)
+
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("workspace_id", WS, primary_key=True),
+    Column("address", String(320), primary_key=True),
+    Column("reason", String(200), nullable=False),
+)
+
+claimed_keys = Table(
+    "claimed_keys",
+    metadata,
+    Column("scope", String(64), primary_key=True),
+    Column("key", String(500), primary_key=True),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("workspace_id", WS, nullable=False),
+    Column("lead_id", ID, nullable=False),
+    Column("event_id", ID, nullable=False),
+    Column("consumer", String(64), nullable=False),
+    Column("error", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),
+)
+
+rejects = Table(
+    "rejects",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("workspace_id", WS, nullable=False),
+    Column("source", String(100), nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)

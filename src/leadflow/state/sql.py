@@ -1,0 +1,709 @@
+"""``SqlStore``: the store on SQLAlchemy Core, for SQLite (the embedded default) and PostgreSQL.
+
+SQLite runs in WAL mode with ``synchronous=FULL`` so a returned ``apply`` is on disk, and
+``BEGIN IMMEDIATE`` so writers queue instead of failing. Each commit in a batch runs in its
+own SAVEPOINT: a conflict undoes that commit alone; the batch is then committed once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from leadflow.domain.events import Event
+from leadflow.domain.models import Campaign, LeadState
+from leadflow.exceptions import Conflict, DuplicateMessage, NotFound
+from leadflow.state import schema as t
+from leadflow.state.base import Store
+from leadflow.state.common import lead_updated_event, timer_matches
+from leadflow.state.records import (
+    ActionRow,
+    Commit,
+    DeadLetter,
+    InboxItem,
+    Reject,
+    TimerRow,
+    TraceRecord,
+)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _db_time(value: datetime | None) -> datetime | None:
+    """SQLite keeps naive UTC text; PostgreSQL keeps timestamptz. Both sort correctly."""
+    return _utc(value)
+
+
+class _Refused(Exception):
+    def __init__(self, exc: Exception) -> None:
+        super().__init__(str(exc))
+        self.exc = exc
+
+
+class SqlStore(Store):
+    """The store on any SQLAlchemy URL: ``sqlite:///path.db`` or ``postgresql+psycopg://...``."""
+
+    def __init__(self, url: str, *, migrate: bool = True, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine: Engine = create_engine(url, **kwargs)
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+        if self.is_sqlite:
+            self._sqlite_setup(self.engine)
+        if migrate:
+            from leadflow.state.migrate import upgrade
+
+            upgrade(self.engine)
+
+    @staticmethod
+    def _sqlite_setup(engine: Engine) -> None:
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # let SQLAlchemy issue BEGIN, so SAVEPOINT works
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- helpers -------------------------------------------------------------------
+    def _write(self) -> Any:
+        """A write transaction (serialised in-process for SQLite, which has one writer anyway)."""
+        store = self
+
+        class _Tx:
+            def __enter__(self) -> Connection:
+                if store._write_lock is not None:
+                    store._write_lock.acquire()
+                try:
+                    self.cm = store.engine.begin()
+                    return self.cm.__enter__()
+                except BaseException:
+                    if store._write_lock is not None:
+                        store._write_lock.release()
+                    raise
+
+            def __exit__(self, *exc: Any) -> None:
+                try:
+                    self.cm.__exit__(*exc)
+                finally:
+                    if store._write_lock is not None:
+                        store._write_lock.release()
+
+        return _Tx()
+
+    def _read(self) -> Any:
+        return self.engine.connect()
+
+    # -- campaigns -----------------------------------------------------------------
+    def save_campaign(self, workspace_id: str, campaign: Campaign) -> None:
+        doc = campaign.model_dump(mode="json")
+        with self._write() as conn:
+            res = conn.execute(
+                update(t.campaigns)
+                .where(t.campaigns.c.workspace_id == workspace_id, t.campaigns.c.name == campaign.name)
+                .values(doc=doc)
+            )
+            if res.rowcount == 0:
+                conn.execute(
+                    insert(t.campaigns).values(workspace_id=workspace_id, name=campaign.name, doc=doc)
+                )
+
+    def get_campaign(self, workspace_id: str, name: str) -> Campaign:
+        with self._read() as conn:
+            doc = conn.execute(
+                select(t.campaigns.c.doc).where(
+                    t.campaigns.c.workspace_id == workspace_id, t.campaigns.c.name == name
+                )
+            ).scalar()
+        if doc is None:
+            raise NotFound(f"no campaign {name!r} in workspace {workspace_id!r}")
+        return Campaign.model_validate(doc)
+
+    def list_campaigns(self, workspace_id: str) -> list[Campaign]:
+        with self._read() as conn:
+            rows = conn.execute(
+                select(t.campaigns.c.doc)
+                .where(t.campaigns.c.workspace_id == workspace_id)
+                .order_by(t.campaigns.c.name)
+            ).scalars()
+            return [Campaign.model_validate(d) for d in rows]
+
+    # -- leads ---------------------------------------------------------------------
+    @staticmethod
+    def _lead_row(state: LeadState) -> dict[str, Any]:
+        return {
+            "lead_id": state.lead_id,
+            "workspace_id": state.workspace_id,
+            "campaign": state.campaign,
+            "stage": state.stage.value,
+            "score": state.score.value if state.score else None,
+            "version": state.version,
+            "created_at": _db_time(state.created_at),
+            "updated_at": _db_time(state.updated_at),
+            "doc": state.model_dump(mode="json"),
+        }
+
+    @staticmethod
+    def _event_row(e: Event, *, queued: bool) -> dict[str, Any]:
+        return {
+            "event_id": e.id,
+            "workspace_id": e.workspace_id,
+            "lead_id": e.lead_id,
+            "type": e.type,
+            "at": _db_time(e.at),
+            "doc": e.model_dump(mode="json"),
+            "queued": queued,
+            "handled": not queued,
+            "dead": False,
+            "published": False,
+            "attempts": 0,
+        }
+
+    def create_lead(
+        self, state: LeadState, created: Event, *, dedupe_key: str | None
+    ) -> tuple[LeadState, bool]:
+        with self._write() as conn:
+            if dedupe_key is not None:
+                doc = conn.execute(
+                    select(t.leads.c.doc).where(
+                        t.leads.c.workspace_id == state.workspace_id, t.leads.c.dedupe_key == dedupe_key
+                    )
+                ).scalar()
+                if doc is not None:
+                    return LeadState.model_validate(doc), False
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(t.leads).values(dedupe_key=dedupe_key, **self._lead_row(state)))
+                    conn.execute(insert(t.events).values(**self._event_row(created, queued=True)))
+            except IntegrityError:
+                # a concurrent writer (another process) created it first
+                pass
+            else:
+                return state, True
+        return self._existing(state.workspace_id, dedupe_key), False
+
+    def _existing(self, workspace_id: str, dedupe_key: str | None) -> LeadState:
+        with self._read() as conn:
+            doc = conn.execute(
+                select(t.leads.c.doc).where(
+                    t.leads.c.workspace_id == workspace_id, t.leads.c.dedupe_key == dedupe_key
+                )
+            ).scalar()
+        if doc is None:
+            raise Conflict("lead id collision")
+        return LeadState.model_validate(doc)
+
+    def get_lead(self, workspace_id: str, lead_id: str) -> LeadState:
+        with self._read() as conn:
+            doc = conn.execute(
+                select(t.leads.c.doc).where(
+                    t.leads.c.lead_id == lead_id, t.leads.c.workspace_id == workspace_id
+                )
+            ).scalar()
+        if doc is None:
+            raise NotFound(f"no lead {lead_id!r} in workspace {workspace_id!r}")
+        return LeadState.model_validate(doc)
+
+    def list_leads(
+        self, workspace_id: str, *, stage: str | None = None, limit: int = 1000
+    ) -> list[LeadState]:
+        q = select(t.leads.c.doc).where(t.leads.c.workspace_id == workspace_id)
+        if stage is not None:
+            q = q.where(t.leads.c.stage == stage)
+        q = q.order_by(t.leads.c.created_at, t.leads.c.lead_id).limit(limit)
+        with self._read() as conn:
+            return [LeadState.model_validate(d) for d in conn.execute(q).scalars()]
+
+    def count_leads(self, workspace_id: str | None = None) -> dict[str, int]:
+        q = select(t.leads.c.stage, func.count()).group_by(t.leads.c.stage)
+        if workspace_id is not None:
+            q = q.where(t.leads.c.workspace_id == workspace_id)
+        with self._read() as conn:
+            return {str(stage): int(n) for stage, n in conn.execute(q)}
+
+    # -- apply -----------------------------------------------------------------------
+    def apply(self, commits: Sequence[Commit]) -> list[Exception | None]:
+        results: list[Exception | None] = []
+        with self._write() as conn:
+            for commit in commits:
+                try:
+                    with conn.begin_nested():
+                        self._apply_one(conn, commit)
+                except _Refused as refused:
+                    results.append(refused.exc)
+                else:
+                    results.append(None)
+        return results
+
+    def _apply_one(self, conn: Connection, c: Commit) -> None:
+        now = _db_time(c.at or datetime.now(UTC))
+        if c.handled is not None:
+            res = conn.execute(
+                update(t.events)
+                .where(
+                    t.events.c.event_id == c.handled,
+                    t.events.c.handled.is_(False),
+                    t.events.c.dead.is_(False),
+                )
+                .values(handled=True)
+            )
+            if res.rowcount != 1:
+                raise _Refused(DuplicateMessage(f"event {c.handled} already handled"))
+        if c.finish_action is not None:
+            seq, status, detail = c.finish_action
+            res = conn.execute(
+                update(t.actions)
+                .where(t.actions.c.seq == seq, t.actions.c.status == "pending")
+                .values(status=status, detail=detail, attempts=t.actions.c.attempts + 1)
+            )
+            if res.rowcount != 1:
+                raise _Refused(DuplicateMessage(f"action {seq} is not pending"))
+        if c.fire_timer is not None:
+            res = conn.execute(
+                update(t.timers)
+                .where(t.timers.c.seq == c.fire_timer, t.timers.c.status == "active")
+                .values(status="fired")
+            )
+            if res.rowcount != 1:
+                raise _Refused(DuplicateMessage(f"timer {c.fire_timer} is not active"))
+        if c.state is not None:
+            old_doc = conn.execute(
+                select(t.leads.c.doc).where(
+                    t.leads.c.lead_id == c.lead_id, t.leads.c.workspace_id == c.workspace_id
+                )
+            ).scalar()
+            if old_doc is None:
+                raise _Refused(NotFound(f"no lead {c.lead_id}"))
+            old = LeadState.model_validate(old_doc)
+            if old.version != c.expected_version:
+                raise _Refused(
+                    Conflict(f"lead {c.lead_id} is at version {old.version}, not {c.expected_version}")
+                )
+            new = c.state.model_copy(update={"version": old.version + 1})
+            row = self._lead_row(new)
+            res = conn.execute(
+                update(t.leads)
+                .where(t.leads.c.lead_id == c.lead_id, t.leads.c.version == old.version)
+                .values(
+                    **{k: v for k, v in row.items() if k not in ("lead_id", "workspace_id", "created_at")}
+                )
+            )
+            if res.rowcount != 1:
+                raise _Refused(Conflict(f"lead {c.lead_id} changed concurrently"))
+            conn.execute(
+                insert(t.events).values(
+                    **self._event_row(lead_updated_event(old, new, cause=c.handled), queued=False)
+                )
+            )
+        if c.events:
+            dup = conn.execute(
+                select(t.events.c.event_id).where(t.events.c.event_id.in_([e.id for e in c.events]))
+            ).first()
+            if dup is not None:
+                raise _Refused(DuplicateMessage(f"event {dup[0]} already recorded"))
+            conn.execute(insert(t.events), [self._event_row(e, queued=e.id not in c.quiet) for e in c.events])
+        if c.actions:
+            keys = [a.idempotency_key for a in c.actions]
+            clash = conn.execute(
+                select(t.actions.c.idempotency_key).where(t.actions.c.idempotency_key.in_(keys))
+            ).first()
+            if clash is not None:
+                raise _Refused(DuplicateMessage(f"action {clash[0]} exists"))
+            conn.execute(
+                insert(t.actions),
+                [
+                    {
+                        "idempotency_key": a.idempotency_key,
+                        "workspace_id": c.workspace_id,
+                        "lead_id": c.lead_id,
+                        "kind": a.kind.value,
+                        "not_before": _db_time(a.not_before),
+                        "status": "pending",
+                        "attempts": 0,
+                        "created_at": now,
+                        "doc": a.model_dump(mode="json"),
+                    }
+                    for a in c.actions
+                ],
+            )
+        if c.cancel_timers or c.timers:
+            active = conn.execute(
+                select(t.timers.c.seq, t.timers.c.name).where(
+                    t.timers.c.lead_id == c.lead_id, t.timers.c.status == "active"
+                )
+            ).all()
+            cancel = [seq for seq, name in active if any(timer_matches(name, p) for p in c.cancel_timers)]
+            replace = [seq for seq, name in active if any(name == s.name for s in c.timers)]
+            if cancel:
+                conn.execute(update(t.timers).where(t.timers.c.seq.in_(cancel)).values(status="cancelled"))
+            if replace:
+                conn.execute(update(t.timers).where(t.timers.c.seq.in_(replace)).values(status="replaced"))
+        if c.timers:
+            conn.execute(
+                insert(t.timers),
+                [
+                    {
+                        "workspace_id": c.workspace_id,
+                        "lead_id": c.lead_id,
+                        "name": s.name,
+                        "fire_at": _db_time(s.fire_at),
+                        "status": "active",
+                        "doc": s.model_dump(mode="json"),
+                    }
+                    for s in c.timers
+                ],
+            )
+        if c.traces:
+            conn.execute(
+                insert(t.traces),
+                [
+                    {
+                        "workspace_id": r.workspace_id,
+                        "lead_id": r.lead_id,
+                        "at": _db_time(r.at),
+                        "doc": r.model_dump(mode="json"),
+                    }
+                    for r in c.traces
+                ],
+            )
+        for address, reason in c.suppress:
+            exists = conn.execute(
+                select(t.suppressions.c.address).where(
+                    t.suppressions.c.workspace_id == c.workspace_id,
+                    t.suppressions.c.address == address.lower(),
+                )
+            ).first()
+            if exists is None:
+                conn.execute(
+                    insert(t.suppressions).values(
+                        workspace_id=c.workspace_id, address=address.lower(), reason=reason
+                    )
+                )
+
+    # -- log -------------------------------------------------------------------------
+    def lead_events(self, workspace_id: str, lead_id: str) -> list[Event]:
+        q = (
+            select(t.events.c.doc)
+            .where(t.events.c.lead_id == lead_id, t.events.c.workspace_id == workspace_id)
+            .order_by(t.events.c.seq)
+        )
+        with self._read() as conn:
+            return [Event.model_validate(d) for d in conn.execute(q).scalars()]
+
+    def all_events(self) -> Iterator[Event]:
+        last = 0
+        while True:
+            with self._read() as conn:
+                rows = conn.execute(
+                    select(t.events.c.seq, t.events.c.doc)
+                    .where(t.events.c.seq > last)
+                    .order_by(t.events.c.seq)
+                    .limit(2000)
+                ).all()
+            if not rows:
+                return
+            for seq, doc in rows:
+                last = seq
+                yield Event.model_validate(doc)
+
+    def replace_states(self, states: Sequence[LeadState]) -> None:
+        with self._write() as conn:
+            for s in states:
+                row = self._lead_row(s)
+                conn.execute(
+                    update(t.leads)
+                    .where(t.leads.c.lead_id == s.lead_id)
+                    .values(**{k: v for k, v in row.items() if k != "lead_id"})
+                )
+
+    # -- inbox / relay -------------------------------------------------------------------
+    def inbox(self, *, limit: int = 100, now: datetime | None = None) -> list[InboxItem]:
+        q = (
+            select(
+                t.events.c.seq,
+                t.events.c.lead_id,
+                t.events.c.doc,
+                t.events.c.attempts,
+                t.events.c.available_at,
+            )
+            .where(t.events.c.queued.is_(True), t.events.c.handled.is_(False), t.events.c.dead.is_(False))
+            .order_by(t.events.c.seq)
+            .limit(limit * 4)
+        )
+        when = _utc(now)
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        seen: set[str] = set()
+        out: list[InboxItem] = []
+        for seq, lead_id, doc, attempts, available_at in rows:
+            if lead_id in seen:
+                continue  # only a lead's oldest pending event: a lead is served in order
+            seen.add(lead_id)
+            if available_at is not None and when is not None and _utc(available_at) > when:  # type: ignore[operator]
+                continue
+            out.append(InboxItem(seq, Event.model_validate(doc), attempts))
+            if len(out) >= limit:
+                break
+        return out
+
+    def unpublished(self, *, limit: int = 500) -> list[tuple[int, Event]]:
+        q = (
+            select(t.events.c.seq, t.events.c.doc)
+            .where(t.events.c.published.is_(False))
+            .order_by(t.events.c.seq)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [(seq, Event.model_validate(doc)) for seq, doc in conn.execute(q)]
+
+    def mark_published(self, seqs: Sequence[int]) -> None:
+        if not seqs:
+            return
+        with self._write() as conn:
+            conn.execute(update(t.events).where(t.events.c.seq.in_(list(seqs))).values(published=True))
+
+    def defer(self, seq: int, *, error: str, until: datetime) -> int:
+        with self._write() as conn:
+            conn.execute(
+                update(t.events)
+                .where(t.events.c.seq == seq)
+                .values(attempts=t.events.c.attempts + 1, available_at=_db_time(until))
+            )
+            attempts = conn.execute(select(t.events.c.attempts).where(t.events.c.seq == seq)).scalar()
+        if attempts is None:
+            raise NotFound(f"no inbox item {seq}")
+        return int(attempts)
+
+    def dead_letter(self, seq: int, *, consumer: str, error: str, at: datetime) -> None:
+        with self._write() as conn:
+            row = conn.execute(
+                select(t.events.c.doc, t.events.c.attempts).where(t.events.c.seq == seq)
+            ).first()
+            if row is None:
+                raise NotFound(f"no inbox item {seq}")
+            ev = Event.model_validate(row[0])
+            conn.execute(update(t.events).where(t.events.c.seq == seq).values(dead=True))
+            conn.execute(
+                insert(t.dead_letters).values(
+                    workspace_id=ev.workspace_id,
+                    lead_id=ev.lead_id,
+                    event_id=ev.id,
+                    consumer=consumer,
+                    error=error[:4000],
+                    attempts=int(row[1]),
+                    at=_db_time(at),
+                    status="dead",
+                )
+            )
+
+    def list_dead(self, workspace_id: str | None = None) -> list[DeadLetter]:
+        q = (
+            select(t.dead_letters, t.events.c.doc)
+            .join(t.events, t.events.c.event_id == t.dead_letters.c.event_id)
+            .where(t.dead_letters.c.status == "dead")
+            .order_by(t.dead_letters.c.id)
+        )
+        if workspace_id is not None:
+            q = q.where(t.dead_letters.c.workspace_id == workspace_id)
+        with self._read() as conn:
+            return [
+                DeadLetter(
+                    r.id,
+                    r.workspace_id,
+                    r.lead_id,
+                    Event.model_validate(r.doc),
+                    r.consumer,
+                    r.error,
+                    r.attempts,
+                    _utc(r.at) or r.at,
+                    r.status,
+                )
+                for r in conn.execute(q)
+            ]
+
+    def retry_dead(self, dead_id: int) -> None:
+        with self._write() as conn:
+            event_id = conn.execute(
+                select(t.dead_letters.c.event_id).where(
+                    t.dead_letters.c.id == dead_id, t.dead_letters.c.status == "dead"
+                )
+            ).scalar()
+            if event_id is None:
+                raise NotFound(f"no dead letter {dead_id}")
+            conn.execute(
+                update(t.dead_letters).where(t.dead_letters.c.id == dead_id).values(status="retried")
+            )
+            conn.execute(
+                update(t.events)
+                .where(t.events.c.event_id == event_id)
+                .values(dead=False, attempts=0, available_at=None)
+            )
+
+    # -- actions ---------------------------------------------------------------------------
+    @staticmethod
+    def _action_row(r: Any) -> ActionRow:
+        from leadflow.domain.actions import OutboundAction
+
+        return ActionRow(
+            r.seq,
+            r.workspace_id,
+            r.lead_id,
+            OutboundAction.model_validate(r.doc),
+            r.status,
+            r.attempts,
+            _utc(r.created_at) or r.created_at,
+            r.detail,
+        )
+
+    def postpone_action(self, seq: int, *, until: datetime, error: str) -> int:
+        with self._write() as conn:
+            conn.execute(
+                update(t.actions)
+                .where(t.actions.c.seq == seq, t.actions.c.status == "pending")
+                .values(attempts=t.actions.c.attempts + 1, not_before=_db_time(until), detail=error[:2000])
+            )
+            attempts = conn.execute(select(t.actions.c.attempts).where(t.actions.c.seq == seq)).scalar()
+        return int(attempts or 0)
+
+    def due_actions(self, now: datetime, *, limit: int = 100) -> list[ActionRow]:
+        q = (
+            select(t.actions)
+            .where(t.actions.c.status == "pending")
+            .where((t.actions.c.not_before.is_(None)) | (t.actions.c.not_before <= _db_time(now)))
+            .order_by(t.actions.c.seq)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [self._action_row(r) for r in conn.execute(q)]
+
+    def actions_for(self, workspace_id: str, lead_id: str) -> list[ActionRow]:
+        q = (
+            select(t.actions)
+            .where(t.actions.c.lead_id == lead_id, t.actions.c.workspace_id == workspace_id)
+            .order_by(t.actions.c.seq)
+        )
+        with self._read() as conn:
+            return [self._action_row(r) for r in conn.execute(q)]
+
+    # -- timers ----------------------------------------------------------------------------
+    @staticmethod
+    def _timer_row(r: Any) -> TimerRow:
+        from leadflow.domain.actions import TimerSpec
+
+        return TimerRow(r.seq, r.workspace_id, r.lead_id, TimerSpec.model_validate(r.doc), r.status)
+
+    def due_timers(self, now: datetime, *, limit: int = 100) -> list[TimerRow]:
+        q = (
+            select(t.timers)
+            .where(t.timers.c.status == "active", t.timers.c.fire_at <= _db_time(now))
+            .order_by(t.timers.c.fire_at, t.timers.c.seq)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [self._timer_row(r) for r in conn.execute(q)]
+
+    def timers_for(self, workspace_id: str, lead_id: str, *, active_only: bool = True) -> list[TimerRow]:
+        q = select(t.timers).where(t.timers.c.lead_id == lead_id, t.timers.c.workspace_id == workspace_id)
+        if active_only:
+            q = q.where(t.timers.c.status == "active")
+        with self._read() as conn:
+            return [self._timer_row(r) for r in conn.execute(q.order_by(t.timers.c.seq))]
+
+    def next_wakeup(self) -> datetime | None:
+        with self._read() as conn:
+            a = conn.execute(
+                select(func.min(t.timers.c.fire_at)).where(t.timers.c.status == "active")
+            ).scalar()
+            b = conn.execute(
+                select(func.min(t.actions.c.not_before)).where(t.actions.c.status == "pending")
+            ).scalar()
+            c = conn.execute(
+                select(func.min(t.events.c.available_at)).where(
+                    t.events.c.queued.is_(True), t.events.c.handled.is_(False), t.events.c.dead.is_(False)
+                )
+            ).scalar()
+        times = [_utc(x) for x in (a, b, c) if x is not None]
+        return min(x for x in times if x is not None) if times else None
+
+    # -- the rest ----------------------------------------------------------------------------
+    def is_suppressed(self, workspace_id: str, address: str) -> bool:
+        with self._read() as conn:
+            return (
+                conn.execute(
+                    select(t.suppressions.c.address).where(
+                        t.suppressions.c.workspace_id == workspace_id,
+                        t.suppressions.c.address == address.lower(),
+                    )
+                ).first()
+                is not None
+            )
+
+    def claim_key(self, scope: str, key: str) -> bool:
+        try:
+            with self._write() as conn:
+                conn.execute(insert(t.claimed_keys).values(scope=scope, key=key[:500]))
+        except IntegrityError:
+            return False
+        return True
+
+    def traces_for(self, workspace_id: str, lead_id: str) -> list[TraceRecord]:
+        q = (
+            select(t.traces.c.doc)
+            .where(t.traces.c.lead_id == lead_id, t.traces.c.workspace_id == workspace_id)
+            .order_by(t.traces.c.seq)
+        )
+        with self._read() as conn:
+            return [TraceRecord.model_validate(d) for d in conn.execute(q).scalars()]
+
+    def add_reject(self, workspace_id: str, source: str, raw: str, error: str, at: datetime) -> int:
+        with self._write() as conn:
+            res = conn.execute(
+                insert(t.rejects).values(
+                    workspace_id=workspace_id, source=source, raw=raw, error=error, at=_db_time(at)
+                )
+            )
+            return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+    def list_rejects(self, workspace_id: str) -> list[Reject]:
+        q = select(t.rejects).where(t.rejects.c.workspace_id == workspace_id).order_by(t.rejects.c.id)
+        with self._read() as conn:
+            return [
+                Reject(r.id, r.workspace_id, r.source, r.raw, r.error, _utc(r.at) or r.at)
+                for r in conn.execute(q)
+            ]
+
+    def get_meta(self, key: str) -> str | None:
+        with self._read() as conn:
+            value = conn.execute(select(t.meta.c.value).where(t.meta.c.key == key)).scalar()
+        return None if value is None else str(value)
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as conn:
+            res = conn.execute(update(t.meta).where(t.meta.c.key == key).values(value=value))
+            if res.rowcount == 0:
+                conn.execute(insert(t.meta).values(key=key, value=value))
