@@ -18,6 +18,8 @@ from leadflow.domain.actions import TimerSpec
 from leadflow.domain.events import Event, EventType
 from leadflow.domain.models import Channel, LeadState, Stage
 
+MAX_RUNS = 2  # a lead that has been through two drips without converting is closed
+
 _CONTENT = {
     Channel.SMS: [
         "Hi {name}, any questions I can answer about {offer}?",
@@ -59,8 +61,14 @@ class NurtureAgent:
         if event.type != EventType.TIMER_FIRED:
             if state.stage is Stage.NURTURING and state.nurture_step > 0 and event.type == EventType.LEAD_STALLED:
                 return Decision(result="already_nurturing", summary="drip already running")
+            if state.nurture_run >= MAX_RUNS:
+                state.stage = Stage.LOST
+                return Decision(result="exhausted", state=state, cancel_timers=["nurture:*"],
+                                events=[EmitEvent(type=EventType.LEAD_LOST, payload={"reason": "nurture_exhausted"})],
+                                summary=f"{MAX_RUNS} drips without converting")
             state.stage = Stage.NURTURING
             state.nurture_step = 0
+            state.nurture_run += 1
         step = state.nurture_step
         if step >= len(schedule):
             state.stage = Stage.LOST
@@ -73,7 +81,7 @@ class NurtureAgent:
             channel = Channel.EMAIL
         lines = _CONTENT[channel] if channel in _CONTENT else _CONTENT[Channel.EMAIL]
         body = lines[step % len(lines)].format(name=state.lead.first_name, offer=ctx.campaign.offer)
-        action = outbound(state, ctx.campaign, channel=channel, key=f"nurture:{step}", body=body,
+        action = outbound(state, ctx.campaign, channel=channel, key=f"nurture:{state.nurture_run}:{step}", body=body,
                           subject=f"{state.lead.first_name}, {ctx.campaign.offer}" if channel is Channel.EMAIL else None,
                           agent=self.card.name, not_before=send_time(day0, state.lead.timezone))
         state.nurture_step = step + 1

@@ -199,6 +199,7 @@ class LeadState(BaseModel):
     signals: list[dict[str, Any]] = Field(default_factory=list)
     proposed_slots: list[dict[str, str]] = Field(default_factory=list)
     nurture_step: int = 0
+    nurture_run: int = 0
     touches: int = 0
     replies: int = 0
     last_intent: str | None = None

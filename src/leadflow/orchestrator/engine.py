@@ -101,7 +101,7 @@ class Orchestrator:
 
                 timers.append(
                     TimerSpec(
-                        name=f"route:{route.name}",
+                        name=f"route:{route.timer or route.name}",
                         fire_at=now + route.timeout,
                         route=route.name,
                         payload={"emit": route.on_timeout, "route": route.name},
@@ -195,8 +195,12 @@ class Orchestrator:
         types = {e.type for e in events}
         if EventType.LEAD_OPTED_OUT in types or new_state.stage is Stage.DO_NOT_CONTACT:
             cancel.append("*")
+            timers = []
         elif types & ENGAGEMENT_EVENTS:
+            # the lead engaged, booked or was qualified: no route timeout applies any more,
+            # not even one a route set in this very step
             cancel.append("route:*")
+            timers = [t for t in timers if not t.name.startswith("route:")]
         new_state.updated_at = now
         return Commit(
             workspace_id=cause.workspace_id,

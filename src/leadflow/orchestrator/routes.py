@@ -69,6 +69,7 @@ class Route(BaseModel):
     parallel: bool = False
     timeout: timedelta | None = None
     on_timeout: str = EventType.LEAD_STALLED.value
+    timer: str | None = None  # timer name; routes sharing one restart the same clock
     stop: bool = False
 
     @field_validator("on", "agents", mode="before")

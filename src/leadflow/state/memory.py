@@ -157,9 +157,6 @@ class MemoryStore(Store):
         for event in c.events:
             if event.id in self._event_ids:
                 raise DuplicateMessage(f"event {event.id} already recorded")
-        for action in c.actions:
-            if action.idempotency_key in self._action_keys:
-                raise DuplicateMessage(f"action {action.idempotency_key} exists")
         if c.finish_action is not None:
             row = self._action(c.finish_action[0])
             if row.status != "pending":
@@ -188,6 +185,8 @@ class MemoryStore(Store):
                 if item.event.id == c.handled:
                     item.handled = True
         for action in c.actions:
+            if action.idempotency_key in self._action_keys:
+                continue  # enqueueing is idempotent: this key is already recorded
             self._action_keys.add(action.idempotency_key)
             self._actions.append(
                 ActionRow(

@@ -327,13 +327,15 @@ class SqlStore(Store):
             if dup is not None:
                 raise _Refused(DuplicateMessage(f"event {dup[0]} already recorded"))
             conn.execute(insert(t.events), [self._event_row(e, queued=e.id not in c.quiet) for e in c.events])
-        if c.actions:
-            keys = [a.idempotency_key for a in c.actions]
-            clash = conn.execute(
-                select(t.actions.c.idempotency_key).where(t.actions.c.idempotency_key.in_(keys))
-            ).first()
-            if clash is not None:
-                raise _Refused(DuplicateMessage(f"action {clash[0]} exists"))
+        fresh = c.actions
+        if fresh:
+            # enqueueing is idempotent: an action whose key is already recorded is already done
+            keys = [a.idempotency_key for a in fresh]
+            known = set(
+                conn.execute(select(t.actions.c.idempotency_key).where(t.actions.c.idempotency_key.in_(keys))).scalars()
+            )
+            fresh = [a for a in fresh if a.idempotency_key not in known]
+        if fresh:
             conn.execute(
                 insert(t.actions),
                 [
@@ -348,7 +350,7 @@ class SqlStore(Store):
                         "created_at": now,
                         "doc": a.model_dump(mode="json"),
                     }
-                    for a in c.actions
+                    for a in fresh
                 ],
             )
         if c.cancel_timers or c.timers:
