@@ -76,7 +76,7 @@ def money(text: str) -> float | None:
 def number(text: str, *, cues: list[str] | None = None, pending: bool = False) -> float | None:
     t = text.lower()
     words = "|".join(re.escape(c) for c in (cues or ["people", "reps", "sellers", "years", "users", "seats", "employees", "agents"]))
-    m = re.search(rf"\b(\d{{1,5}})\s*(?:\w+\s)?(?:{words})\b", t) or re.search(rf"\b(?:team of|about|around)\s*(\d{{1,5}})\b", t)
+    m = re.search(rf"\b(\d{{1,5}})\s*(?:\w+\s)?(?:{words})\b", t) or re.search(r"\b(?:team of|about|around)\s*(\d{1,5})\b", t)
     if m:
         return float(m.group(1))
     if pending:

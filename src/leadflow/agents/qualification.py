@@ -105,7 +105,7 @@ class QualificationAgent:
         answers["_turns"] = int(answers.get("_turns", 0)) + 1
         open_qs = [q for q in questions if q["key"] not in answers]
         intent = event.payload.get("intent")
-        done = not open_qs or answers["_turns"] > MAX_TURNS or answers.get("_browsing") or intent == "meeting_request" and len(found) + len(answers) > 3
+        done = not open_qs or answers["_turns"] > MAX_TURNS or answers.get("_browsing") or (intent == "meeting_request" and len(found) + len(answers) > 3)
         if done:
             grade, value = score(pack, answers)
             state.score, state.score_value = grade, value

@@ -52,6 +52,6 @@ class InProcessBus(Bus):
                 try:
                     handler(event)
                     delivered += 1
-                except Exception:  # noqa: BLE001 - one bad subscriber must not stop the others
+                except Exception:
                     self.errors += 1
                     log.exception("bus subscriber failed on %s", event.id)

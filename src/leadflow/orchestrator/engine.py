@@ -246,7 +246,7 @@ class Orchestrator:
             try:
                 commits.append(self.step(item.event))
                 owners.append(item)
-            except Exception as exc:  # noqa: BLE001 - a poison event must not stop the worker
+            except Exception as exc:
                 self._failed(item, exc)
         for item, result in zip(owners, self.store.apply(commits), strict=True):
             if result is None or isinstance(result, DuplicateMessage):

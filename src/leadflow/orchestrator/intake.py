@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime
 from typing import Any
 
 from leadflow.domain.events import Event, EventType, new_event

@@ -72,7 +72,7 @@ def open_simulation(
     world.intake = runtime.intake
     try:
         store.get_campaign(workspace, CAMPAIGN)
-    except Exception:  # noqa: BLE001 - NotFound on a fresh store
+    except Exception:
         store.save_campaign(workspace, demo_campaign())
     for p in prospects:
         runtime.intake.create_lead(workspace, CAMPAIGN, p.lead, lead_id=p.id)

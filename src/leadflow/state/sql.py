@@ -689,7 +689,7 @@ class SqlStore(Store):
                     workspace_id=workspace_id, source=source, raw=raw, error=error, at=_db_time(at)
                 )
             )
-            return int(res.inserted_primary_key[0])  # type: ignore[index]
+            return int(res.inserted_primary_key[0])
 
     def list_rejects(self, workspace_id: str) -> list[Reject]:
         q = select(t.rejects).where(t.rejects.c.workspace_id == workspace_id).order_by(t.rejects.c.id)
