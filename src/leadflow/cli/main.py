@@ -187,5 +187,12 @@ def agents() -> None:
         print(json.dumps(agent.card.to_a2a(), indent=2))
 
 
+from leadflow.cli.evaluate import evaluate as _evaluate  # noqa: E402
+from leadflow.cli.replies import replies_app  # noqa: E402
+
+app.add_typer(replies_app, name="replies")
+app.command("eval")(_evaluate)
+
+
 def main() -> None:
     app()
