@@ -57,6 +57,9 @@ class AppointmentAgent:
             return self._remind(ctx, state, event, lead_tz)
         if event.type == EventType.REPLY_CLASSIFIED:
             chosen = self._choose(state, event.payload, lead_tz)
+            if chosen is not None and state.appointment is not None and chosen == state.appointment.start:
+                state.appointment.status = "confirmed"
+                return Decision(result="confirmed", state=state, summary="lead confirmed the booked time")
             if chosen is not None:
                 return self._book(ctx, state, chosen, lead_tz)
             if state.stage is Stage.MEETING_BOOKED and event.payload.get("intent") not in ("meeting_request",):
