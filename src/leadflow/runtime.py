@@ -54,6 +54,10 @@ class Runtime:
         settings.ensure_dirs()
         store = store or open_store(settings.db_url)
         clock = clock or SystemClock()
+        if llm is None and settings.llm.enabled:
+            from leadflow.llm import ModelRouter
+
+            llm = ModelRouter.from_settings(settings.llm)
         bus = open_bus(settings.bus_url)
         routes = RouteTable.load(settings.routes_path)
         registry = AgentRegistry(agents if agents is not None else default_agents(llm=llm))
