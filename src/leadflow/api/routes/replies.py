@@ -1,0 +1,31 @@
+"""``/v1/replies``: record inbound replies for the worker (idempotent on ``message_id``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from leadflow.api.deps import MetricsDep, RuntimeDep, WorkspaceDep, parse_json_body
+from leadflow.api.schemas import ReplyAccepted, ReplyCreate
+
+router = APIRouter(prefix="/v1/replies", tags=["replies"])
+
+SOURCE = "api:replies"
+_BODY_DOC: dict[str, Any] = {
+    "requestBody": {"required": True,
+                    "content": {"application/json": {"schema": ReplyCreate.model_json_schema()}}},
+}
+
+
+@router.post("", response_model=ReplyAccepted, status_code=202, openapi_extra=_BODY_DOC)
+async def receive_reply(request: Request, runtime: RuntimeDep, workspace: WorkspaceDep,
+                        metrics: MetricsDep) -> ReplyAccepted:
+    """Accept a reply; the worker reads it. A repeated ``message_id`` is accepted as already done."""
+    body, _ = await parse_json_body(request, runtime, workspace, ReplyCreate, source=SOURCE, metrics=metrics)
+    fresh = runtime.intake.receive_reply(
+        workspace, body.lead_id, message_id=body.message_id, text=body.text, raw=body.raw,
+        channel=body.channel.value, sender=body.sender, subject=body.subject, in_reply_to=body.in_reply_to,
+    )
+    metrics.replies_received.labels(duplicate=str(not fresh).lower()).inc()
+    return ReplyAccepted(lead_id=body.lead_id, message_id=body.message_id, duplicate=not fresh)

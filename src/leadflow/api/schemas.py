@@ -1,0 +1,89 @@
+"""What the HTTP API accepts and returns: ``*Create`` bodies in, ``*Public`` views out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from leadflow.domain.events import Event
+from leadflow.domain.models import Channel, Lead, LeadState, Score, Stage
+from leadflow.state.records import TraceRecord
+
+
+class LeadCreate(Lead):
+    """A lead as a webhook posts it: the lead's fields plus the campaign it joins."""
+
+    campaign: str = Field(min_length=1, max_length=100)
+
+    def to_lead(self) -> Lead:
+        return Lead.model_validate(self.model_dump(exclude={"campaign"}))
+
+
+class LeadPublic(BaseModel):
+    """A lead as the API shows it. ``created`` is false when the source id was seen before."""
+
+    lead_id: str
+    workspace_id: str
+    campaign: str
+    stage: Stage
+    score: Score | None = None
+    created: bool = False
+    created_at: datetime
+    updated_at: datetime
+    touches: int = 0
+    replies: int = 0
+    lead: Lead
+
+    @classmethod
+    def of(cls, state: LeadState, *, created: bool = False) -> LeadPublic:
+        return cls(lead_id=state.lead_id, workspace_id=state.workspace_id, campaign=state.campaign,
+                   stage=state.stage, score=state.score, created=created, created_at=state.created_at,
+                   updated_at=state.updated_at, touches=state.touches, replies=state.replies, lead=state.lead)
+
+
+class LeadTrace(BaseModel):
+    """A lead's story: its current view, every event and every agent step."""
+
+    lead: LeadPublic
+    events: list[Event]
+    traces: list[TraceRecord]
+
+
+class ReplyCreate(BaseModel):
+    """An inbound reply to a lead; ``message_id`` makes it idempotent."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    lead_id: str = Field(min_length=1, max_length=200)
+    message_id: str = Field(min_length=1, max_length=500)
+    text: str | None = Field(default=None, max_length=200_000)
+    raw: str | None = Field(default=None, max_length=900_000)
+    channel: Channel = Channel.EMAIL
+    sender: str | None = Field(default=None, max_length=320)
+    subject: str | None = Field(default=None, max_length=1000)
+    in_reply_to: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _has_content(self) -> ReplyCreate:
+        if not self.text and not self.raw:
+            raise ValueError("give the reply as 'text' or as the 'raw' RFC 822 message")
+        return self
+
+
+class ReplyAccepted(BaseModel):
+    """A reply was recorded for the worker (``duplicate``: this message id was recorded before)."""
+
+    lead_id: str
+    message_id: str
+    duplicate: bool
+
+
+class Health(BaseModel):
+    status: str = "ok"
+    workspace: str
+    leads: dict[str, int]
+
+
+AgentCardDoc = dict[str, Any]
