@@ -194,5 +194,181 @@ app.add_typer(replies_app, name="replies")
 app.command("eval")(_evaluate)
 
 
+# -- intake, serving and campaigns ------------------------------------------------------
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="CSV file with a header row (first_name, email, ...)")],
+    campaign: Annotated[str, typer.Option("--campaign", "-c", help="campaign the leads join")],
+    db: DbOpt = None,
+    workspace: WsOpt = None,
+    create_campaign: Annotated[bool, typer.Option(help="create the campaign with defaults if it is missing")] = False,
+) -> None:
+    """Import leads from a CSV file; bad rows are reported by line and kept as rejects."""
+    from leadflow.domain.models import Campaign
+    from leadflow.exceptions import InvalidInput, NotFound
+    from leadflow.orchestrator.clock import SystemClock
+    from leadflow.orchestrator.csv_import import import_csv
+    from leadflow.orchestrator.intake import Intake
+    from leadflow.state import open_store
+
+    s = _settings(db, workspace)
+    s.ensure_dirs()
+    store = open_store(s.db_url)
+    try:
+        try:
+            store.get_campaign(s.workspace, campaign)
+        except NotFound:
+            if not create_campaign:
+                console.print(f"[red]no campaign {campaign!r} in workspace {s.workspace!r}[/red]; create it with "
+                              f"`leadflow campaigns create {campaign}` or pass --create-campaign")
+                raise typer.Exit(1) from None
+            store.save_campaign(s.workspace, Campaign(name=campaign))
+            console.print(f"created campaign {campaign!r} with default settings")
+        try:
+            report = import_csv(Intake(store=store, clock=SystemClock()), store, s.workspace, campaign, path)
+        except InvalidInput as exc:
+            console.print(f"[red]cannot import {path}: {exc}[/red]")
+            raise typer.Exit(1) from None
+    finally:
+        store.close()
+    for note in report.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
+    console.print(f"{path}: [green]{report.created} created[/green], {report.duplicates} already known, "
+                  f"[{'red' if report.rejected else 'green'}]{len(report.rejected)} rejected[/] "
+                  f"(campaign {campaign!r}, workspace {s.workspace!r})")
+    if report.rejected:
+        table = Table(title="Rejected rows (kept verbatim: see the store's rejects)")
+        table.add_column("line", justify="right")
+        table.add_column("problem")
+        for r in report.rejected:
+            table.add_row(str(r.line), r.message)
+        console.print(table)
+
+
+@app.command()
+def work(db: DbOpt = None, workspace: WsOpt = None,
+         poll: Annotated[float, typer.Option(help="seconds to sleep when idle")] = 0.5) -> None:
+    """Run the worker loop (agents, timers, deliveries) until Ctrl-C."""
+    from leadflow.api.app import WorkerThread
+    from leadflow.runtime import Runtime
+
+    runtime = Runtime.build(_settings(db, workspace))
+    thread = WorkerThread(runtime, poll_interval=poll)
+    thread.start()
+    console.print(f"worker running on {runtime.settings.db_url}; Ctrl-C to stop")
+    try:
+        while thread.alive:
+            thread.stop.wait(0.5)
+    except KeyboardInterrupt:
+        console.print("stopping the worker...")
+    finally:
+        thread.close()
+        runtime.close()
+
+
+@app.command()
+def serve(
+    db: DbOpt = None,
+    workspace: WsOpt = None,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    worker: Annotated[bool, typer.Option(help="also run the worker loop in this process")] = True,
+) -> None:
+    """Serve the HTTP API (and, by default, the worker in a background thread).
+
+    Set LEADFLOW_API_TOKEN to require ``Authorization: Bearer <token>`` on /v1 routes.
+    """
+    import os
+
+    import uvicorn
+
+    from leadflow.api import create_app
+    from leadflow.runtime import Runtime
+
+    runtime = Runtime.build(_settings(db, workspace))
+    token = os.environ.get("LEADFLOW_API_TOKEN") or None
+    app_ = create_app(runtime, api_token=token, worker=worker)
+    try:
+        uvicorn.Server(uvicorn.Config(app_, host=host, port=port, log_level="info")).run()
+    finally:
+        runtime.close()
+
+
+campaigns_app = typer.Typer(help="campaigns: what is offered, on which channels", no_args_is_help=True)
+app.add_typer(campaigns_app, name="campaigns")
+
+
+@campaigns_app.command("create")
+def campaigns_create(
+    name: str,
+    industry_pack: Annotated[str, typer.Option(help="qualification pack (agents/packs/*.yaml)")] = "b2b_saas",
+    channel: Annotated[list[str] | None, typer.Option(help="channel to use (repeat): email, sms, linkedin")] = None,
+    offer: Annotated[str | None, typer.Option(help="what the first touch offers")] = None,
+    rep_name: Annotated[str | None, typer.Option(help="the rep's name in messages")] = None,
+    company_name: Annotated[str | None, typer.Option(help="your company's name in messages")] = None,
+    db: DbOpt = None,
+    workspace: WsOpt = None,
+) -> None:
+    """Create a campaign (an existing name is an error)."""
+    from pydantic import ValidationError
+
+    from leadflow.agents.qualification import load_pack
+    from leadflow.domain.models import Campaign
+    from leadflow.exceptions import ConfigError, NotFound
+    from leadflow.state import open_store
+
+    try:
+        load_pack(industry_pack)
+    except ConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    values: dict[str, object] = {"name": name, "industry_pack": industry_pack, "channels": channel or ["email"]}
+    for key, value in (("offer", offer), ("rep_name", rep_name), ("company_name", company_name)):
+        if value is not None:
+            values[key] = value
+    try:
+        campaign = Campaign.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        console.print(f"[red]invalid campaign: {problems}[/red]")
+        raise typer.Exit(1) from None
+    s = _settings(db, workspace)
+    s.ensure_dirs()
+    store = open_store(s.db_url)
+    try:
+        try:
+            store.get_campaign(s.workspace, name)
+        except NotFound:
+            store.save_campaign(s.workspace, campaign)
+        else:
+            console.print(f"[red]campaign {name!r} already exists in workspace {s.workspace!r}[/red]")
+            raise typer.Exit(1)
+    finally:
+        store.close()
+    console.print(f"created campaign {name!r} (pack {industry_pack}, channels "
+                  f"{', '.join(c.value for c in campaign.channels)}) in workspace {s.workspace!r}")
+
+
+@campaigns_app.command("list")
+def campaigns_list(db: DbOpt = None, workspace: WsOpt = None) -> None:
+    """The workspace's campaigns."""
+    from leadflow.state import open_store
+
+    s = _settings(db, workspace)
+    store = open_store(s.db_url)
+    try:
+        campaigns = store.list_campaigns(s.workspace)
+    finally:
+        store.close()
+    table = Table(title=f"Campaigns in {s.workspace!r}: {len(campaigns)}")
+    for col in ("name", "industry pack", "channels", "offer"):
+        table.add_column(col)
+    for c in campaigns:
+        table.add_row(c.name, c.industry_pack, ", ".join(ch.value for ch in c.channels), c.offer)
+    console.print(table)
+
+
 def main() -> None:
     app()
