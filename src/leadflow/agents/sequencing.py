@@ -1,0 +1,275 @@
+"""Sequencing: when and from which mailbox each outbound message goes.
+
+:func:`plan_send` is called for every outbound message. It picks the first moment that is
+
+* inside the send window in the *recipient's* time zone (09:00–17:00 local by default), on a
+  weekday that is not one of ``campaign.holidays``; cold outreach waits for a preferred day
+  (Tue–Thu), a reply or an inbound lead's first touch may go on any weekday;
+* after the lead's out-of-office return (``state.paused_until``);
+* within every cap: a mailbox's daily cap with ramp-up (a new mailbox sends 20 on its first day,
+  5 more each day after, up to its ``mailbox_daily_cap``) and an hourly cap per recipient domain;
+
+and rotates across ``campaign.senders`` (the least-used mailbox that still has room). Caps need
+counts across leads, so they live behind a small port, :class:`SendLedger`, passed in as
+``ctx.extras["send_ledger"]``; :class:`MemorySendLedger` is the in-memory version. Without a
+ledger only the windows apply and the mailbox is chosen by a stable hash of the lead.
+
+Local times are built from calendar dates and wall-clock times (``datetime.combine`` with a
+``ZoneInfo``), never by adding hours to an aware datetime, so DST switches and half-hour zones
+(Asia/Kolkata, Australia/Lord_Howe, America/St_Johns) land on the right instant.
+
+Stop rules: a reply stops the sequence (:func:`stop_on_reply` names the follow-up timers to
+cancel; the dispatcher already suppresses contact after an opt-out).
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
+
+from leadflow.domain.models import Campaign, LeadState, SenderIdentity
+
+FOLLOW_UP_TIMERS = "sequence:*"
+"""Timer names of pending follow-ups; cancelled when the lead replies."""
+
+
+@runtime_checkable
+class SendLedger(Protocol):
+    """Counts of planned sends, shared by every lead of a workspace."""
+
+    def sent_on(self, mailbox: str, day: date) -> int:
+        """Sends planned from ``mailbox`` on UTC ``day``."""
+        ...
+
+    def sent_to_domain(self, domain: str, hour: datetime) -> int:
+        """Sends planned to ``domain`` in the UTC hour starting at ``hour``."""
+        ...
+
+    def first_day(self, mailbox: str) -> date | None:
+        """The UTC day of the mailbox's first planned send, ``None`` for a new mailbox."""
+        ...
+
+    def record(self, mailbox: str, domain: str, at: datetime) -> None:
+        """Count one send planned from ``mailbox`` to ``domain`` at ``at``."""
+        ...
+
+
+def _hour(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+class MemorySendLedger:
+    """The in-memory :class:`SendLedger` (one process; thread-safe)."""
+
+    def __init__(self, *, first_days: Mapping[str, date] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._mailbox: dict[tuple[str, date], int] = defaultdict(int)
+        self._domain: dict[tuple[str, datetime], int] = defaultdict(int)
+        self._first: dict[str, date] = dict(first_days or {})
+
+    def sent_on(self, mailbox: str, day: date) -> int:
+        with self._lock:
+            return self._mailbox.get((mailbox.lower(), day), 0)
+
+    def sent_to_domain(self, domain: str, hour: datetime) -> int:
+        with self._lock:
+            return self._domain.get((domain.lower(), _hour(hour)), 0)
+
+    def first_day(self, mailbox: str) -> date | None:
+        with self._lock:
+            return self._first.get(mailbox.lower())
+
+    def record(self, mailbox: str, domain: str, at: datetime) -> None:
+        utc = at.astimezone(UTC)
+        with self._lock:
+            self._mailbox[(mailbox.lower(), utc.date())] += 1
+            self._domain[(domain.lower(), _hour(utc))] += 1
+            first = self._first.get(mailbox.lower())
+            if first is None or utc.date() < first:
+                self._first[mailbox.lower()] = utc.date()
+
+
+@dataclass(frozen=True)
+class SendPolicy:
+    """Send windows and caps; ``from_campaign`` reads overrides from ``settings["sending"]``."""
+
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+    allowed_days: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Monday = 0
+    preferred_days: frozenset[int] = frozenset({1, 2, 3})
+    ramp_start: int = 20
+    ramp_step: int = 5
+    domain_hourly_cap: int = 10
+    horizon_days: int = 60
+
+    @classmethod
+    def from_campaign(cls, campaign: Campaign) -> SendPolicy:
+        raw: Mapping[str, Any] = campaign.settings.get("sending") or {}
+        values: dict[str, Any] = {}
+        for key in ("start", "end"):
+            if key in raw:
+                values[key] = time.fromisoformat(str(raw[key]))
+        for key in ("allowed_days", "preferred_days"):
+            if key in raw:
+                values[key] = frozenset(int(d) for d in raw[key])
+        for key in ("ramp_start", "ramp_step", "domain_hourly_cap", "horizon_days"):
+            if key in raw:
+                values[key] = int(raw[key])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    """When and from where one message goes.
+
+    Attributes:
+        at: The instant to send (UTC).
+        local: The same instant in the recipient's zone (for traces and tests).
+        mailbox: The sender identity's address, or ``None`` when the campaign has no senders.
+        reasons: Why the send was moved from ``now`` (empty when it goes at once).
+    """
+
+    at: datetime
+    local: datetime
+    mailbox: str | None
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def deferred(self) -> bool:
+        return bool(self.reasons)
+
+
+def mailbox_cap(sender: SenderIdentity, day: date, ledger: SendLedger, policy: SendPolicy) -> int:
+    """Today's cap for a mailbox: the ramp (20, 25, 30, …) up to its configured daily cap."""
+    first = ledger.first_day(str(sender.email))
+    days_in = 0 if first is None else max(0, (day - first).days)
+    return min(sender.mailbox_daily_cap, policy.ramp_start + policy.ramp_step * days_in)
+
+
+def _holidays(campaign: Campaign) -> frozenset[date]:
+    days: set[date] = set()
+    for value in campaign.holidays:
+        try:
+            days.add(date.fromisoformat(str(value)))
+        except ValueError:
+            continue
+    return frozenset(days)
+
+
+def _window_starts(local: datetime, tz: ZoneInfo, days: frozenset[int], holidays: frozenset[date],
+                   policy: SendPolicy) -> Iterable[tuple[datetime, datetime]]:
+    """Yield (earliest, window end) per usable local day from ``local`` on, as aware datetimes."""
+    day = local.date()
+    for _ in range(policy.horizon_days + 1):
+        if day.weekday() in days and day not in holidays:
+            opens = datetime.combine(day, policy.start, tzinfo=tz)
+            closes = datetime.combine(day, policy.end, tzinfo=tz)
+            earliest = max(opens, local) if day == local.date() else opens
+            if earliest < closes:
+                yield earliest, closes
+        day += timedelta(days=1)
+
+
+def plan_send(
+    *,
+    now: datetime,
+    campaign: Campaign,
+    recipient_tz: str | None,
+    recipient_domain: str | None = None,
+    lead_key: str = "",
+    urgent: bool = False,
+    paused_until: datetime | None = None,
+    ledger: SendLedger | None = None,
+    policy: SendPolicy | None = None,
+) -> SendPlan:
+    """Choose the send time and mailbox for one message, and count it in ``ledger``.
+
+    Args:
+        now: The current instant (from the clock port).
+        campaign: Senders (for rotation and caps) and holidays (ISO dates, recipient-local).
+        recipient_tz: The recipient's IANA zone; UTC when unknown.
+        recipient_domain: For the per-domain hourly cap (e.g. ``"acme.com"``).
+        lead_key: A stable key (the lead id) for choosing a mailbox when there is no ledger.
+        urgent: A reply or an inbound lead's first touch: any weekday, not only preferred days.
+        paused_until: The out-of-office return; nothing goes before it.
+        ledger: Where caps are counted; ``None`` applies windows only.
+        policy: Windows and caps; from ``campaign.settings["sending"]`` when not given.
+
+    Returns:
+        The plan. If no slot within ``policy.horizon_days`` has room, the last window opening is
+        returned with the reason ``"over capacity"`` (the dispatcher still enforces policy).
+    """
+    policy = policy or SendPolicy.from_campaign(campaign)
+    tz = ZoneInfo(recipient_tz or "UTC")
+    reasons: list[str] = []
+    start = now
+    if paused_until is not None and paused_until > now:
+        start = paused_until
+        reasons.append("out of office until return")
+    local = start.astimezone(tz)
+    days = policy.allowed_days if urgent else policy.preferred_days & policy.allowed_days or policy.allowed_days
+    holidays = _holidays(campaign)
+    senders = list(campaign.senders)
+    domain = (recipient_domain or "").lower()
+    last: datetime | None = None
+    for earliest, closes in _window_starts(local, tz, days, holidays, policy):
+        if last is None and earliest > local:
+            reasons.insert(0, "send window")
+        last = earliest
+        slot = earliest
+        while slot < closes:
+            utc = slot.astimezone(UTC)
+            if ledger is not None and domain and ledger.sent_to_domain(domain, utc) >= policy.domain_hourly_cap:
+                slot = (_hour(utc) + timedelta(hours=1)).astimezone(tz)
+                if "domain hourly cap" not in reasons:
+                    reasons.append("domain hourly cap")
+                continue
+            room, mailbox = _pick_mailbox(senders, utc, lead_key, ledger, policy)
+            if not room:
+                if "mailbox daily caps" not in reasons:
+                    reasons.append("mailbox daily caps")
+                break  # every mailbox is full today: try the next day
+            if ledger is not None and mailbox is not None:
+                ledger.record(mailbox, domain, utc)
+            return SendPlan(at=utc, local=slot, mailbox=mailbox, reasons=tuple(dict.fromkeys(reasons)))
+    fallback = last or datetime.combine(local.date() + timedelta(days=1), policy.start, tzinfo=tz)
+    mailbox = str(senders[0].email) if senders else None
+    return SendPlan(at=fallback.astimezone(UTC), local=fallback, mailbox=mailbox,
+                    reasons=(*dict.fromkeys(reasons), "over capacity"))
+
+
+def _pick_mailbox(senders: list[SenderIdentity], utc: datetime, lead_key: str, ledger: SendLedger | None,
+                  policy: SendPolicy) -> tuple[bool, str | None]:
+    """(room left today, mailbox to send from); the mailbox is ``None`` without senders."""
+    if not senders:
+        return True, None
+    if ledger is None:
+        return True, str(senders[zlib.crc32(lead_key.encode()) % len(senders)].email)
+    day = utc.date()
+    room = [
+        (ledger.sent_on(str(s.email), day), i, str(s.email))
+        for i, s in enumerate(senders)
+        if ledger.sent_on(str(s.email), day) < mailbox_cap(s, day, ledger, policy)
+    ]
+    if not room:
+        return False, None
+    return True, min(room)[2]
+
+
+def sender_for(campaign: Campaign, mailbox: str | None) -> SenderIdentity | None:
+    """The campaign's sender identity with address ``mailbox``."""
+    for s in campaign.senders:
+        if mailbox is not None and str(s.email).lower() == mailbox.lower():
+            return s
+    return None
+
+
+def stop_on_reply(state: LeadState) -> list[str]:
+    """Timer patterns to cancel once the lead has replied (none before the first reply)."""
+    return [FOLLOW_UP_TIMERS] if state.replies > 0 else []

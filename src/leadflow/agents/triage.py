@@ -1,0 +1,205 @@
+"""Triage agent: how well a lead fits the campaign's ideal customer profile, and its tier.
+
+Fit is a weighted match of the lead against ``campaign.ideal_customer_profile`` (``industries``,
+``titles``, ``min_team_size``, ``regions``); criteria the profile leaves out are not counted, and
+a lead field we do not know earns half credit. Buying signals found by research (funding,
+hiring) add a little. The fit (0..1) gives a tier, and the tier decides how much each later step
+may spend on the lead:
+
+====  ======================  =========================
+tier  research                personalisation
+====  ======================  =========================
+A     deep (several pages)    the strong model
+B     light (the home page)   the fast model
+C     none (lead fields)      a template, no model call
+====  ======================  =========================
+
+That is the "60% lower model cost from tiering" idea: most leads in a list are tier B or C, and
+tier C never calls a model at all. Research runs before triage in the ``new_lead`` pipeline, so
+research calls :func:`assess` itself to pick its depth; triage then records the final fit with
+what research found.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from leadflow.agents.base import AgentCard, AgentContext, Decision
+from leadflow.domain.events import Event
+from leadflow.domain.models import Campaign, Lead, LeadState
+
+Tier = Literal["A", "B", "C"]
+ResearchDepth = Literal["deep", "light", "none"]
+Writer = Literal["strong", "fast", "template"]
+
+WEIGHTS: Mapping[str, float] = {"industry": 0.35, "title": 0.25, "team_size": 0.2, "region": 0.2}
+TIER_A = 0.75
+TIER_B = 0.45
+_SENIOR = re.compile(r"\b(?:founder|owner|ceo|cto|coo|cfo|cmo|chief|vp|vice president|head|director|president)\b", re.I)
+_SIZE_KEYS = ("team_size", "company_size", "employees", "employee_count")
+
+
+@dataclass(frozen=True)
+class TierPlan:
+    """What a tier may spend: research depth and who writes the first message."""
+
+    research: ResearchDepth
+    writer: Writer
+
+
+TIER_PLANS: Mapping[str, TierPlan] = {
+    "A": TierPlan(research="deep", writer="strong"),
+    "B": TierPlan(research="light", writer="fast"),
+    "C": TierPlan(research="none", writer="template"),
+}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The fit of one lead: a score in 0..1, its tier, and why."""
+
+    fit: float
+    tier: Tier
+    reasons: tuple[str, ...] = field(default=())
+
+    @property
+    def plan(self) -> TierPlan:
+        return TIER_PLANS[self.tier]
+
+
+def plan_for(tier: str | None) -> TierPlan:
+    """The plan for ``tier``; an unknown or missing tier is treated as B."""
+    return TIER_PLANS.get(tier or "B", TIER_PLANS["B"])
+
+
+def _words(values: Any) -> list[str]:
+    if values is None:
+        return []
+    items = [values] if isinstance(values, str) else list(values)
+    return [str(v).strip().lower() for v in items if str(v).strip()]
+
+
+def _team_size(lead: Lead, signals: Sequence[Mapping[str, Any]]) -> int | None:
+    for key in _SIZE_KEYS:
+        raw = lead.attributes.get(key)
+        if raw is not None:
+            match = re.search(r"\d[\d,]*", str(raw))
+            if match:
+                return int(match.group().replace(",", ""))
+    for signal in signals:
+        if signal.get("kind") == "company_size":
+            match = re.search(r"\b(\d[\d,]*)\+?\s*(?:employees|people|staff|team members)", str(signal.get("text")), re.I)
+            if match:
+                return int(match.group(1).replace(",", ""))
+    return None
+
+
+def _region_text(lead: Lead) -> str:
+    parts = [str(lead.attributes.get(k, "")) for k in ("region", "country", "state", "city")]
+    parts.append(lead.timezone or "")
+    return " ".join(parts).lower()
+
+
+def assess(lead: Lead, campaign: Campaign, signals: Sequence[Mapping[str, Any]] = ()) -> Assessment:
+    """Score ``lead`` against the campaign's ideal customer profile.
+
+    Args:
+        lead: The lead as it arrived.
+        campaign: Its ``ideal_customer_profile`` and ``settings["tier_thresholds"]`` (``[A, B]``).
+        signals: Research signals as stored in ``LeadState.signals`` (may be empty).
+
+    Returns:
+        The fit in 0..1 (1.0 when the profile is empty: nothing to miss), the tier and reasons.
+    """
+    icp = campaign.ideal_customer_profile
+    earned = 0.0
+    total = 0.0
+    reasons: list[str] = []
+    industries = _words(icp.get("industries"))
+    if industries:
+        total += WEIGHTS["industry"]
+        industry = (lead.industry or "").lower()
+        if not industry:
+            earned += WEIGHTS["industry"] / 2
+            reasons.append("industry unknown")
+        elif any(i == industry or i in industry for i in industries):
+            earned += WEIGHTS["industry"]
+            reasons.append(f"industry {industry} in profile")
+        else:
+            reasons.append(f"industry {industry} outside profile")
+    titles = _words(icp.get("titles"))
+    if titles:
+        total += WEIGHTS["title"]
+        title = (lead.title or "").lower()
+        if not title:
+            earned += WEIGHTS["title"] / 2
+            reasons.append("title unknown")
+        elif any(t in title for t in titles):
+            earned += WEIGHTS["title"]
+            reasons.append("title matches profile")
+        elif _SENIOR.search(title):
+            earned += WEIGHTS["title"] / 2
+            reasons.append("senior title outside profile")
+        else:
+            reasons.append("title outside profile")
+    min_team = icp.get("min_team_size")
+    if min_team:
+        total += WEIGHTS["team_size"]
+        size = _team_size(lead, signals)
+        if size is None:
+            earned += WEIGHTS["team_size"] / 2
+            reasons.append("team size unknown")
+        elif size >= int(min_team):
+            earned += WEIGHTS["team_size"]
+            reasons.append(f"team of {size} ≥ {min_team}")
+        else:
+            reasons.append(f"team of {size} < {min_team}")
+    regions = _words(icp.get("regions"))
+    if regions:
+        total += WEIGHTS["region"]
+        where = _region_text(lead)
+        if not where.strip():
+            earned += WEIGHTS["region"] / 2
+            reasons.append("region unknown")
+        elif any(r in where for r in regions):
+            earned += WEIGHTS["region"]
+            reasons.append("region in profile")
+        else:
+            reasons.append("region outside profile")
+    fit = earned / total if total else 1.0
+    kinds = {s.get("kind") for s in signals if float(s.get("confidence", 0)) >= 0.6}
+    bonus = 0.05 * len(kinds & {"funding", "hiring"})
+    if bonus:
+        reasons.append("buying signals: " + ", ".join(sorted(str(k) for k in kinds & {"funding", "hiring"})))
+    fit = round(min(1.0, fit + bonus), 3)
+    tier_a, tier_b = campaign.settings.get("tier_thresholds", (TIER_A, TIER_B))
+    tier: Tier = "A" if fit >= float(tier_a) else "B" if fit >= float(tier_b) else "C"
+    return Assessment(fit=fit, tier=tier, reasons=tuple(reasons))
+
+
+class TriageAgent:
+    card: ClassVar[AgentCard] = AgentCard(
+        name="triage",
+        description="Scores ICP fit (0..1) and assigns tier A/B/C, which sets research depth and model spend.",
+        capabilities=["icp_fit", "tiering"],
+        inputs=["lead.created"],
+        outputs=[],
+        model_tier="none",
+        expected_latency_ms=1,
+        concurrency=64,
+    )
+
+    def handle(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
+        result = assess(state.lead, ctx.campaign, state.signals)
+        state.fit = result.fit
+        state.tier = result.tier
+        plan = result.plan
+        return Decision(
+            result=f"tier_{result.tier}",
+            state=state,
+            summary=f"fit {result.fit:.2f} → tier {result.tier} (research {plan.research}, writer {plan.writer}): "
+            + "; ".join(result.reasons)[:300],
+        )
