@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from leadflow.domain.actions import OutboundAction
 from leadflow.domain.events import Event
 from leadflow.domain.models import Campaign, LeadState
 from leadflow.exceptions import Conflict, DuplicateMessage, NotFound
@@ -249,6 +250,8 @@ class SqlStore(Store):
     # -- apply -----------------------------------------------------------------------
     def apply(self, commits: Sequence[Commit]) -> list[Exception | None]:
         results: list[Exception | None] = []
+        if not commits:
+            return results  # nothing to write: no transaction, no fsync
         with self._write() as conn:
             for commit in commits:
                 try:
@@ -334,7 +337,12 @@ class SqlStore(Store):
             known = set(
                 conn.execute(select(t.actions.c.idempotency_key).where(t.actions.c.idempotency_key.in_(keys))).scalars()
             )
-            fresh = [a for a in fresh if a.idempotency_key not in known]
+            unique: list[OutboundAction] = []
+            for a in fresh:
+                if a.idempotency_key not in known:  # a key repeated within this commit counts once too
+                    known.add(a.idempotency_key)
+                    unique.append(a)
+            fresh = unique
         if fresh:
             conn.execute(
                 insert(t.actions),
@@ -360,7 +368,9 @@ class SqlStore(Store):
                 )
             ).all()
             cancel = [seq for seq, name in active if any(timer_matches(name, p) for p in c.cancel_timers)]
-            replace = [seq for seq, name in active if any(name == s.name for s in c.timers)]
+            replace = [
+                seq for seq, name in active if seq not in cancel and any(name == s.name for s in c.timers)
+            ]
             if cancel:
                 conn.execute(update(t.timers).where(t.timers.c.seq.in_(cancel)).values(status="cancelled"))
             if replace:
@@ -445,33 +455,19 @@ class SqlStore(Store):
 
     # -- inbox / relay -------------------------------------------------------------------
     def inbox(self, *, limit: int = 100, now: datetime | None = None) -> list[InboxItem]:
-        q = (
-            select(
-                t.events.c.seq,
-                t.events.c.lead_id,
-                t.events.c.doc,
-                t.events.c.attempts,
-                t.events.c.available_at,
-            )
+        # only a lead's oldest pending event (a lead is served in order), chosen in SQL so a long
+        # backlog of one lead whose head is deferred cannot crowd the other leads out of the page
+        heads = (
+            select(func.min(t.events.c.seq))
             .where(t.events.c.queued.is_(True), t.events.c.handled.is_(False), t.events.c.dead.is_(False))
-            .order_by(t.events.c.seq)
-            .limit(limit * 4)
+            .group_by(t.events.c.lead_id)
         )
-        when = _utc(now)
+        q = select(t.events.c.seq, t.events.c.doc, t.events.c.attempts).where(t.events.c.seq.in_(heads))
+        if now is not None:
+            q = q.where(t.events.c.available_at.is_(None) | (t.events.c.available_at <= _db_time(now)))
         with self._read() as conn:
-            rows = conn.execute(q).all()
-        seen: set[str] = set()
-        out: list[InboxItem] = []
-        for seq, lead_id, doc, attempts, available_at in rows:
-            if lead_id in seen:
-                continue  # only a lead's oldest pending event: a lead is served in order
-            seen.add(lead_id)
-            if available_at is not None and when is not None and _utc(available_at) > when:  # type: ignore[operator]
-                continue
-            out.append(InboxItem(seq, Event.model_validate(doc), attempts))
-            if len(out) >= limit:
-                break
-        return out
+            rows = conn.execute(q.order_by(t.events.c.seq).limit(limit)).all()
+        return [InboxItem(seq, Event.model_validate(doc), attempts) for seq, doc, attempts in rows]
 
     def unpublished(self, *, limit: int = 500) -> list[tuple[int, Event]]:
         q = (
@@ -584,10 +580,18 @@ class SqlStore(Store):
 
     def postpone_action(self, seq: int, *, until: datetime, error: str) -> int:
         with self._write() as conn:
+            values: dict[str, Any] = {
+                "attempts": t.actions.c.attempts + 1,
+                "not_before": _db_time(until),
+                "detail": error[:2000],
+            }
+            doc = conn.execute(select(t.actions.c.doc).where(t.actions.c.seq == seq)).scalar()
+            if doc is not None:  # readers see the document (``ActionRow.action``): move its not_before too
+                values["doc"] = {**doc, "not_before": (_utc(until) or until).isoformat()}
             conn.execute(
                 update(t.actions)
                 .where(t.actions.c.seq == seq, t.actions.c.status == "pending")
-                .values(attempts=t.actions.c.attempts + 1, not_before=_db_time(until), detail=error[:2000])
+                .values(**values)
             )
             attempts = conn.execute(select(t.actions.c.attempts).where(t.actions.c.seq == seq)).scalar()
         return int(attempts or 0)
