@@ -22,7 +22,7 @@ from leadflow.orchestrator.registry import AgentRegistry
 from leadflow.orchestrator.routes import Route, RouteTable
 from leadflow.orchestrator.runner import AgentRunner
 from leadflow.state.base import Store
-from leadflow.state.patch import apply_patch, state_patch
+from leadflow.state.patch import merge_parallel
 from leadflow.state.records import Commit, InboxItem, TraceRecord
 
 log = logging.getLogger(__name__)
@@ -123,14 +123,14 @@ class Orchestrator:
                     state = result.decision.state
             return state, decisions, traces
         base = state
-        doc = base.model_dump(mode="json")
+        results: list[LeadState] = []
         for ref in route.agents:
             result = self.runner.run(self.registry.get(ref), ctx, base, event)
             decisions.append(result.decision)
             traces.append(result.trace)
             if result.decision.state is not None:
-                doc = apply_patch(doc, state_patch(base, result.decision.state))
-        return LeadState.model_validate(doc), decisions, traces
+                results.append(result.decision.state)
+        return merge_parallel(base, results), decisions, traces
 
     def _commit(
         self,

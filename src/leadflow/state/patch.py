@@ -57,3 +57,30 @@ def fold(events: Iterable[Event]) -> dict[str, LeadState]:
             doc["version"] = int(event.payload["version"])
             docs[event.lead_id] = doc
     return {lead_id: LeadState.model_validate(doc) for lead_id, doc in docs.items()}
+
+
+def merge_parallel(base: LeadState, results: list[LeadState]) -> LeadState:
+    """Merge the states parallel agents returned from the same ``base``.
+
+    Changed scalar fields take the later agent's value; grown lists get every agent's new
+    items; dict fields are merged key by key, so two agents filling different answers both land.
+    """
+    base_doc = base.model_dump(mode="json")
+    merged = dict(base_doc)
+    for result in results:
+        doc = result.model_dump(mode="json")
+        for key, value in doc.items():
+            before = base_doc.get(key)
+            if value == before:
+                continue
+            if isinstance(before, dict) and isinstance(value, dict):
+                current = dict(merged.get(key) or {})
+                current.update({k: v for k, v in value.items() if before.get(k) != v})
+                for gone in set(before) - set(value):
+                    current.pop(gone, None)
+                merged[key] = current
+            elif isinstance(before, list) and isinstance(value, list) and value[: len(before)] == before:
+                merged[key] = list(merged.get(key) or []) + value[len(before) :]
+            else:
+                merged[key] = value
+    return LeadState.model_validate(merged)
