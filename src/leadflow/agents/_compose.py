@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from leadflow.domain.actions import ActionKind, OutboundAction
-from leadflow.domain.models import Campaign, Channel, LeadState
+from leadflow.domain.models import Campaign, Channel, LeadState, SenderIdentity
 
 SMS_LIMIT = 160
 EMAIL_WORD_LIMIT = 100
@@ -19,8 +19,12 @@ def sender(campaign: Campaign) -> tuple[str, str, str]:
     return campaign.rep_name, "sales@leadflow.example", "1 Market Street, San Francisco, CA 94105"
 
 
-def email_footer(campaign: Campaign) -> str:
-    name, email, postal = sender(campaign)
+def email_footer(campaign: Campaign, identity: SenderIdentity | None = None) -> str:
+    """Signature, sender address and opt-out line; from ``identity`` when a mailbox was chosen."""
+    if identity is not None:
+        name, email, postal = identity.name, str(identity.email), identity.postal_address
+    else:
+        name, email, postal = sender(campaign)
     return f"\n\n{name}, {campaign.company_name} <{email}>\n{postal}\nReply STOP or 'unsubscribe' to opt out."
 
 
@@ -60,25 +64,36 @@ def outbound(
     subject: str | None,
     agent: str,
     not_before: datetime | None = None,
+    mailbox: SenderIdentity | None = None,
+    final: bool = False,
+    payload: dict[str, object] | None = None,
 ) -> OutboundAction:
-    """An outbound message with the right recipient, footer and limits for its channel."""
+    """An outbound message with the right recipient, footer and limits for its channel.
+
+    ``final`` marks a body that already carries its footer and passed the personalisation
+    gate (it is sent as is); ``mailbox`` is the sender identity chosen by sequencing.
+    """
     lead = state.lead
+    extra: dict[str, object] = dict(payload or {})
+    if mailbox is not None:
+        extra["from"] = str(mailbox.email)
     if channel is Channel.SMS:
         return OutboundAction(
             kind=ActionKind.SEND_SMS,
             idempotency_key=f"{state.lead_id}:{key}",
             to=lead.phone,
-            body=fit_sms(body + " Reply STOP to opt out."),
+            body=fit_sms(body if final else body + " Reply STOP to opt out."),
             agent=agent,
             not_before=not_before,
+            payload=extra,
         )
     return OutboundAction(
         kind=ActionKind.SEND_EMAIL,
         idempotency_key=f"{state.lead_id}:{key}",
         to=str(lead.email) if lead.email else None,
         subject=subject,
-        body=clip_words(body) + email_footer(campaign),
+        body=body if final else clip_words(body) + email_footer(campaign, mailbox),
         agent=agent,
         not_before=not_before,
-        payload={"thread_id": f"lf-{state.lead_id}"},
+        payload={"thread_id": f"lf-{state.lead_id}", **extra},
     )

@@ -1,28 +1,72 @@
-"""Response agent: the first touch, on the campaign's channel, within seconds of lead.created."""
+"""Response agent: the first touch, on the campaign's channel, personalised and planned.
+
+In the ``new_lead`` pipeline it runs after research (``state.signals``) and triage
+(``state.tier``). The draft comes from :mod:`leadflow.agents.personalisation` (a template offline;
+the strong model for tier A, the fast one for tier B, never a model for tier C) and passes its
+validation gate; :func:`leadflow.agents.sequencing.plan_send` picks the send time in the lead's
+time zone and the mailbox. Inbound leads (web forms, portals, referrals) are answered on any
+weekday; cold list imports wait for a preferred day.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from leadflow.agents._compose import outbound, preferred_channel
 from leadflow.agents.base import AgentCard, AgentContext, Decision
+from leadflow.agents.personalisation import (
+    Draft,
+    Personalised,
+    evidence_for,
+    footer_for,
+    personalise,
+    validate,
+)
+from leadflow.agents.research import research
+from leadflow.agents.sequencing import SendLedger, plan_send, sender_for
+from leadflow.agents.triage import assess, plan_for
 from leadflow.domain.events import Event
-from leadflow.domain.models import Channel, LeadState
+from leadflow.domain.models import Channel, LeadState, SenderIdentity
 
+COLD_SOURCES = frozenset({"csv", "list", "import", "purchased", "scraped"})
+
+# Consumer industries keep their own plain openers (no claims: the gate would reject them).
 _OPENERS = {
     "real_estate": "thanks for reaching out about homes{where}. I'd love to help you find the right place.",
-    "solar": "thanks for your interest in going solar. Most homeowners near you cut their bill by 40-70%.",
+    "solar": "thanks for your interest in going solar. I can show you what a system would look like for your home.",
     "hvac": "thanks for getting in touch about your heating and cooling. We can usually get a tech out this week.",
     "insurance": "thanks for requesting a quote. I can compare options across carriers for you.",
-    "b2b_saas": "thanks for your interest in {offer}. Teams like {company} use it to cut manual work.",
 }
+
+
+def _signals(state: LeadState) -> list[Mapping[str, Any]]:
+    if state.signals:
+        return list(state.signals)
+    return [s.model_dump(mode="json") for s in research(state.lead, depth="none", fetcher=None).signals]
+
+
+def _consumer_draft(ctx: AgentContext, state: LeadState, channel: Channel, industry: str,
+                    signals: list[Mapping[str, Any]], mailbox: SenderIdentity | None) -> Draft:
+    lead = state.lead
+    campaign = ctx.campaign
+    where = f" in {lead.attributes['area']}" if lead.attributes.get("area") else ""
+    opener = _OPENERS[industry].format(where=where)
+    inquiry = next((s for s in signals if str(s.get("source")) == "lead:inquiry"), None)
+    mention = f' You mentioned: "{lead.inquiry[:80]}".' if lead.inquiry and channel is Channel.EMAIL else ""
+    rep = mailbox.name.split()[0] if mailbox else campaign.rep_name
+    body = f"Hi {lead.first_name}, {rep} from {campaign.company_name} here - {opener}{mention} Is now a good time for a few quick questions?"
+    used = inquiry or next((s for s in signals if str(s.get("source")) == "lead:industry"), None)
+    return Draft(channel=channel, subject=f"{lead.first_name}, quick question" if channel is Channel.EMAIL else None,
+                 body=body, footer=footer_for(channel, campaign, mailbox),
+                 signal_used=str(used["text"]) if used else "", source="template")
 
 
 class ResponseAgent:
     card: ClassVar[AgentCard] = AgentCard(
         name="response",
-        description="First touch within seconds of a new lead, on the campaign's channel, aware of source and inquiry.",
-        capabilities=["first_touch", "instant_response"],
+        description="First touch after research and triage: personalised, gate-checked, sent in the lead's send window.",
+        capabilities=["first_touch", "instant_response", "personalisation"],
         inputs=["lead.created"],
         outputs=["message.scheduled"],
         model_tier="fast",
@@ -31,27 +75,55 @@ class ResponseAgent:
     )
 
     def handle(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
+        return self._first_touch(ctx, state, writer=None)
+
+    def handle_llm(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
+        tier = state.tier or assess(state.lead, ctx.campaign, state.signals).tier
+        writer = plan_for(tier).writer
+        if writer == "template" or ctx.llm is None:
+            return self._first_touch(ctx, state, writer=None)  # tier C never calls a model
+        return self._first_touch(ctx, state, writer=writer)
+
+    def _first_touch(self, ctx: AgentContext, state: LeadState, *, writer: str | None) -> Decision:
         lead = state.lead
         campaign = ctx.campaign
         channel = preferred_channel(state, campaign)
-        industry = lead.industry or campaign.industry_pack
-        where = f" in {lead.attributes['area']}" if lead.attributes.get("area") else ""
-        opener = _OPENERS.get(industry, _OPENERS["b2b_saas"]).format(
-            where=where, offer=campaign.offer, company=lead.company or "yours"
-        )
-        inquiry = (
-            f' You mentioned: "{lead.inquiry[:80]}".' if lead.inquiry and channel is Channel.EMAIL else ""
-        )
-        body = f"Hi {lead.first_name}, {campaign.rep_name} from {campaign.company_name} here - {opener}{inquiry} Is now a good time for a few quick questions?"
-        action = outbound(
-            state,
-            campaign,
-            channel=channel,
-            key="response:first",
-            body=body,
-            subject=f"{lead.first_name}, quick question" if channel is Channel.EMAIL else None,
-            agent=self.card.name,
-        )
-        if action.to is None:
+        to = lead.phone if channel is Channel.SMS else (str(lead.email) if lead.email else None)
+        if to is None:
             return Decision(result="no_channel", summary="no contactable address for first touch")
-        return Decision(result="first_touch", actions=[action], summary=f"first touch by {channel.value}")
+        ledger: SendLedger | None = ctx.extras.get("send_ledger")
+        domain = str(lead.email).rsplit("@", 1)[-1] if lead.email else lead.company_domain
+        plan = plan_send(
+            now=ctx.clock.now(), campaign=campaign, recipient_tz=lead.timezone, recipient_domain=domain,
+            lead_key=state.lead_id, urgent=lead.source not in COLD_SOURCES, paused_until=state.paused_until,
+            ledger=ledger,
+        )
+        mailbox = sender_for(campaign, plan.mailbox)
+        signals = _signals(state)
+        industry = lead.industry or campaign.industry_pack
+        if writer is None and industry in _OPENERS:
+            draft = _consumer_draft(ctx, state, channel, industry, signals, mailbox)
+            result = Personalised(draft=draft)
+            if validate(draft, campaign=campaign, signals=signals, evidence=evidence_for(state, None, "", ""),
+                        mailbox=mailbox):
+                result = personalise(channel, state, campaign, signals, mailbox=mailbox)
+        else:
+            evidence = evidence_for(state, ctx.kb, ctx.workspace_id, campaign.offer) if writer else []
+            result = personalise(channel, state, campaign, signals, router=ctx.llm if writer else None,
+                                 tier=writer, evidence=evidence, mailbox=mailbox, agent_name=self.card.name)
+        draft = result.draft
+        action = outbound(
+            state, campaign, channel=channel, key="response:first", body=draft.text, subject=draft.subject,
+            agent=self.card.name, not_before=plan.at if plan.deferred else None, mailbox=mailbox, final=True,
+            payload={"signal_used": draft.signal_used, "draft": draft.source, "tier": state.tier},
+        )
+        when = f", planned {plan.local.strftime('%a %H:%M')} local ({', '.join(plan.reasons)})" if plan.deferred else ""
+        rejected = f", {len(result.rejections)} draft(s) rejected" if result.rejections else ""
+        return Decision(
+            result="first_touch",
+            actions=[action],
+            summary=f"first touch by {channel.value}, {draft.source} draft{rejected}{when}",
+            model=result.model,
+            tokens=result.tokens,
+            cost_usd=result.cost_usd,
+        )

@@ -1,0 +1,374 @@
+"""Personalisation: positioning, drafts per channel, and the validation gate every draft passes.
+
+A draft references at least one research signal (``state.signals``). Offline, a template per
+channel and signal kind writes it; with a model, the tier's model (strong for tier A, fast for
+tier B; tier C never calls one) returns a typed :class:`DraftOutput`. Every draft, templates
+included, goes through :func:`validate`, which rejects
+
+* unfilled placeholders (``{name}``, ``[Company]``, ``{{first_name}}``),
+* claims not backed by the research signals or the knowledge base (a number, a percentage or
+  "customers like X" that appears in neither),
+* an email without an unsubscribe line or without the sender's address,
+* over-length drafts (email body > 100 words, LinkedIn > 300 characters, SMS > 160 characters),
+* a draft that uses no signal.
+
+A rejected model draft is rewritten once with the reasons; if that fails too, or the model
+fails (malformed output, timeout, refusal, open circuit), the template is used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from leadflow.agents._compose import EMAIL_WORD_LIMIT, SMS_LIMIT, email_footer, sender
+from leadflow.domain.models import Campaign, Channel, LeadState, SenderIdentity
+from leadflow.exceptions import LeadflowError
+
+log = logging.getLogger(__name__)
+
+LINKEDIN_LIMIT = 300
+SMS_FOOTER = " Reply STOP to opt out."
+_KIND_ORDER = ("funding", "hiring", "news", "pain_point", "tech_stack", "company_size", "other")
+
+
+class Rejection(StrEnum):
+    PLACEHOLDER = "placeholder"
+    UNBACKED_CLAIM = "unbacked_claim"
+    NO_UNSUBSCRIBE = "no_unsubscribe"
+    NO_SENDER_ADDRESS = "no_sender_address"
+    TOO_LONG = "too_long"
+    NO_SIGNAL = "no_signal"
+
+
+class DraftOutput(BaseModel):
+    """What the model returns: a subject (email only), a body, and the signal it used."""
+
+    subject: str | None = Field(default=None, max_length=120)
+    body: str = Field(min_length=1, max_length=2000)
+    signal_used: str = Field(description="the text of the research signal the message references")
+
+
+class Draft(BaseModel):
+    """A message ready to send: body, channel footer (email/SMS) and where it came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: Channel
+    subject: str | None = None
+    body: str
+    footer: str = ""
+    signal_used: str = ""
+    source: str = "template"  # template | llm | llm_rewrite
+
+    @property
+    def text(self) -> str:
+        return self.body + self.footer
+
+
+@dataclass
+class Personalised:
+    """The chosen draft, with what it cost and what the gate rejected on the way."""
+
+    draft: Draft
+    rejections: list[list[Rejection]] = field(default_factory=list)
+    model: str | None = None
+    tokens: int = 0
+    cost_usd: float = 0.0
+    error: str | None = None
+
+
+@cache
+def instructions() -> str:
+    """The personalisation prompt (``prompts/personalisation.md``)."""
+    return (Path(__file__).parent / "prompts" / "personalisation.md").read_text(encoding="utf-8")
+
+
+# -- positioning ------------------------------------------------------------------------------
+
+
+def best_signal(signals: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The signal most worth opening with: by kind (funding first), then confidence."""
+    usable = [s for s in signals if str(s.get("text", "")).strip()]
+    if not usable:
+        return None
+
+    def rank(s: Mapping[str, Any]) -> tuple[int, float]:
+        kind = str(s.get("kind"))
+        order = _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
+        return order, -float(s.get("confidence", 0.0))
+
+    return min(usable, key=rank)
+
+
+_ANGLES = {
+    "funding": "after a raise the pressure is on to turn new budget into pipeline fast",
+    "hiring": "a growing team usually means more leads to follow up than hours to do it",
+    "news": "moments like this tend to bring a wave of new conversations",
+    "pain_point": "that is exactly the kind of work {offer} takes off a team's plate",
+    "tech_stack": "{offer} fits alongside the tools you already run",
+    "company_size": "teams your size often find follow-up is the first thing to slip",
+    "other": "{offer} was built with teams like yours in mind",
+}
+
+
+def _mention(signal: Mapping[str, Any]) -> str:
+    text = str(signal["text"]).strip().rstrip(".")
+    kind = str(signal.get("kind"))
+    if kind == "tech_stack":
+        return f"I noticed your team works with {text}"
+    if str(signal.get("source", "")).startswith("lead:"):
+        label, sep, value = text.partition(": ")
+        if sep and label in ("Industry", "Title"):
+            value = value.replace("_", " ")
+            return f"I saw you work in {value}" if label == "Industry" else f"As {value}, you likely own this"
+        if str(signal.get("source")) in ("lead:inquiry", "lead:message", "lead:notes"):
+            return f'You mentioned "{_short(text, 12)}"'
+    return f'I read that "{_short(text, 14)}"'
+
+
+def _short(text: str, words: int) -> str:
+    parts = text.split()
+    return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
+
+
+def position(signal: Mapping[str, Any] | None, campaign: Campaign) -> str:
+    """One sentence linking the signal to the offer (no claims beyond the signal)."""
+    kind = str(signal.get("kind")) if signal else "other"
+    return _ANGLES.get(kind, _ANGLES["other"]).format(offer=campaign.offer)
+
+
+# -- drafts -----------------------------------------------------------------------------------
+
+
+def footer_for(channel: Channel, campaign: Campaign, mailbox: SenderIdentity | None = None) -> str:
+    if channel is Channel.EMAIL:
+        return email_footer(campaign, mailbox)
+    if channel is Channel.SMS:
+        return SMS_FOOTER
+    return ""
+
+
+def template_draft(
+    channel: Channel, state: LeadState, campaign: Campaign, signals: Sequence[Mapping[str, Any]],
+    *, mailbox: SenderIdentity | None = None,
+) -> Draft:
+    """The offline draft: greeting, the best signal, positioning, one question."""
+    lead = state.lead
+    signal = best_signal(signals)
+    rep = mailbox.name.split()[0] if mailbox else campaign.rep_name
+    mention = _mention(signal) if signal else f"Thanks for your interest in {campaign.offer}"
+    angle = position(signal, campaign)
+    if channel is Channel.SMS:
+        body = f"Hi {lead.first_name}, {rep} at {campaign.company_name}. {_sms_mention(signal)} Open to a quick chat?"
+    elif channel is Channel.LINKEDIN:
+        body = f"Hi {lead.first_name}, {mention}. {angle[0].upper() + angle[1:]}. Open to connecting?"
+    else:
+        body = (
+            f"Hi {lead.first_name},\n\n{mention}. {angle[0].upper() + angle[1:]}.\n\n"
+            f"Would a short call about {campaign.offer} be useful?\n\n{rep}"
+        )
+    subject = f"{lead.first_name}, {_subject_hook(signal, campaign)}" if channel is Channel.EMAIL else None
+    return Draft(channel=channel, subject=subject, body=body, footer=footer_for(channel, campaign, mailbox),
+                 signal_used=str(signal["text"]) if signal else "", source="template")
+
+
+def _sms_mention(signal: Mapping[str, Any] | None) -> str:
+    if signal is None:
+        return "Thanks for reaching out."
+    if str(signal.get("kind")) == "tech_stack":
+        return f"Saw you use {_short(str(signal['text']), 3)}."
+    if str(signal.get("source", "")).startswith("lead:"):
+        label, sep, value = str(signal["text"]).partition(": ")
+        if sep and label == "Industry":
+            return f"Saw you're in {value.replace('_', ' ')}."
+        if sep and label == "Title":
+            return "Thanks for reaching out."
+        return f'Re "{_short(str(signal["text"]), 5)}".'
+    return f'Saw "{_short(str(signal["text"]), 5)}".'
+
+
+def _subject_hook(signal: Mapping[str, Any] | None, campaign: Campaign) -> str:
+    kind = str(signal.get("kind")) if signal else ""
+    return {"funding": "congrats on the raise", "hiring": "scaling the team", "news": "saw the news"}.get(
+        kind, "quick question"
+    )
+
+
+# -- the validation gate ------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}|\{[A-Za-z_][\w .-]{0,40}\}|\[[A-Z][A-Za-z _.-]{1,40}\]|<<[^>]*>>|%\(\w+\)s")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_CUSTOMERS = re.compile(
+    r"\b(?:customers?|clients?|companies|teams|brands|firms|businesses)\s+(?:like|such as|including)\s+"
+    r"([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)|\btrusted by\s+([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)"
+)
+_UNSUBSCRIBE = re.compile(r"\bunsubscribe\b|\breply stop\b|\bopt[ -]?out\b", re.I)
+_STOPWORDS = frozenset("that this with from have your about their there which what when where into team".split())
+
+
+def _norm_number(text: str) -> str:
+    return text.replace(",", "").rstrip(".")
+
+
+def unbacked_claims(text: str, evidence: str) -> list[str]:
+    """Numbers and "customers like X" names in ``text`` that ``evidence`` does not contain."""
+    known = {_norm_number(n) for n in _NUMBER.findall(evidence)}
+    claims = [n for n in _NUMBER.findall(text) if _norm_number(n) not in known]
+    lowered = evidence.lower()
+    for match in _CUSTOMERS.finditer(text):
+        name = (match.group(1) or match.group(2) or "").strip()
+        if name and name.lower() not in lowered:
+            claims.append(name)
+    return claims
+
+
+def _uses_signal(draft: Draft, signals: Sequence[Mapping[str, Any]]) -> bool:
+    if not signals:
+        return True  # nothing to reference: a plain opener is allowed
+    used = draft.signal_used.strip().lower()
+    texts = [str(s.get("text", "")).strip().lower() for s in signals]
+    if not used or not any(used == t or (len(used) >= 8 and (used in t or t in used)) for t in texts):
+        return False
+    body = draft.body.lower()
+    words = [w for w in re.findall(r"[a-z0-9][a-z0-9+.#-]{2,}", used.replace("_", " ")) if w not in _STOPWORDS]
+    return not words or any(w in body for w in words)
+
+
+def validate(
+    draft: Draft,
+    *,
+    campaign: Campaign,
+    signals: Sequence[Mapping[str, Any]],
+    evidence: Iterable[str] = (),
+    mailbox: SenderIdentity | None = None,
+) -> list[Rejection]:
+    """Return why ``draft`` may not be sent (an empty list: it may).
+
+    Args:
+        draft: The draft with its footer.
+        campaign: For the sender's address and the offer (facts we may always state).
+        signals: The research signals the draft may cite.
+        evidence: Further text that backs claims: knowledge-base passages, the lead's fields.
+        mailbox: The sender identity the email goes out from (the campaign's first otherwise).
+    """
+    reasons: list[Rejection] = []
+    full = f"{draft.subject or ''}\n{draft.text}"
+    if _PLACEHOLDER.search(full):
+        reasons.append(Rejection.PLACEHOLDER)
+    name, email, postal = (mailbox.name, str(mailbox.email), mailbox.postal_address) if mailbox else sender(campaign)
+    backing = "\n".join(
+        [*(str(s.get("text", "")) for s in signals), *evidence, campaign.offer, campaign.company_name, name, email,
+         postal]
+    )
+    if unbacked_claims(f"{draft.subject or ''}\n{draft.body}", backing):
+        reasons.append(Rejection.UNBACKED_CLAIM)
+    if draft.channel is Channel.EMAIL:
+        if not _UNSUBSCRIBE.search(draft.footer):
+            reasons.append(Rejection.NO_UNSUBSCRIBE)
+        if email.lower() not in draft.footer.lower() or postal.lower() not in draft.footer.lower():
+            reasons.append(Rejection.NO_SENDER_ADDRESS)
+        if len(draft.body.split()) > EMAIL_WORD_LIMIT:
+            reasons.append(Rejection.TOO_LONG)
+    elif draft.channel is Channel.SMS and len(draft.text) > SMS_LIMIT:
+        reasons.append(Rejection.TOO_LONG)
+    elif draft.channel is Channel.LINKEDIN and len(draft.text) > LINKEDIN_LIMIT:
+        reasons.append(Rejection.TOO_LONG)
+    if not _uses_signal(draft, signals):
+        reasons.append(Rejection.NO_SIGNAL)
+    return reasons
+
+
+def evidence_for(state: LeadState, kb: Any | None, workspace_id: str, query: str) -> list[str]:
+    """Text that may back claims: the lead's own fields and safe knowledge-base passages."""
+    lead = state.lead
+    texts = [t for t in (lead.company, lead.company_domain, lead.industry, lead.title, lead.inquiry) if t]
+    if kb is not None and query.strip():
+        try:
+            texts += [p.text for p in kb.search(query, k=5, workspace_id=workspace_id, safe_only=True)]
+        except LeadflowError as exc:  # the knowledge base is optional evidence, never a blocker
+            log.info("personalisation: knowledge base search failed: %s", exc)
+    return texts
+
+
+# -- the model path -----------------------------------------------------------------------------
+
+
+def _prompt(channel: Channel, state: LeadState, campaign: Campaign, signals: Sequence[Mapping[str, Any]],
+            evidence: Sequence[str], problems: Sequence[Rejection] = ()) -> str:
+    lead = state.lead
+    data = [{"kind": s.get("kind"), "text": s.get("text"), "source": s.get("source")} for s in signals[:8]]
+    lines = [
+        f"Channel: {channel.value}",
+        f"Prospect: {lead.first_name} {lead.last_name}".rstrip() + f", {lead.title or 'unknown title'}"
+        f" at {lead.company or 'unknown company'}",
+        f"Sender: {campaign.rep_name} at {campaign.company_name}; offer: {campaign.offer}",
+        "<signals>", json.dumps(data, ensure_ascii=False), "</signals>",
+        "<knowledge>", json.dumps(list(evidence[:5]), ensure_ascii=False), "</knowledge>",
+    ]
+    if problems:
+        lines.append("Your previous draft was rejected for: " + ", ".join(p.value for p in problems)
+                     + ". Rewrite it to fix these problems.")
+    return "\n".join(lines)
+
+
+def personalise(
+    channel: Channel,
+    state: LeadState,
+    campaign: Campaign,
+    signals: Sequence[Mapping[str, Any]],
+    *,
+    router: Any | None = None,
+    tier: str | None = None,
+    evidence: Sequence[str] = (),
+    mailbox: SenderIdentity | None = None,
+    agent_name: str = "personalisation",
+) -> Personalised:
+    """Write the draft for ``channel``: by model when ``router`` and ``tier`` are given, else by template.
+
+    The model's draft must pass :func:`validate`; it gets one rewrite, then the template is used.
+    Model errors (malformed output, refusal, timeout, open circuit, rate limits) also fall back.
+    """
+    template = template_draft(channel, state, campaign, signals, mailbox=mailbox)
+    result = Personalised(draft=template)
+    if router is None or tier not in ("fast", "strong") or not getattr(router, "available", False):
+        return result
+    footer = footer_for(channel, campaign, mailbox)
+    problems: list[Rejection] = []
+    for attempt in range(2):
+        try:
+            answer = router.run(
+                agent_name=agent_name, tier=tier, instructions=instructions(),
+                prompt=_prompt(channel, state, campaign, signals, evidence, problems), output_type=DraftOutput,
+            )
+        except LeadflowError as exc:
+            result.error = f"{type(exc).__name__}: {exc}"
+            log.info("personalisation: model failed, using the template: %s", exc)
+            return result
+        result.model = answer.model_name
+        result.tokens += answer.input_tokens + answer.output_tokens
+        result.cost_usd += answer.cost_usd
+        output: DraftOutput = answer.output
+        draft = Draft(
+            channel=channel,
+            subject=(output.subject or template.subject) if channel is Channel.EMAIL else None,
+            body=output.body.strip(),
+            footer=footer,
+            signal_used=output.signal_used,
+            source="llm" if attempt == 0 else "llm_rewrite",
+        )
+        problems = validate(draft, campaign=campaign, signals=signals, evidence=evidence, mailbox=mailbox)
+        if not problems:
+            result.draft = draft
+            return result
+        result.rejections.append(problems)
+    return result
