@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from tests.services import free_port
 
 from leadflow.api import create_app
 from leadflow.domain.models import Campaign
@@ -18,7 +19,6 @@ from leadflow.integrations.channels import TranscriptChannel
 from leadflow.runtime import Runtime
 from leadflow.settings import Settings
 from leadflow.state import MemoryStore
-from tests.services import free_port
 
 CAMPAIGN = "spring"
 

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from tests.unit.api.conftest import CAMPAIGN, LiveServer
 
 from leadflow.orchestrator.csv_import import import_csv
 from leadflow.runtime import Runtime
-from tests.unit.api.conftest import CAMPAIGN, LiveServer
 
 GOOD = {"first_name": "Ann", "email": "ann@acme.com", "source_lead_id": "a1", "campaign": CAMPAIGN}
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
+from tests.unit.api.conftest import CAMPAIGN, LiveServer
 
 from leadflow.api import create_app
 from leadflow.integrations.channels import TranscriptChannel
 from leadflow.runtime import Runtime
-from tests.unit.api.conftest import CAMPAIGN, LiveServer
 
 
 def lead(**over: Any) -> dict[str, Any]:

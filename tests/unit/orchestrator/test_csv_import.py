@@ -1,0 +1,133 @@
+"""CSV import: aliases, per-row errors with line numbers, rejects kept verbatim, encodings, bad files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from leadflow.domain.models import Campaign
+from leadflow.exceptions import InvalidInput, NotFound
+from leadflow.orchestrator.clock import SystemClock
+from leadflow.orchestrator.csv_import import decode, import_csv, normalize_header
+from leadflow.orchestrator.intake import Intake
+from leadflow.state import MemoryStore
+
+WS, CAMPAIGN = "ws", "spring"
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    s = MemoryStore()
+    s.save_campaign(WS, Campaign(name=CAMPAIGN))
+    return s
+
+
+@pytest.fixture
+def intake(store: MemoryStore) -> Intake:
+    return Intake(store=store, clock=SystemClock())
+
+
+def write(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / "leads.csv"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_aliases_and_extra_columns(intake: Intake, store: MemoryStore, tmp_path: Path) -> None:
+    path = write(tmp_path, "\ufeffFirst Name,Last Name,E-mail,Mobile,Company,Job Title,Industry,TZ,ID,Message,"
+                           "SMS Consent,Favourite Colour\r\n"
+                           "Ann,Lee,ann@acme.com,+1 555 123 4567,Acme,CTO,solar,Europe/Berlin,42,Need a quote,yes,"
+                           "blue\r\n")
+    report = import_csv(intake, store, WS, CAMPAIGN, path)
+    assert (report.created, report.duplicates, report.rejected, report.encoding) == (1, 0, [], "utf-8")
+    lead = store.get_lead(WS, report.lead_ids[0]).lead
+    assert (lead.first_name, lead.last_name, lead.email, lead.phone) == ("Ann", "Lee", "ann@acme.com", "+1 555 123 4567")
+    assert (lead.company, lead.title, lead.industry, lead.timezone) == ("Acme", "CTO", "solar", "Europe/Berlin")
+    assert (lead.source, lead.source_lead_id, lead.inquiry) == ("csv", "42", "Need a quote")
+    assert lead.consent.sms is True
+    assert lead.attributes == {"favourite_colour": "blue"}
+
+
+def test_bad_rows_are_reported_by_line_and_kept(intake: Intake, store: MemoryStore, tmp_path: Path) -> None:
+    rows = [
+        "firstname,email,tz,sms_consent",
+        "Ann,ann@acme.com,America/New_York,no",
+        ",bob@acme.com,,",                # 3: missing first name
+        "Cy,cy-at-acme.com,,",            # 4: invalid email
+        "",                               # 5: blank, skipped
+        "Di,di@acme.com,Atlantis/Capital,",  # 6: unknown time zone
+        "Ed,ed@acme.com,,perhaps",        # 7: wrong type
+        'Flo,"flo@acme.com\nstill quoted",,',  # 8-9: a quoted newline (an invalid email)
+        "Gus,gus@acme.com,,1",
+    ]
+    report = import_csv(intake, store, WS, CAMPAIGN, write(tmp_path, "\n".join(rows) + "\n"))
+    assert report.created == 2
+    got = {r.line: r.message for r in report.rejected}
+    assert sorted(got) == [3, 4, 6, 7, 8]
+    assert got[3] == "first_name: Field required"
+    assert got[4].startswith("email: value is not a valid email address")
+    assert "unknown time zone 'Atlantis/Capital'" in got[6]
+    assert got[7] == "sms_consent: expected yes/no or true/false, got 'perhaps'"
+    kept = {r.raw: r.error for r in store.list_rejects(WS)}
+    assert set(kept) == {rows[2], rows[3], rows[5], rows[6], rows[7]}
+    assert kept[rows[2]].startswith("line 3: ")
+    assert all(r.source == "csv:leads.csv" for r in store.list_rejects(WS))
+
+
+def test_reimport_creates_nothing_new(intake: Intake, store: MemoryStore, tmp_path: Path) -> None:
+    path = write(tmp_path, "first_name,email,id\nAnn,ann@acme.com,1\nBob,bob@acme.com,2\nBob,bob@acme.com,2\n")
+    first = import_csv(intake, store, WS, CAMPAIGN, path)
+    assert (first.created, first.duplicates) == (2, 1)
+    again = import_csv(intake, store, WS, CAMPAIGN, path)
+    assert (again.created, again.duplicates) == (0, 3)
+    assert len(store.list_leads(WS)) == 2
+
+
+def test_latin1_file_falls_back_and_says_so(intake: Intake, store: MemoryStore, tmp_path: Path) -> None:
+    path = write(tmp_path, "first_name,company\nJosé,Café Müller\n", encoding="latin-1")
+    report = import_csv(intake, store, WS, CAMPAIGN, path)
+    assert report.created == 1 and report.encoding == "cp1252"
+    assert "not valid UTF-8" in report.notes[0]
+    lead = store.get_lead(WS, report.lead_ids[0]).lead
+    assert (lead.first_name, lead.company) == ("José", "Café Müller")
+
+
+def test_unclosed_quote_keeps_the_rest_as_a_reject(intake: Intake, store: MemoryStore, tmp_path: Path) -> None:
+    report = import_csv(intake, store, WS, CAMPAIGN, write(tmp_path, 'first_name,email\nAnn,ann@acme.com\nBo,"bo@x\nCy,cy@x.com\n'))
+    assert report.created == 1
+    (bad,) = report.rejected
+    assert bad.line == 3 and "malformed CSV" in bad.message
+    assert store.list_rejects(WS)[0].raw == 'Bo,"bo@x\nCy,cy@x.com'
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+        (b"Ann,ann@acme.com\nBob,bob@acme.com\n", "no header row"),
+        (b"email,company\nann@acme.com,Acme\n", "first-name column"),
+        (b"", "empty"),
+        (b"\n\n  \n", "empty"),
+    ],
+)
+def test_unusable_files(intake: Intake, store: MemoryStore, tmp_path: Path, data: bytes, needle: str) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_bytes(data)
+    with pytest.raises(InvalidInput, match=needle):
+        import_csv(intake, store, WS, CAMPAIGN, path)
+    assert store.list_leads(WS) == []
+
+
+def test_missing_file_and_unknown_campaign(intake: Intake, store: MemoryStore, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="cannot read"):
+        import_csv(intake, store, WS, CAMPAIGN, tmp_path / "nope.csv")
+    with pytest.raises(NotFound):
+        import_csv(intake, store, WS, "autumn", write(tmp_path, "first_name\nAnn\n"))
+
+
+def test_helpers() -> None:
+    assert normalize_header("  First-Name ") == "first_name"
+    assert normalize_header("E-mail") == "e_mail"
+    assert decode("a,b".encode("utf-8-sig"))[:2] == ("a,b", "utf-8")
+    assert decode(b"\x81\xe9")[1] == "latin-1"  # 0x81 is undefined in cp1252
