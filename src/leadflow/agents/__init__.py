@@ -20,8 +20,7 @@ from leadflow.agents.triage import TriageAgent
 def default_agents(*, llm: Any | None = None) -> list[Agent]:
     """Every built-in agent, ready for the registry."""
     return [ResearchAgent(), TriageAgent(), ResponseAgent(), ReplyUnderstandingAgent(), QualificationAgent(), NurtureAgent(), AppointmentAgent(),
-        ClosingAgent(), PostSaleAgent(), EscalationAgent(),
-    ]
+            ClosingAgent(), PostSaleAgent(), EscalationAgent()]
 
 
 __all__ = [

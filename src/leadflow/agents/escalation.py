@@ -1,0 +1,306 @@
+"""Escalation agent: decides when a lead needs a human and hands them the whole context.
+
+The triggers live in ``escalation_rules.yaml`` (angry reply, a request for a person, legal or
+compliance questions, budgets over $100k, enterprise accounts, too many reschedules, deals
+stalled over 14 days, C-level involvement). :func:`evaluate_escalation` checks them for one
+``(state, event)``; any agent may call it. The escalation agent runs it on replies and
+milestones, and on ``agent.escalated`` (whoever escalated) it notifies the human with a context
+summary and assigns the lead to them.
+
+A reply is data: its text is matched against the rules and quoted in the summary, never obeyed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from leadflow.agents._compose import sender
+from leadflow.agents._extract import money
+from leadflow.agents.base import AgentCard, AgentContext, Decision
+from leadflow.domain.actions import ActionKind, OutboundAction
+from leadflow.domain.events import Event, EventType
+from leadflow.domain.models import Direction, Escalation, LeadState
+from leadflow.exceptions import ConfigError
+
+DEFAULT_RULES = Path(__file__).with_name("escalation_rules.yaml")
+
+Check = Literal["angry", "human_request", "keywords", "budget_over", "enterprise", "reschedules", "stalled", "c_level"]
+
+_RESCHEDULE = re.compile(
+    r"\b(reschedul\w*|move (?:it|the call|our call|the meeting)|push (?:it|the call|back)|another time|"
+    r"different time|can we do (?:another|a different)|postpone|can't make it|cannot make it)\b",
+    re.IGNORECASE,
+)
+_EXEC_IN_TEXT = re.compile(r"\b(?:our|my)\s+(?:ceo|cfo|coo|cto|cro|founder|president)\b", re.IGNORECASE)
+
+
+class EscalationRule(BaseModel):
+    """One trigger; see the YAML file's header for the checks and their parameters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    check: Check
+    agent: str = "escalation"
+    on: list[str] = Field(min_length=1)
+    stages: list[str] | None = None
+    priority: Literal["low", "normal", "high", "urgent"] = "normal"
+    cues: list[str] = Field(default_factory=list)
+    shouts: float = 0.6
+    amount: float = 100_000.0
+    min_company_size: int = 1000
+    title_patterns: list[str] = Field(default_factory=list)
+    max: int = 3
+    days: float = 14.0
+
+    def applies(self, state: LeadState, event: Event) -> bool:
+        if event.type not in self.on:
+            return False
+        return self.stages is None or state.stage.value in self.stages
+
+
+class EscalationRules(BaseModel):
+    """The rule set, in file order (the first rule that fires wins)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rules: list[EscalationRule]
+
+    @classmethod
+    def from_yaml(cls, text: str, *, origin: str = "<escalation rules>") -> EscalationRules:
+        try:
+            doc = yaml.safe_load(text) or {}
+            if isinstance(doc, dict):
+                # YAML 1.1 reads a bare ``on:`` key as the boolean True
+                doc["rules"] = [
+                    {("on" if key is True else key): value for key, value in (rule or {}).items()}
+                    for rule in doc.get("rules") or []
+                ]
+            rules = cls.model_validate(doc)
+            for rule in rules.rules:
+                for pattern in rule.title_patterns:
+                    re.compile(pattern)
+            return rules
+        except (yaml.YAMLError, ValidationError, re.error) as exc:
+            raise ConfigError(f"{origin}: bad escalation rules: {exc}") from exc
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> EscalationRules:
+        p = Path(path) if path else DEFAULT_RULES
+        return cls.from_yaml(p.read_text(encoding="utf-8"), origin=str(p))
+
+    def for_agent(self, agent: str) -> EscalationRules:
+        """Only the rules that are ``agent``'s triggers."""
+        return EscalationRules(rules=[r for r in self.rules if r.agent == agent])
+
+
+@cache
+def default_rules() -> EscalationRules:
+    """The built-in rules, read once."""
+    return EscalationRules.load()
+
+
+def _text(event: Event) -> str:
+    return str(event.payload.get("text") or "")
+
+
+def _has_cue(text: str, cues: list[str]) -> str | None:
+    folded = " ".join(text.lower().split())
+    for cue in cues:
+        if re.search(rf"(?<!\w){re.escape(cue.lower())}(?!\w)", folded):
+            return cue
+    return None
+
+
+def _company_size(state: LeadState) -> int | None:
+    attrs = state.lead.attributes
+    for key in ("company_size", "employees", "employee_count", "headcount"):
+        value = attrs.get(key)
+        try:
+            if value is not None:
+                return int(float(str(value).replace(",", "")))
+        except ValueError:
+            continue
+    return None
+
+
+def _title_match(title: str | None, patterns: list[str]) -> bool:
+    return bool(title) and any(re.search(p, title or "", re.IGNORECASE) for p in patterns)
+
+
+def _budget(state: LeadState, event: Event) -> float | None:
+    values: list[float] = []
+    for source in (state.qualification, event.payload.get("answers") or {}):
+        raw = source.get("budget") if isinstance(source, dict) else None
+        try:
+            if raw is not None:
+                values.append(float(raw))
+        except (TypeError, ValueError):
+            pass
+    found = money(_text(event))
+    if found is not None:
+        values.append(found)
+    return max(values) if values else None
+
+
+def _why(rule: EscalationRule, state: LeadState, event: Event) -> str | None:
+    """The reason ``rule`` fires for (state, event), in words; ``None`` when it does not."""
+    text = _text(event)
+    if rule.check == "angry":
+        cue = _has_cue(text, rule.cues)
+        letters = [c for c in text if c.isalpha()]
+        shouting = len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) >= rule.shouts
+        if cue or shouting or text.count("!") >= 4:
+            return f"angry reply ({'says ' + repr(cue) if cue else 'shouting'})"
+        return None
+    if rule.check in ("human_request", "keywords"):
+        cue = _has_cue(text, rule.cues)
+        if cue is None:
+            return None
+        what = "asks for a person" if rule.check == "human_request" else "legal or compliance question"
+        return f"{what} (says {cue!r})"
+    if rule.check == "budget_over":
+        budget = _budget(state, event)
+        return f"budget ${budget:,.0f} is over ${rule.amount:,.0f}" if budget and budget > rule.amount else None
+    if rule.check == "enterprise":
+        size = _company_size(state)
+        if size is not None and size >= rule.min_company_size:
+            return f"enterprise account ({size:,} employees)"
+        if _title_match(state.lead.title, rule.title_patterns):
+            return f"enterprise buyer ({state.lead.title})"
+        return None
+    if rule.check == "reschedules":
+        done = state.appointment.reschedules if state.appointment else 0
+        if done > rule.max or (done >= rule.max and _RESCHEDULE.search(text)):
+            return f"asked to reschedule more than {rule.max} times"
+        return None
+    if rule.check == "stalled":
+        days = float(event.payload.get("stalled_days") or 0)
+        return f"deal stalled for {days:.0f} days (over {rule.days:.0f})" if days > rule.days else None
+    if rule.check == "c_level":
+        if _title_match(state.lead.title, rule.title_patterns):
+            return f"C-level executive involved ({state.lead.title})"
+        mention = _EXEC_IN_TEXT.search(text)
+        return f"C-level executive involved (reply mentions {mention.group(0)!r})" if mention else None
+    raise ConfigError(f"unknown escalation check {rule.check!r}")  # pragma: no cover - Literal guards it
+
+
+def evaluate_escalation(
+    state: LeadState, event: Event, rules: EscalationRules | None = None, *, now: datetime | None = None
+) -> Escalation | None:
+    """Return the escalation the first firing rule calls for, or ``None``.
+
+    A rule that already escalated this lead (and is not resolved) does not fire again, so a
+    long conversation with an executive produces one hand-off, not one per reply.
+
+    Args:
+        state: The lead as it is now.
+        event: What just happened (a classified reply, a milestone, a timer).
+        rules: The rule set; the built-in rules when ``None``.
+        now: When; the event's time when ``None``.
+    """
+    rules = rules or default_rules()
+    open_reasons = {e.reason for e in state.escalations if not e.resolved}
+    for rule in rules.rules:
+        if rule.name in open_reasons or not rule.applies(state, event):
+            continue
+        why = _why(rule, state, event)
+        if why is not None:
+            return Escalation(
+                reason=rule.name,
+                priority=rule.priority,
+                agent=rule.agent,
+                summary=f"{state.lead.full_name}: {why}",
+                at=now or event.at,
+            )
+    return None
+
+
+def context_summary(state: LeadState, why: str, *, last: int = 3) -> str:
+    """What a human needs to pick the lead up: who, company, stage, score, last messages, answers, why."""
+    lead = state.lead
+    lines = [
+        f"Why: {why}",
+        f"Who: {lead.full_name} <{lead.email or lead.phone or 'no address'}>" + (f", {lead.title}" if lead.title else ""),
+        f"Company: {lead.company or '-'}" + (f" ({lead.industry})" if lead.industry else ""),
+        f"Stage: {state.stage.value}; score: {state.score.value if state.score else '-'} ({state.score_value:.0f})",
+    ]
+    answers = {k: v for k, v in state.qualification.items() if not k.startswith("_")}
+    lines.append("Qualification: " + (", ".join(f"{k}={v}" for k, v in answers.items()) or "none yet"))
+    if state.appointment:
+        appt = state.appointment
+        lines.append(f"Meeting: {appt.start.isoformat()} with {appt.with_rep} ({appt.status}, {appt.reschedules} reschedules)")
+    recent = state.messages[-last:]
+    if recent:
+        lines.append("Last messages (quoted as data):")
+        for m in recent:
+            arrow = "<-" if m.direction is Direction.INBOUND else "->"
+            body = " ".join(m.body.split())[:200]
+            lines.append(f'  {arrow} {m.at:%Y-%m-%d %H:%M} {m.channel.value}: "{body}"')
+    return "\n".join(lines)
+
+
+def human_address(ctx: AgentContext) -> str:
+    """Where hand-offs go: the campaign's ``escalation_email`` setting, else its first sender."""
+    configured = ctx.campaign.settings.get("escalation_email")
+    return str(configured) if configured else sender(ctx.campaign)[1]
+
+
+def notify_human(
+    ctx: AgentContext, state: LeadState, *, key: str, subject: str, body: str, agent: str, payload: dict[str, Any] | None = None
+) -> OutboundAction:
+    """A NOTIFY_HUMAN action to the campaign's human: the only kind of message these agents send."""
+    return OutboundAction(
+        kind=ActionKind.NOTIFY_HUMAN,
+        idempotency_key=f"{state.lead_id}:{key}",
+        to=human_address(ctx),
+        subject=subject,
+        body=body,
+        agent=agent,
+        payload={"lead_id": state.lead_id, **(payload or {})},
+    )
+
+
+class EscalationAgent:
+    card: ClassVar[AgentCard] = AgentCard(
+        name="escalation",
+        description="Checks the escalation rules and hands the lead to a human with a context summary.",
+        capabilities=["escalate", "human_handoff"],
+        inputs=["reply.classified", "lead.qualified", "lead.appointment_booked", "agent.escalated"],
+        outputs=["agent.escalated"],
+        model_tier="none",
+        expected_latency_ms=5,
+    )
+
+    def __init__(self, rules: EscalationRules | None = None) -> None:
+        self.rules = rules or default_rules()
+
+    def handle(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
+        now = ctx.clock.now()
+        if event.type == EventType.AGENT_ESCALATED:
+            return self._hand_off(ctx, state, event)
+        escalation = evaluate_escalation(state, event, self.rules, now=now)
+        if escalation is None:
+            return Decision(result="no_escalation", summary="no escalation rule fired")
+        # the orchestrator records it and publishes agent.escalated, which brings us back to hand off
+        return Decision(result="escalated", escalation=escalation, summary=f"{escalation.reason}: {escalation.summary}")
+
+    def _hand_off(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
+        p = event.payload
+        reason = str(p.get("reason") or "escalated")
+        why = f"{p.get('summary') or reason} (raised by {p.get('agent') or 'an agent'}, priority {p.get('priority', 'normal')})"
+        state.assigned_to = "human"
+        action = notify_human(
+            ctx, state, key=f"escalation:{event.id}", agent=self.card.name,
+            subject=f"[{str(p.get('priority', 'normal')).upper()}] {state.lead.full_name} needs you: {reason}",
+            body=context_summary(state, why),
+            payload={"reason": reason, "priority": p.get("priority", "normal")},
+        )
+        return Decision(result="handed_off", state=state, actions=[action], summary=f"notified the human: {reason}")

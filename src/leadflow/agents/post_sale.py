@@ -1,0 +1,142 @@
+"""Post-sale agent: onboarding emails, check-ins, and a churn-risk flag that goes to a human.
+
+On ``lead.converted`` the lead becomes a customer (stage ``won``): a welcome email goes out at
+once and durable timers deliver the rest of the onboarding sequence (days 3, 7 and 14) and the
+check-ins (days 30, 60 and 90). A customer's reply is read with the offline reply analyser;
+a negative one, or no engagement at all by a check-in, flags churn risk and escalates.
+Messages only ever go to the customer's own address.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from leadflow.agents._compose import outbound
+from leadflow.agents.base import AgentCard, AgentContext, Decision
+from leadflow.agents.escalation import EscalationRules, default_rules, evaluate_escalation
+from leadflow.domain.actions import TimerSpec
+from leadflow.domain.events import Event, EventType
+from leadflow.domain.models import Channel, Direction, Escalation, LeadState, Message, Stage
+
+CONVERTED_KEY = "_converted_at"
+STOPPED_KEY = "_onboarding_stopped"
+
+#: day -> (subject, body); {name}, {company}, {rep} are filled in
+ONBOARDING: dict[int, tuple[str, str]] = {
+    0: ("Welcome to {company}", "Hi {name},\n\nWelcome aboard! {rep} will be your contact. This week we connect your CRM and calendars; reply with any questions."),
+    3: ("Step 2: connect your CRM", "Hi {name},\n\nA quick nudge to connect your CRM so every lead lands in one place. It takes about ten minutes; reply if you get stuck."),
+    7: ("Step 3: your first campaign", "Hi {name},\n\nYour first campaign is ready to go live. Want {rep} to review it with you before launch?"),
+    14: ("Two weeks in: how is it going?", "Hi {name},\n\nTwo weeks in, here is where teams usually see their first booked meetings. Anything we can tune for you?"),
+}
+CHECK_INS: dict[int, tuple[str, str]] = {
+    30: ("Your 30-day check-in", "Hi {name},\n\nOne month in: how are results so far? Reply with anything that is not working and {rep} will help."),
+    60: ("Your 60-day check-in", "Hi {name},\n\nTwo months in. Would a short review of your numbers with {rep} be useful?"),
+    90: ("Your 90-day review", "Hi {name},\n\nThree months in: time for a quarterly review. Which day suits you?"),
+}
+NEGATIVE = {"not_interested", "objection_price", "objection_timing", "objection_competitor", "objection_need", "unsubscribe"}
+
+
+class PostSaleAgent:
+    card: ClassVar[AgentCard] = AgentCard(
+        name="post_sale",
+        description="Onboarding sequence (days 0/3/7/14), check-ins (days 30/60/90) and churn-risk detection.",
+        capabilities=["onboarding", "check_in", "churn_risk"],
+        inputs=["lead.converted", "timer.fired", "reply.received"],
+        outputs=["agent.escalated"],
+        model_tier="fast",
+        expected_latency_ms=20,
+    )
+
+    def handle(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
+        if event.type == EventType.LEAD_CONVERTED:
+            return self._converted(ctx, state)
+        if event.type == EventType.TIMER_FIRED:
+            return self._scheduled(ctx, state, event)
+        if event.type in (EventType.REPLY_RECEIVED, EventType.REPLY_CLASSIFIED):
+            return self._reply(ctx, state, event)
+        return Decision(result="ignored", summary=f"nothing to do for {event.type}")
+
+    def _email(self, ctx: AgentContext, state: LeadState, key: str, template: tuple[str, str]) -> list[Any]:
+        fill = {"name": state.lead.first_name, "company": ctx.campaign.company_name, "rep": ctx.campaign.rep_name}
+        action = outbound(state, ctx.campaign, channel=Channel.EMAIL, key=key, body=template[1].format(**fill),
+                          subject=template[0].format(**fill), agent=self.card.name)
+        return [action] if action.to else []
+
+    def _converted(self, ctx: AgentContext, state: LeadState) -> Decision:
+        now = ctx.clock.now()
+        if state.qualification.get(CONVERTED_KEY):
+            return Decision(result="already_onboarding", summary="onboarding already started")
+        state.stage = Stage.WON
+        state.qualification[CONVERTED_KEY] = now.isoformat()
+        timers = [
+            TimerSpec(name=f"post_sale:{kind}:{day}", fire_at=now + timedelta(days=day), agent=self.card.name,
+                      payload={"kind": kind, "day": day, "terminal": True})
+            for kind, days in (("onboarding", ONBOARDING), ("check_in", CHECK_INS))
+            for day in days
+            if day > 0
+        ]
+        return Decision(result="onboarding_started", state=state, actions=self._email(ctx, state, "post_sale:onboarding:0", ONBOARDING[0]),
+                        timers=timers, cancel_timers=["route:*", "nurture:*", "closing:*", "appointment:*"],
+                        summary=f"welcome sent; {len(timers)} onboarding and check-in timers set")
+
+    def _scheduled(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
+        kind, day = str(event.payload.get("kind")), int(event.payload.get("day") or 0)
+        if state.stage is not Stage.WON or state.qualification.get(STOPPED_KEY):
+            return Decision(result="skipped", summary="not an active customer")
+        template = (ONBOARDING if kind == "onboarding" else CHECK_INS).get(day)
+        if template is None:
+            return Decision(result="skipped", summary=f"no {kind} step for day {day}")
+        actions = self._email(ctx, state, f"post_sale:{kind}:{day}", template)
+        escalation = None
+        if kind == "check_in" and not self._engaged_since_conversion(state):
+            escalation = self._churn_risk(ctx, state, f"no reply or engagement in {day} days as a customer")
+        return Decision(result=f"{kind}_day_{day}", state=state, actions=actions, escalation=escalation,
+                        summary=f"{kind} day {day}" + (" + churn risk" if escalation else ""))
+
+    def _engaged_since_conversion(self, state: LeadState) -> bool:
+        raw = state.qualification.get(CONVERTED_KEY)
+        since = datetime.fromisoformat(raw) if isinstance(raw, str) else state.created_at
+        return any(m.direction is Direction.INBOUND and m.at >= since for m in state.messages)
+
+    def _churn_risk(self, ctx: AgentContext, state: LeadState, why: str) -> Escalation | None:
+        now = ctx.clock.now()
+        state.signals.append({"type": "churn_risk", "reason": why, "at": now.isoformat()})
+        if any(e.reason == "churn_risk" and not e.resolved for e in state.escalations):
+            return None  # the human already has it
+        return Escalation(reason="churn_risk", priority="high", agent=self.card.name,
+                          summary=f"{state.lead.full_name} ({state.lead.company or '-'}): churn risk, {why}", at=now)
+
+    def _reply(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
+        from leadflow.reply.analyze import analyze_reply
+
+        now = ctx.clock.now()
+        p = event.payload
+        if event.type == EventType.REPLY_CLASSIFIED:
+            intent, text = str(p.get("intent") or "other"), str(p.get("text") or "")
+        else:
+            analysis = analyze_reply(raw=p.get("raw"), text=p.get("text"), id=p.get("message_id"), now=now,
+                                     tz=state.lead.timezone or "UTC", channel=p.get("channel", "email"))
+            intent, text = str(analysis.intent), analysis.text or ""
+            state.messages.append(Message(id=str(p.get("message_id") or event.id), channel=Channel(p.get("channel", "email")),
+                                          direction=Direction.INBOUND, sender=p.get("from"), subject=p.get("subject"),
+                                          body=text[:4000], at=now))
+            state.replies += 1
+            state.last_intent = intent
+        cancel: list[str] = []
+        if intent == "unsubscribe":
+            state.qualification[STOPPED_KEY] = True
+            cancel.append("post_sale:*")
+        probe = event.model_copy(update={"type": EventType.REPLY_CLASSIFIED.value, "payload": {**p, "text": text}})
+        angry = evaluate_escalation(state, probe, _angry_rules(), now=now)
+        escalation = None
+        if intent in NEGATIVE or angry is not None:
+            why = angry.summary if angry else f"negative reply ({intent})"
+            escalation = self._churn_risk(ctx, state, why)
+        return Decision(result="churn_risk" if intent in NEGATIVE or angry else f"reply_{intent}", state=state,
+                        cancel_timers=cancel, escalation=escalation, summary=f"customer reply: {intent}")
+
+
+def _angry_rules() -> EscalationRules:
+    rules = default_rules()
+    return rules.model_copy(update={"rules": [r.model_copy(update={"stages": None}) for r in rules.rules if r.check == "angry"]})
