@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,14 @@ from tests.services import free_port
 from leadflow.api import create_app
 from leadflow.domain.models import Campaign
 from leadflow.integrations.channels import TranscriptChannel
+from leadflow.orchestrator.clock import FixedClock
 from leadflow.runtime import Runtime
 from leadflow.settings import Settings
 from leadflow.state import MemoryStore
 
 CAMPAIGN = "spring"
+# A Tuesday, 10:00 in New York: inside every send window, so the first touch goes at once.
+NOW = datetime(2024, 3, 5, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -33,7 +37,7 @@ def channel() -> Iterator[TranscriptChannel]:
 @pytest.fixture
 def runtime(tmp_path: Path, channel: TranscriptChannel) -> Iterator[Runtime]:
     settings = Settings(db_url="memory://", transcript_path=str(tmp_path / "transcript.db"))
-    rt = Runtime.build(settings, store=MemoryStore(), channel=channel)
+    rt = Runtime.build(settings, store=MemoryStore(), channel=channel, clock=FixedClock(NOW))
     rt.store.save_campaign("default", Campaign(name=CAMPAIGN))
     rt.store.save_campaign("other", Campaign(name=CAMPAIGN))
     yield rt
