@@ -209,8 +209,8 @@ def _subject_hook(signal: Mapping[str, Any] | None, campaign: Campaign) -> str:
 _PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}|\{[A-Za-z_][\w .-]{0,40}\}|\[[A-Z][A-Za-z _.-]{1,40}\]|<<[^>]*>>|%\(\w+\)s")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CUSTOMERS = re.compile(
-    r"\b(?:customers?|clients?|companies|teams|brands|firms|businesses)\s+(?:like|such as|including)\s+"
-    r"([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)|\btrusted by\s+([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)"
+    r"\b(?i:customers?|clients?|companies|teams|brands|firms|businesses)\s+(?i:like|such as|including)\s+"
+    r"([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)|\b(?i:trusted by)\s+([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)"
 )
 _UNSUBSCRIBE = re.compile(r"\bunsubscribe\b|\breply stop\b|\bopt[ -]?out\b", re.I)
 _STOPWORDS = frozenset("that this with from have your about their there which what when where into team".split())
