@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
+from tests.unit.agents.agent_helpers import created, make_campaign, make_ctx, make_state
 
 from leadflow.agents.personalisation import Draft, Rejection, personalise, template_draft, validate
 from leadflow.agents.response import ResponseAgent
 from leadflow.domain.models import Channel
 from leadflow.llm import ModelRouter
-from tests.unit.agents.agent_helpers import created, make_campaign, make_ctx, make_state
 
 SIGNALS: list[dict[str, Any]] = [
     {"kind": "funding", "text": "Acme raised $12M in a Series A.", "source": "https://acme.com/", "confidence": 0.9},

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import httpx
+from tests.unit.agents.agent_helpers import T0, created, make_ctx, make_state
 
 from leadflow.agents.research import ResearchAgent, research
 from leadflow.agents.response import ResponseAgent
 from leadflow.integrations.web import WebFetcher
-from tests.unit.agents.agent_helpers import T0, created, make_ctx, make_state
 
 PAGES = {
     "/": "<html><body><h1>Acme</h1><p>Acme raised $12M in a Series A led by Example Ventures.</p>"

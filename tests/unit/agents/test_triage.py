@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from tests.unit.agents.agent_helpers import created, make_campaign, make_ctx, make_state
+
 from leadflow.agents.triage import TIER_PLANS, TriageAgent, assess, plan_for
 from leadflow.domain.models import Campaign
-from tests.unit.agents.agent_helpers import created, make_campaign, make_ctx, make_state
 
 
 def test_a_perfect_fit_is_tier_a() -> None:
