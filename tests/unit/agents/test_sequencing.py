@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,9 +21,9 @@ from leadflow.domain.models import Campaign, Lead, LeadState, SenderIdentity
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # a Monday
 
 
-def campaign(senders: int = 1, cap: int = 50, **kwargs: object) -> Campaign:
+def campaign(senders: int = 1, cap: int = 50, **kwargs: Any) -> Campaign:
     ids = [SenderIdentity(name=f"Rep {i}", email=f"rep{i}@sender.example", mailbox_daily_cap=cap) for i in range(senders)]
-    return Campaign(name="c", senders=ids, **kwargs)  # type: ignore[arg-type]
+    return Campaign(name="c", senders=ids, **kwargs)
 
 
 @pytest.mark.parametrize("tz", ["Asia/Kolkata", "Australia/Lord_Howe", "America/St_Johns", "America/New_York", "UTC"])
