@@ -65,22 +65,40 @@ class Dispatcher:
         self.retry_base = retry_base
 
     def dispatch(self, *, limit: int = 200) -> int:
+        """Perform the due actions; their outcomes are committed together, a lead's actions in order.
+
+        Each pass takes at most one action per lead, delivers them, and records the deliveries in
+        one transaction (deliveries are idempotent, so a crash before that commit redelivers
+        nothing). A lead's next action waits for the next pass, so it sees the committed state.
+        A commit refused on a version conflict is retried, up to five times per action.
+        """
         now = self.clock.now()
         rows = self.store.due_actions(now, limit=limit)
-        done = 0
-        for row in rows:
-            for _ in range(5):
+        tries: dict[int, int] = {}
+        pending = rows
+        while pending:
+            later: list[ActionRow] = []
+            busy: set[tuple[str, str]] = set()
+            batch: list[tuple[ActionRow, Commit]] = []
+            for row in pending:
+                lead = (row.workspace_id, row.lead_id)
+                if lead in busy:
+                    later.append(row)
+                    continue
+                busy.add(lead)
                 try:
                     commit = self._one(row)
                 except NotFound:
-                    break
-                if commit is None:
-                    break
-                result = self.store.apply([commit])[0]
-                if not isinstance(result, Conflict) or isinstance(result, DuplicateMessage):
-                    break  # applied, or already done by an earlier run
-            done += 1
-        return done
+                    continue
+                if commit is not None:
+                    batch.append((row, commit))
+            for (row, _), result in zip(batch, self.store.apply([c for _, c in batch]), strict=True):
+                if isinstance(result, Conflict) and not isinstance(result, DuplicateMessage):
+                    tries[row.seq] = tries.get(row.seq, 1) + 1
+                    if tries[row.seq] <= 5:
+                        later.append(row)  # the lead changed meanwhile: deliver (idempotently) and record again
+            pending = sorted(later, key=lambda r: r.seq)
+        return len(rows)
 
     def _one(self, row: ActionRow) -> Commit | None:
         now = self.clock.now()
@@ -102,7 +120,8 @@ class Dispatcher:
             return None
         except (Refused, InvalidInput) as exc:
             return self._closed(row, state, "failed", str(exc))
-        new = state.model_copy(deep=True)
+        version = state.version
+        new = state  # freshly loaded for this action alone: no one else holds it, so no copy
         kind = _CHANNEL_OF.get(row.action.kind)
         if kind is not None:
             new.messages.append(
@@ -131,7 +150,7 @@ class Dispatcher:
         return Commit(
             row.workspace_id,
             row.lead_id,
-            expected_version=state.version,
+            expected_version=version,
             state=new,
             events=[sent],
             finish_action=(row.seq, "sent", receipt.provider_id),

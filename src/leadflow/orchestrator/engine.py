@@ -146,7 +146,12 @@ class Orchestrator:
         actions = []
         cancel: list[str] = []
         suppress: list[tuple[str, str]] = []
-        new_state = after.model_copy(deep=True)
+        # only the top-level fields and these two lists change below: a shallow copy with its own
+        # lists leaves ``after`` (and whatever shares its nested objects) untouched, without the
+        # cost of a deep copy
+        new_state = after.model_copy(
+            update={"agent_history": list(after.agent_history), "escalations": list(after.escalations)}
+        )
         for n, (decision, trace) in enumerate(zip(decisions, traces, strict=True)):
             new_state.agent_history.append(
                 AgentStep(agent=trace.agent, at=now, result=decision.result, event_id=cause.id)
