@@ -14,15 +14,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
 from leadflow.agents._compose import outbound, preferred_channel
 from leadflow.agents._extract import BROWSING, extract
 from leadflow.agents.base import AgentCard, AgentContext, Decision, EmitEvent
 from leadflow.domain.events import Event, EventType
 from leadflow.domain.models import Channel, LeadState, Score, Stage
-from leadflow.exceptions import ConfigError
+from leadflow.exceptions import ConfigError, ModelFailure
 
 PACKS = Path(__file__).with_name("packs")
+PROMPT = Path(__file__).with_name("prompts") / "qualification.md"
 MAX_TURNS = 4
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
 
@@ -73,6 +75,15 @@ def score(pack: dict[str, Any], answers: dict[str, Any]) -> tuple[Score, float]:
     if warm:
         return Score.WARM, 60.0
     return Score.COLD, 30.0
+
+
+class ExtractedAnswers(BaseModel):
+    """What a model read from one reply: answers keyed by the pack's question keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answers: dict[str, float | str] = Field(default_factory=dict)
+    browsing: bool = False
 
 
 class QualificationAgent:
@@ -129,3 +140,30 @@ class QualificationAgent:
         )
         return Decision(result="asked", state=state, actions=[action] if action.to else [],
                         summary=f"found {found or 'nothing'}; asked {state.pending_question}")
+
+    def handle_llm(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
+        """Read the answers with the model, then score and ask exactly as offline mode does."""
+        text = str(event.payload.get("text") or "")
+        if ctx.llm is None or event.type != EventType.REPLY_CLASSIFIED or not text:
+            return self.handle(ctx, state, event)
+        questions: list[dict[str, Any]] = pack_for(state, ctx.campaign.industry_pack)["questions"]
+        keys = {q["key"]: q for q in questions}
+        listing = "\n".join(f"- {q['key']} ({q['type']}): {q['ask']}" for q in questions if q["key"] not in state.qualification)
+        result = ctx.llm.run(
+            agent_name=self.card.name, tier="strong", instructions=PROMPT.read_text(encoding="utf-8"),
+            prompt=f"Questions:\n{listing}\n<reply>\n{text[:3000]}\n</reply>", output_type=ExtractedAnswers,
+        )
+        got: ExtractedAnswers = result.output
+        unknown = sorted(set(got.answers) - set(keys))
+        if unknown:
+            raise ModelFailure(f"qualification: the model answered questions that were not asked: {unknown}")
+        for key, value in got.answers.items():
+            if keys[key]["type"] in ("number", "money", "timeline") and not isinstance(value, float | int):
+                raise ModelFailure(f"qualification: {key} should be a number, got {value!r}")
+            state.qualification.setdefault(key, value)
+        if got.browsing:
+            state.qualification["_browsing"] = True
+        decision = self.handle(ctx, state, event)
+        return decision.model_copy(update={
+            "model": result.model_name, "tokens": result.input_tokens + result.output_tokens, "cost_usd": result.cost_usd,
+        })
