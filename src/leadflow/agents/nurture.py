@@ -81,7 +81,7 @@ class NurtureAgent:
             channel = Channel.EMAIL
         lines = _CONTENT[channel] if channel in _CONTENT else _CONTENT[Channel.EMAIL]
         body = lines[step % len(lines)].format(name=state.lead.first_name, offer=ctx.campaign.offer)
-        action = outbound(state, ctx.campaign, channel=channel, key=f"nurture:{state.nurture_run}:{step}", body=body,
+        action = outbound(state, ctx.campaign, channel=channel, key=f"nurture:{state.nurture_run}:{step}", body=body, payload={"stop_on_reply": True},
                           subject=f"{state.lead.first_name}, {ctx.campaign.offer}" if channel is Channel.EMAIL else None,
                           agent=self.card.name, not_before=send_time(day0, state.lead.timezone))
         state.nurture_step = step + 1

@@ -115,7 +115,7 @@ class ResponseAgent:
         action = outbound(
             state, campaign, channel=channel, key="response:first", body=draft.text, subject=draft.subject,
             agent=self.card.name, not_before=plan.at if plan.deferred else None, mailbox=mailbox, final=True,
-            payload={"signal_used": draft.signal_used, "draft": draft.source, "tier": state.tier},
+            payload={"signal_used": draft.signal_used, "draft": draft.source, "tier": state.tier, "stop_on_reply": True},
         )
         when = f", planned {plan.local.strftime('%a %H:%M')} local ({', '.join(plan.reasons)})" if plan.deferred else ""
         rejected = f", {len(result.rejections)} draft(s) rejected" if result.rejections else ""

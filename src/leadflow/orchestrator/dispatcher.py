@@ -38,6 +38,10 @@ def suppression_reason(store: Store, state: LeadState, row: ActionRow) -> str | 
         return "do_not_contact"
     if row.action.to and store.is_suppressed(state.workspace_id, row.action.to):
         return "suppressed_address"
+    if row.action.payload.get("stop_on_reply") and any(
+        m.direction is Direction.INBOUND and m.at >= row.created_at for m in state.messages
+    ):
+        return "lead_replied"  # sequences stop on any reply
     consent = state.lead.consent
     if row.action.kind is ActionKind.SEND_SMS and not consent.sms:
         return "no_sms_consent"

@@ -196,3 +196,26 @@ def test_intake_is_idempotent(dupe_source: bool) -> None:
     assert intake.receive_reply("w", first.lead_id, message_id="<m1@x>", text="hi") is True
     assert intake.receive_reply("w", first.lead_id, message_id="<m1@x>", text="hi") is False
     assert [e.type for e in store.lead_events("w", first.lead_id)].count("reply.received") == 1
+
+
+def test_sequence_steps_stop_on_any_reply() -> None:
+    from leadflow.domain.models import Channel, Direction, Message
+    from leadflow.state.records import Commit
+
+    store = MemoryStore()
+    clock = FixedClock(NOW)
+    intake = Intake(store=store, clock=clock)
+    store.save_campaign("w", Campaign(name="c"))
+    state, _ = intake.create_lead("w", "c", lead())
+    later = OutboundAction(kind=ActionKind.SEND_EMAIL, idempotency_key="k:follow-up", to="ana@acme.example", body="b",
+                           not_before=NOW + timedelta(days=2), payload={"stop_on_reply": True})
+    store.apply([Commit("w", state.lead_id, actions=[later], at=NOW)])
+    current = store.get_lead("w", state.lead_id)
+    current.messages.append(Message(id="r1", channel=Channel.EMAIL, direction=Direction.INBOUND, body="thanks!",
+                                    at=NOW + timedelta(hours=3)))
+    store.apply([Commit("w", state.lead_id, expected_version=current.version, state=current, at=NOW)])
+    clock.advance_to(NOW + timedelta(days=3))
+    channel = TranscriptChannel()
+    Dispatcher(store=store, channels={ActionKind.SEND_EMAIL: channel}, clock=clock).dispatch()
+    assert channel.deliveries() == []
+    assert store.actions_for("w", state.lead_id)[0].detail == "lead_replied"
