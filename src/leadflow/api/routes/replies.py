@@ -6,8 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from leadflow.api.deps import MetricsDep, RuntimeDep, WorkspaceDep, parse_json_body
+from leadflow.api.deps import MetricsDep, RuntimeDep, WorkspaceDep, keep_reject, parse_json_body
 from leadflow.api.schemas import ReplyAccepted, ReplyCreate
+from leadflow.exceptions import NotFound
 
 router = APIRouter(prefix="/v1/replies", tags=["replies"])
 
@@ -22,10 +23,14 @@ _BODY_DOC: dict[str, Any] = {
 async def receive_reply(request: Request, runtime: RuntimeDep, workspace: WorkspaceDep,
                         metrics: MetricsDep) -> ReplyAccepted:
     """Accept a reply; the worker reads it. A repeated ``message_id`` is accepted as already done."""
-    body, _ = await parse_json_body(request, runtime, workspace, ReplyCreate, source=SOURCE, metrics=metrics)
-    fresh = runtime.intake.receive_reply(
-        workspace, body.lead_id, message_id=body.message_id, text=body.text, raw=body.raw,
-        channel=body.channel.value, sender=body.sender, subject=body.subject, in_reply_to=body.in_reply_to,
-    )
+    body, raw = await parse_json_body(request, runtime, workspace, ReplyCreate, source=SOURCE, metrics=metrics)
+    try:
+        fresh = runtime.intake.receive_reply(
+            workspace, body.lead_id, message_id=body.message_id, text=body.text, raw=body.raw,
+            channel=body.channel.value, sender=body.sender, subject=body.subject, in_reply_to=body.in_reply_to,
+        )
+    except NotFound as exc:
+        keep_reject(runtime, workspace, SOURCE, raw, str(exc), metrics)  # a reply to an unknown lead is kept
+        raise
     metrics.replies_received.labels(duplicate=str(not fresh).lower()).inc()
     return ReplyAccepted(lead_id=body.lead_id, message_id=body.message_id, duplicate=not fresh)
