@@ -72,6 +72,7 @@ class Runtime:
         out = channel or TranscriptChannel(settings.transcript_path)
         channels: dict[ActionKind, DeliveryChannel] = {
             ActionKind.SEND_EMAIL: out, ActionKind.SEND_SMS: out, ActionKind.SEND_LINKEDIN: out,
+            ActionKind.NOTIFY_HUMAN: out,  # the rep's inbox; Slack/email notifiers come with integrations
         }
         dispatcher = Dispatcher(store=store, channels=channels, clock=clock, routed=routes.listens_to())
         worker = Worker(store=store, bus=bus, orchestrator=orchestrator, dispatcher=dispatcher, clock=clock,

@@ -13,7 +13,7 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from leadflow.domain.actions import OutboundAction
+from leadflow.domain.actions import CONTACT_ACTIONS, OutboundAction
 from leadflow.exceptions import NotFound
 from leadflow.integrations.channels.base import Receipt
 from leadflow.orchestrator.intake import Intake
@@ -60,9 +60,10 @@ class SimWorld:
                      action.body, now.isoformat()),
                 )
                 duplicate = cur.rowcount == 0
-                prospect = self.by_lead.get(lead_id)
+                # only messages to the prospect get answers; notes to the human rep do not
+                prospect = self.by_lead.get(lead_id) if action.kind in CONTACT_ACTIONS else None
                 if not duplicate and prospect is not None:
-                    n = int(self._db.execute("SELECT count(*) FROM deliveries WHERE lead_id=?", (lead_id,)).fetchone()[0])
+                    n = int(self._db.execute("SELECT count(*) FROM deliveries WHERE lead_id=? AND kind != 'notify_human'", (lead_id,)).fetchone()[0])
                     channel = "sms" if action.kind.value == "send_sms" else "email"
                     reply = respond(prospect, seed=self.seed, n=n, channel=channel, subject=action.subject,
                                     body=action.body, sent_at=now, message_id=action.idempotency_key)
