@@ -32,6 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     started = time.perf_counter()
     run = open_simulation(db_url=_db_url(args.db), transcript_path=args.transcript, seed=args.seed, leads=args.leads)
+    # a line for whoever watches the process (the crash test): set-up is over, the campaign runs
+    print(f"running from sim_now={run.runtime.clock.now().isoformat()}", flush=True)
     try:
         rounds = run.runtime.worker.run_until_idle(simulate=True)
         states = run.states()
