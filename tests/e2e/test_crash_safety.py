@@ -121,7 +121,7 @@ def test_sigkill_anywhere_ends_like_an_uninterrupted_run(tmp_path: Path) -> None
     ref_elapsed = time.monotonic() - started
 
     db, world = tmp_path / "crash.db", tmp_path / "crash-world.db"
-    kills, runs = _crashy_run(db, world, random.Random(SEED))
+    kills, runs = _crashy_run(db, world, random.Random(int(os.environ.get("LEADFLOW_CRASH_SEED", SEED))))
     crash_elapsed = time.monotonic() - started - ref_elapsed
     print(f"crash safety: {kills} kills over {runs} runs in {crash_elapsed:.1f}s (reference {ref_elapsed:.1f}s)")
     assert kills >= MIN_KILLS, f"only {kills} kills: the run finished too fast to test much"
