@@ -455,19 +455,44 @@ class SqlStore(Store):
 
     # -- inbox / relay -------------------------------------------------------------------
     def inbox(self, *, limit: int = 100, now: datetime | None = None) -> list[InboxItem]:
-        # only a lead's oldest pending event (a lead is served in order), chosen in SQL so a long
-        # backlog of one lead whose head is deferred cannot crowd the other leads out of the page
-        heads = (
-            select(func.min(t.events.c.seq))
-            .where(t.events.c.queued.is_(True), t.events.c.handled.is_(False), t.events.c.dead.is_(False))
-            .group_by(t.events.c.lead_id)
-        )
-        q = select(t.events.c.seq, t.events.c.doc, t.events.c.attempts).where(t.events.c.seq.in_(heads))
-        if now is not None:
-            q = q.where(t.events.c.available_at.is_(None) | (t.events.c.available_at <= _db_time(now)))
+        page = limit * 4
+        when = _utc(now)
+        seen: set[str] = set()
+        out: list[InboxItem] = []
+        last = 0
         with self._read() as conn:
-            rows = conn.execute(q.order_by(t.events.c.seq).limit(limit)).all()
-        return [InboxItem(seq, Event.model_validate(doc), attempts) for seq, doc, attempts in rows]
+            while True:
+                rows = conn.execute(
+                    select(
+                        t.events.c.seq,
+                        t.events.c.lead_id,
+                        t.events.c.doc,
+                        t.events.c.attempts,
+                        t.events.c.available_at,
+                    )
+                    .where(
+                        t.events.c.queued.is_(True),
+                        t.events.c.handled.is_(False),
+                        t.events.c.dead.is_(False),
+                        t.events.c.seq > last,
+                    )
+                    .order_by(t.events.c.seq)
+                    .limit(page)
+                ).all()
+                for seq, lead_id, doc, attempts, available_at in rows:
+                    last = seq
+                    if lead_id in seen:
+                        continue  # only a lead's oldest pending event: a lead is served in order
+                    seen.add(lead_id)
+                    if available_at is not None and when is not None and _utc(available_at) > when:  # type: ignore[operator]
+                        continue
+                    out.append(InboxItem(seq, Event.model_validate(doc), attempts))
+                    if len(out) >= limit:
+                        return out
+                # read on while a full page left the answer short: a deferred lead's backlog
+                # must not crowd the other leads out
+                if len(rows) < page:
+                    return out
 
     def unpublished(self, *, limit: int = 500) -> list[tuple[int, Event]]:
         q = (
