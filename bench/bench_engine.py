@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,19 @@ class TimedChannel:
         return receipt
 
 
+class ShiftedClock(SystemClock):
+    """The system clock, moved to a Tuesday morning in the campaign's time zone: real time passes,
+    but send windows (no first touch at night or on a weekend) never defer the first touch."""
+
+    ANCHOR = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)  # Tue 10:00 America/New_York
+
+    def __init__(self) -> None:
+        self.offset = self.ANCHOR - super().now()
+
+    def now(self) -> datetime:
+        return super().now() + self.offset
+
+
 def pct(sorted_ms: list[float], p: float) -> float:
     """Nearest-rank percentile."""
     k = max(0, min(len(sorted_ms) - 1, math.ceil(p / 100 * len(sorted_ms)) - 1))
@@ -188,14 +202,16 @@ def bench_latency(workdir: Path, *, leads: int, seed: int, warmup: int) -> None:
         workspace="bench",
     )
     channel = TimedChannel(TranscriptChannel(settings.transcript_path))
-    runtime = Runtime.build(settings, clock=SystemClock(), channel=channel)  # type: ignore[arg-type]
+    runtime = Runtime.build(settings, clock=ShiftedClock(), channel=channel)  # type: ignore[arg-type]
     runtime.store.save_campaign("bench", demo_campaign())
     prospects = generate_prospects(seed=seed, n=leads + warmup)
     latencies: list[float] = []
     ticks = 0
     started = time.perf_counter()
     for i, p in enumerate(prospects):
-        runtime.intake.create_lead("bench", CAMPAIGN, p.lead, lead_id=p.id)
+        # an inbound lead (speed-to-lead) in the rep's zone, in business hours: nothing defers its first touch
+        lead = p.lead.model_copy(update={"timezone": "America/New_York", "source": "web_form"})
+        runtime.intake.create_lead("bench", CAMPAIGN, lead, lead_id=p.id)
         accepted = time.perf_counter()
         for _ in range(100):
             runtime.worker.tick()
@@ -212,7 +228,7 @@ def bench_latency(workdir: Path, *, leads: int, seed: int, warmup: int) -> None:
     latencies.sort()
     print()
     print(f"2. LATENCY: lead created -> first touch delivered, {leads} leads one at a time "
-          f"(+{warmup} warm-up not counted), SystemClock, SQLite WAL synchronous=FULL, TranscriptChannel")
+          f"(+{warmup} warm-up not counted), SystemClock shifted to a Tuesday 10:00, SQLite WAL synchronous=FULL, TranscriptChannel")
     print("   (from intake.create_lead returning (accepted, durable) to channel.deliver returning, "
           "driven by worker.tick())")
     print(
