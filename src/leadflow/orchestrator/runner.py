@@ -9,6 +9,7 @@ never left unhandled. Every step yields a ``TraceRecord``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from leadflow.agents.base import Agent, AgentContext, Decision
@@ -31,10 +32,31 @@ def _summary(state: LeadState, event: Event) -> str:
     return f"{event.type} stage={state.stage.value} score={state.score.value if state.score else '-'} payload[{keys}]"
 
 
+Mode = Callable[[AgentContext, LeadState, Event], Decision]
+
+
 class AgentRunner:
     def __init__(self, *, breakers: BreakerRegistry, use_llm: bool) -> None:
         self.breakers = breakers
         self.use_llm = use_llm
+
+    def _attempt(
+        self, breaker_name: str, label: str, mode: Mode, ctx: AgentContext, state: LeadState, event: Event,
+        errors: list[str],
+    ) -> Decision | None:
+        """One mode behind its circuit breaker; None (and a note in ``errors``) when it fails."""
+        breaker = self.breakers.get(breaker_name)
+        try:
+            if not breaker.allow():
+                raise CircuitOpen(f"circuit {breaker_name} is open")
+            decision = mode(ctx, state.model_copy(deep=True), event)
+        except Exception as exc:
+            if not isinstance(exc, CircuitOpen):
+                breaker.record_failure()
+            errors.append(f"{label}: {type(exc).__name__}: {exc}")
+            return None
+        breaker.record_success()
+        return decision
 
     def run(self, agent: Agent, ctx: AgentContext, state: LeadState, event: Event) -> StepResult:
         name = agent.card.name
@@ -43,30 +65,10 @@ class AgentRunner:
         decision: Decision | None = None
         fallback = False
         if self.use_llm and hasattr(agent, "handle_llm"):
-            breaker = self.breakers.get(f"agent:{name}:llm")
-            try:
-                if not breaker.allow():
-                    raise CircuitOpen(f"circuit for {name} (LLM) is open")
-                decision = agent.handle_llm(ctx, state.model_copy(deep=True), event)
-                breaker.record_success()
-            except Exception as exc:
-                if not isinstance(exc, CircuitOpen):
-                    breaker.record_failure()
-                errors.append(f"llm: {type(exc).__name__}: {exc}")
-                fallback = True
-                decision = None
+            decision = self._attempt(f"agent:{name}:llm", "llm", agent.handle_llm, ctx, state, event, errors)
+            fallback = decision is None
         if decision is None:
-            breaker = self.breakers.get(f"agent:{name}")
-            try:
-                if not breaker.allow():
-                    raise CircuitOpen(f"circuit for {name} is open")
-                decision = agent.handle(ctx, state.model_copy(deep=True), event)
-                breaker.record_success()
-            except Exception as exc:
-                if not isinstance(exc, CircuitOpen):
-                    breaker.record_failure()
-                errors.append(f"offline: {type(exc).__name__}: {exc}")
-                decision = None
+            decision = self._attempt(f"agent:{name}", "offline", agent.handle, ctx, state, event, errors)
         failed = decision is None
         if decision is None:
             decision = Decision(
