@@ -209,7 +209,7 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "part",
         re.compile(
-            rf"\b(?:in the\s+|this\s+|am\s+|le\s+|en la\s+|de la\s+|del\s+|al\s+|di\s+|in\s+)?(?P<part>{_alt(PARTS)})\b"
+            rf"\b(?:(?P<this>this\s+)|in the\s+|am\s+|le\s+|en la\s+|de la\s+|del\s+|al\s+|di\s+|in\s+)?(?P<part>{_alt(PARTS)})\b"
         ),
     ),
     ("tz", re.compile(rf"(?<![\w])(?P<tz>{_alt(ZONES)})(?![\w])")),

@@ -7,12 +7,11 @@ zone, an exact instant or a duration) and joins "from X to Y" / "before X" into 
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from leadflow.reply._time_expr import Expression, around, monday_of, safe_date, year_of
 from leadflow.reply._time_grammar import (
     LAST_WORDS,
     MONTHS,
@@ -26,55 +25,7 @@ from leadflow.reply._time_grammar import (
     group_tokens,
     scan,
 )
-
-
-@dataclass
-class Expression:
-    """One resolved expression (dates are candidates: past and future readings)."""
-
-    text: str
-    offset: int
-    days: list[date] = field(default_factory=list)
-    day_range: tuple[date, date] | None = None
-    t_start: time | None = None
-    t_end: time | None = None
-    end_of_day: bool = False
-    part: str | None = None
-    open_start: bool = False
-    ampm_known: bool = True
-    zone: str | None = None
-    weekly: bool = False
-    exact: datetime | None = None
-    duration: timedelta | None = None
-    shift: relativedelta | None = None
-    alt_range: tuple[date, date] | None = None
-    bounds: list[tuple[date | None, date | None]] = field(default_factory=list)
-    end: int = 0
-
-
-def _year(raw: str | None) -> int | None:
-    if not raw:
-        return None
-    y = int(raw)
-    return y if y >= 100 else (2000 + y if y < 50 else 1900 + y)
-
-
-def _safe_date(y: int, m: int, d: int) -> date | None:
-    try:
-        return date(y, m, d)
-    except ValueError:
-        return None
-
-
-def _around(ref: date, m: int, d: int) -> list[date]:
-    """The last occurrence of month/day before ``ref`` and the next one on or after it."""
-    past = next((x for y in (ref.year, ref.year - 1) if (x := _safe_date(y, m, d)) and x < ref), None)
-    future = next((x for y in (ref.year, ref.year + 1) if (x := _safe_date(y, m, d)) and x >= ref), None)
-    return [x for x in (past, future) if x]
-
-
-def _monday(d: date) -> date:
-    return d - timedelta(days=d.weekday())
+from leadflow.reply._time_ranges import join_ranges
 
 
 def _in(word: str | None, words: str) -> bool:
@@ -85,11 +36,13 @@ def _date_part(tok: Token, ref: date, exp: Expression) -> None:
     g = tok.groups
     if tok.kind in {"iso", "mdy", "dmy", "month_day", "day_month", "day_mon_sep", "mon_day_sep"}:
         month = int(str(g["mo"])) if g.get("mo") else MONTHS[str(g["mon"]).rstrip(".")]
-        day, year = int(str(g["d"])), _year(g.get("y"))
+        day, year = int(str(g["d"])), year_of(g.get("y"))
         if year is not None:
-            exp.days = [x] if (x := _safe_date(year, month, day)) else []
+            exp.days = [x] if (x := safe_date(year, month, day)) else []
+            exp.year_given = True
         else:
-            exp.days = _around(ref, month, day)
+            exp.days = around(ref, month, day)
+            exp.month_day = (month, day)
         if tok.kind == "iso" and g.get("th"):
             exp.t_start = time(int(str(g["th"])), int(str(g["tm"])))
     elif tok.kind == "rel_day":
@@ -98,7 +51,7 @@ def _date_part(tok: Token, ref: date, exp: Expression) -> None:
             exp.part = "EV"
     elif tok.kind == "weekday":
         wd, mod, post = WEEKDAYS[str(g["wd"]).rstrip(".")], g.get("mod"), g.get("post") or ""
-        monday = _monday(ref)
+        monday = monday_of(ref)
         if mod in {"coming", "upcoming"}:
             exp.days = [ref + timedelta(days=(wd - ref.weekday()) % 7 or 7)]
         elif _in(mod, NEXT_WORDS) or post.startswith(("next", "prochain", "que vem", "nächst", "prossim")):
@@ -126,10 +79,13 @@ def _date_part(tok: Token, ref: date, exp: Expression) -> None:
         else:
             ahead = (wd - ref.weekday()) % 7 or 7
             exp.days = [ref + timedelta(days=ahead - 7), ref + timedelta(days=ahead)]
+            exp.weekday = wd
         exp.weekly = str(g["wd"]).endswith("s")
     elif tok.kind == "month":
-        month, year = MONTHS[str(g["mon"])], _year(g.get("y"))
+        month, year = MONTHS[str(g["mon"])], year_of(g.get("y"))
+        exp.year_given = year is not None
         if year is None:
+            exp.month_day = (month, 0)
             year = ref.year if month >= ref.month else ref.year + 1
             past = ref.year if month <= ref.month else ref.year - 1
             if past != year:
@@ -155,7 +111,7 @@ def _date_part(tok: Token, ref: date, exp: Expression) -> None:
             "third": 3,
             "fourth": 4,
         }.get(str(g.get("qw")), 0)
-        year = _year(g.get("y") or g.get("y2") or g.get("y3")) or ref.year
+        year = year_of(g.get("y") or g.get("y2") or g.get("y3")) or ref.year
         mod = g.get("mod")
         if not q:
             cur = (
@@ -168,15 +124,16 @@ def _date_part(tok: Token, ref: date, exp: Expression) -> None:
         exp.day_range = (start, date(year + (q == 4), (3 * q) % 12 + 1, 1))
     elif tok.kind == "year":
         y = int(str(g["y"]))
+        exp.year_given = True
         exp.day_range = (date(y, 1, 1), date(y + 1, 1, 1))
 
 
 def _unit_range(unit: str, step: int, ref: date) -> tuple[date, date]:
     if unit in {"week", "woche", "semaine", "semana", "settimana"}:
-        start = _monday(ref) + timedelta(weeks=step)
+        start = monday_of(ref) + timedelta(weeks=step)
         return start, start + timedelta(days=7)
     if unit == "weekend":
-        start = _monday(ref) + timedelta(weeks=step, days=5)
+        start = monday_of(ref) + timedelta(weeks=step, days=5)
         return start, start + timedelta(days=2)
     if unit in {"month", "monat", "mois", "mes", "mês", "maand", "mese"}:
         m0 = ref.year * 12 + ref.month - 1 + step
@@ -217,7 +174,13 @@ def _time_part(tok: Token, exp: Expression, reference: date) -> None:
         if ap2 and not ap1:
             ap1 = ap2 if (h1 <= h2 or h2 == 12) and not (h1 == 12) else ("a" if ap2.startswith("p") else "p")
         (h1, k1), (h2, k2) = _hour(h1, ap1), _hour(h2, ap2)
-        exp.t_start, exp.t_end = time(h1, int(g.get("m1") or 0)), time(h2, int(g.get("m2") or 0))
+        m1, m2 = int(g.get("m1") or 0), int(g.get("m2") or 0)
+        if ap2 and ap2.startswith("a") and h2 == 0 and h1 < 12:
+            h2 = 12  # "10am-12am" is a slip for noon
+        elif not ap2 and (h2, m2) <= (h1, m1) and h2 < 12:
+            # "10-4", "9-6 PT", "8am-3": the end is in the afternoon, as in business hours.
+            h2, k2 = h2 + 12, True
+        exp.t_start, exp.t_end = time(h1, m1), time(h2, m2)
         exp.ampm_known = k1 or k2
     elif tok.kind == "part":
         exp.part = PARTS[str(g["part"])]
@@ -312,63 +275,4 @@ def parse_expressions(text: str, reference: date | datetime) -> list[Expression]
             if [t.kind for t in group] == ["tz"]:
                 continue
             out.append(exp)
-    return _join_ranges(text, out)
-
-
-def _spans(exp: Expression) -> list[tuple[date, date]]:
-    """Each reading of a date-only expression as a half-open span of days."""
-    if exp.t_start or exp.t_end or exp.part or exp.exact or exp.duration or exp.bounds:
-        return []
-    if exp.days:
-        return [(d, d + timedelta(days=1)) for d in exp.days]
-    return [r for r in (exp.alt_range, exp.day_range) if r]
-
-
-_RANGE_GLUE = re.compile(
-    r"^\s*(?:-|–|—|~|to|through|thru|till|until|and|bis|au|al|a|até|tot|fino al)\s*$", re.IGNORECASE
-)
-_RANGE_OPEN = re.compile(
-    r"(?:\bfrom|\bbetween|\bvon|\bdu|\bdel|\bde|\bvan|\bdal)\s+(?:the\s+)?$", re.IGNORECASE
-)
-_BEFORE = re.compile(
-    r"\b(?:before|prior to|no later than|until|till|by the end of|vor|avant|antes de)\s+(?:the\s+)?$",
-    re.IGNORECASE,
-)
-_AFTER = re.compile(r"\b(?:after|later than|nach|après|después de)\s+(?:the\s+)?$", re.IGNORECASE)
-_SINCE = re.compile(
-    r"\b(?:since|starting(?: from)?|beginning|from|as of|seit|depuis|desde)\s+(?:the\s+)?$", re.IGNORECASE
-)
-
-
-def _join_ranges(text: str, exps: list[Expression]) -> list[Expression]:
-    """ "from X to Y" becomes one range; "before/after/since X" an open one."""
-    out: list[Expression] = []
-    i = 0
-    while i < len(exps):
-        a = exps[i]
-        b = exps[i + 1] if i + 1 < len(exps) else None
-        before = text[max(0, a.offset - 30) : a.offset]
-        if b is not None and _spans(a) and _spans(b) and _RANGE_GLUE.match(text[a.end : b.offset]):
-            glue = text[a.end : b.offset].strip().lower()
-            if glue != "and" or _RANGE_OPEN.search(before):
-                sa, sb = _spans(a), _spans(b)
-                pairs = [
-                    (x[0], y[0])
-                    for x, y in zip(sa, sb[-len(sa) :] if len(sb) >= len(sa) else sb * len(sa), strict=False)
-                ]
-                pairs += [(sa[-1][0], sb[-1][0])]
-                merged = Expression(text=text[a.offset : b.end], offset=a.offset, end=b.end)
-                merged.bounds = [(x, y) for x, y in dict.fromkeys(pairs) if x < y] or [(sa[-1][0], sb[-1][0])]
-                out.append(merged)
-                i += 2
-                continue
-        spans = _spans(a)
-        if spans and _BEFORE.search(before):
-            a.bounds = [(None, lo) for lo, _ in spans]
-        elif spans and _AFTER.search(before):
-            a.bounds = [(hi, None) for _, hi in spans]
-        elif spans and _SINCE.search(before) and not a.days:
-            a.bounds = [(lo, None) for lo, _ in spans]
-        out.append(a)
-        i += 1
-    return out
+    return join_ranges(text, out)

@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, model_validator
 
 from leadflow.exceptions import InvalidInput
-from leadflow.reply._time_resolve import Expression, parse_expressions
+from leadflow.reply._time_expr import Expression
+from leadflow.reply._time_resolve import parse_expressions
 
 MEETING_MINUTES = 30
 BUSINESS_PARTS = {
