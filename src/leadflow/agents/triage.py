@@ -18,18 +18,31 @@ That is the "60% lower model cost from tiering" idea: most leads in a list are t
 tier C never calls a model at all. Research runs before triage in the ``new_lead`` pipeline, so
 research calls :func:`assess` itself to pick its depth; triage then records the final fit with
 what research found.
+
+Model mode (:meth:`TriageAgent.handle_llm`) lets the fast model judge fit where the rules are blunt
+(synonymous titles, regions written another way). Its fit must lie in 0..1 and its tier must agree
+with the campaign's thresholds, else ``ModelFailure`` and the rules decide. The rules still apply
+their hard disqualifiers (industry or region outside the profile, a team below the minimum): such a
+lead can never be scored above what the rules gave, and when the rules already put it in tier C
+the model is not asked at all.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from leadflow.agents._llm import data_block, prompt, with_usage
 from leadflow.agents.base import AgentCard, AgentContext, Decision
 from leadflow.domain.events import Event
 from leadflow.domain.models import Campaign, Lead, LeadState
+from leadflow.exceptions import ModelFailure
+from leadflow.kb.sanitize import is_suspicious
 
 Tier = Literal["A", "B", "C"]
 ResearchDepth = Literal["deep", "light", "none"]
@@ -38,7 +51,9 @@ Writer = Literal["strong", "fast", "template"]
 WEIGHTS: Mapping[str, float] = {"industry": 0.35, "title": 0.25, "team_size": 0.2, "region": 0.2}
 TIER_A = 0.75
 TIER_B = 0.45
-_SENIOR = re.compile(r"\b(?:founder|owner|ceo|cto|coo|cfo|cmo|chief|vp|vice president|head|director|president)\b", re.I)
+_SENIOR = re.compile(
+    r"\b(?:founder|owner|ceo|cto|coo|cfo|cmo|chief|vp|vice president|head|director|president)\b", re.I
+)
 _SIZE_KEYS = ("team_size", "company_size", "employees", "employee_count")
 
 
@@ -59,11 +74,12 @@ TIER_PLANS: Mapping[str, TierPlan] = {
 
 @dataclass(frozen=True)
 class Assessment:
-    """The fit of one lead: a score in 0..1, its tier, and why."""
+    """The fit of one lead: a score in 0..1, its tier, why, and the profile criteria it plainly fails."""
 
     fit: float
     tier: Tier
     reasons: tuple[str, ...] = field(default=())
+    disqualifiers: tuple[str, ...] = field(default=())
 
     @property
     def plan(self) -> TierPlan:
@@ -91,7 +107,9 @@ def _team_size(lead: Lead, signals: Sequence[Mapping[str, Any]]) -> int | None:
                 return int(match.group().replace(",", ""))
     for signal in signals:
         if signal.get("kind") == "company_size":
-            match = re.search(r"\b(\d[\d,]*)\+?\s*(?:employees|people|staff|team members)", str(signal.get("text")), re.I)
+            match = re.search(
+                r"\b(\d[\d,]*)\+?\s*(?:employees|people|staff|team members)", str(signal.get("text")), re.I
+            )
             if match:
                 return int(match.group(1).replace(",", ""))
     return None
@@ -118,6 +136,7 @@ def assess(lead: Lead, campaign: Campaign, signals: Sequence[Mapping[str, Any]] 
     earned = 0.0
     total = 0.0
     reasons: list[str] = []
+    disqualifiers: list[str] = []
     industries = _words(icp.get("industries"))
     if industries:
         total += WEIGHTS["industry"]
@@ -130,6 +149,7 @@ def assess(lead: Lead, campaign: Campaign, signals: Sequence[Mapping[str, Any]] 
             reasons.append(f"industry {industry} in profile")
         else:
             reasons.append(f"industry {industry} outside profile")
+            disqualifiers.append(reasons[-1])
     titles = _words(icp.get("titles"))
     if titles:
         total += WEIGHTS["title"]
@@ -157,6 +177,7 @@ def assess(lead: Lead, campaign: Campaign, signals: Sequence[Mapping[str, Any]] 
             reasons.append(f"team of {size} ≥ {min_team}")
         else:
             reasons.append(f"team of {size} < {min_team}")
+            disqualifiers.append(reasons[-1])
     regions = _words(icp.get("regions"))
     if regions:
         total += WEIGHTS["region"]
@@ -169,15 +190,60 @@ def assess(lead: Lead, campaign: Campaign, signals: Sequence[Mapping[str, Any]] 
             reasons.append("region in profile")
         else:
             reasons.append("region outside profile")
+            disqualifiers.append(reasons[-1])
     fit = earned / total if total else 1.0
     kinds = {s.get("kind") for s in signals if float(s.get("confidence", 0)) >= 0.6}
     bonus = 0.05 * len(kinds & {"funding", "hiring"})
     if bonus:
         reasons.append("buying signals: " + ", ".join(sorted(str(k) for k in kinds & {"funding", "hiring"})))
     fit = round(min(1.0, fit + bonus), 3)
+    return Assessment(
+        fit=fit, tier=tier_for(fit, campaign), reasons=tuple(reasons), disqualifiers=tuple(disqualifiers)
+    )
+
+
+def thresholds(campaign: Campaign) -> tuple[float, float]:
+    """The fit needed for tier A and for tier B (``settings["tier_thresholds"]``)."""
     tier_a, tier_b = campaign.settings.get("tier_thresholds", (TIER_A, TIER_B))
-    tier: Tier = "A" if fit >= float(tier_a) else "B" if fit >= float(tier_b) else "C"
-    return Assessment(fit=fit, tier=tier, reasons=tuple(reasons))
+    return float(tier_a), float(tier_b)
+
+
+def tier_for(fit: float, campaign: Campaign) -> Tier:
+    """The tier a fit earns under the campaign's thresholds."""
+    tier_a, tier_b = thresholds(campaign)
+    return "A" if fit >= tier_a else "B" if fit >= tier_b else "C"
+
+
+class TriageJudgement(BaseModel):
+    """The model's view of one lead's fit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fit: float = Field(ge=0.0, le=1.0)
+    tier: Tier
+    reasons: list[str] = Field(min_length=1, max_length=5)
+
+
+def judge_with_rules(judgement: TriageJudgement, rules: Assessment, campaign: Campaign) -> Assessment:
+    """The final assessment: the model's, checked, and never above the rules' for a disqualified lead.
+
+    Raises:
+        ModelFailure: The tier disagrees with the fit, or a reason reads like an instruction.
+    """
+    if judgement.tier != tier_for(judgement.fit, campaign):
+        raise ModelFailure(
+            f"triage: tier {judgement.tier} does not match fit {judgement.fit:.2f} under thresholds {thresholds(campaign)}"
+        )
+    reasons = [" ".join(r.split())[:200] for r in judgement.reasons if r.strip()]
+    if not reasons or any(is_suspicious(r) for r in reasons):
+        raise ModelFailure("triage: the model's reasons are empty or read like instructions")
+    fit = round(judgement.fit, 3)
+    if rules.disqualifiers and fit > rules.fit:
+        fit = rules.fit
+        reasons.append("capped by the rules: " + "; ".join(rules.disqualifiers))
+    return Assessment(
+        fit=fit, tier=tier_for(fit, campaign), reasons=tuple(reasons), disqualifiers=rules.disqualifiers
+    )
 
 
 class TriageAgent:
@@ -187,13 +253,49 @@ class TriageAgent:
         capabilities=["icp_fit", "tiering"],
         inputs=["lead.created"],
         outputs=[],
-        model_tier="none",
+        model_tier="fast",
         expected_latency_ms=1,
         concurrency=64,
     )
 
     def handle(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
-        result = assess(state.lead, ctx.campaign, state.signals)
+        return self._record(state, assess(state.lead, ctx.campaign, state.signals))
+
+    def handle_llm(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
+        """The model's fit judgement, checked and bounded by the rules' hard disqualifiers."""
+        rules = assess(state.lead, ctx.campaign, state.signals)
+        if ctx.llm is None or (rules.disqualifiers and rules.tier == "C"):
+            return self._record(state, rules)  # the model could only lower it: no call
+        lead = state.lead
+        fields = {
+            "title": lead.title,
+            "company": lead.company,
+            "industry": lead.industry,
+            "timezone": lead.timezone,
+            "source": lead.source,
+            "inquiry": lead.inquiry,
+            **lead.attributes,
+        }
+        signals = "\n".join(
+            f"- {s.get('kind')}: {s.get('text')} (source {s.get('source')})" for s in state.signals[:12]
+        )
+        tier_a, tier_b = thresholds(ctx.campaign)
+        result = ctx.llm.run(
+            agent_name=self.card.name,
+            tier=self.card.model_tier,
+            instructions=prompt("triage"),
+            prompt=f"Profile: {json.dumps(ctx.campaign.ideal_customer_profile, default=str)}\n"
+            f"Thresholds: A >= {tier_a}, B >= {tier_b}\n"
+            + data_block("rules", f"fit {rules.fit:.2f}, tier {rules.tier}; " + "; ".join(rules.reasons))
+            + "\n"
+            + data_block("lead", json.dumps({k: v for k, v in fields.items() if v is not None}, default=str))
+            + "\n"
+            + data_block("signals", signals),
+            output_type=TriageJudgement,
+        )
+        return with_usage(self._record(state, judge_with_rules(result.output, rules, ctx.campaign)), result)
+
+    def _record(self, state: LeadState, result: Assessment) -> Decision:
         state.fit = result.fit
         state.tier = result.tier
         plan = result.plan
