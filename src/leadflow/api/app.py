@@ -1,6 +1,6 @@
 """The app factory: ``create_app(runtime)`` wires routers, error mapping and, optionally, the worker.
 
-The API only records (leads, replies) and reads; the worker does the work. ``leadflow serve``
+The API only records (leads, replies, deal outcomes) and reads; the worker does the work. ``leadflow serve``
 passes ``worker=True`` so one process runs both: the worker loop in a background thread that
 starts with the app and is stopped and joined when the app shuts down.
 """
@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI
 from leadflow.api import errors
 from leadflow.api.deps import require_token
 from leadflow.api.metrics import ApiMetrics
-from leadflow.api.routes import health, leads, replies
+from leadflow.api.routes import health, leads, outcomes, replies
 from leadflow.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -73,13 +73,14 @@ def create_app(
                 thread.close()
 
     app = FastAPI(title="leadflow", version="0.1.0", lifespan=lifespan,
-                  description="Leads and replies in; the worker and its agents do the rest.")
+                  description="Leads, replies and deal outcomes in; the worker and its agents do the rest.")
     app.state.runtime = runtime
     app.state.api_token = api_token
     app.state.metrics = ApiMetrics()
     errors.install(app)
     guarded = [Depends(require_token)]
     app.include_router(leads.router, dependencies=guarded)
+    app.include_router(outcomes.router, dependencies=guarded)
     app.include_router(replies.router, dependencies=guarded)
     app.include_router(health.agents_router, dependencies=guarded)
     app.include_router(health.router)

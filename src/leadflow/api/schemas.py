@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -77,6 +77,31 @@ class ReplyAccepted(BaseModel):
 
     lead_id: str
     message_id: str
+    duplicate: bool
+
+
+class OutcomeCreate(BaseModel):
+    """A deal's outcome as a seller or the CRM reports it; ``outcome_id`` makes it idempotent."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    outcome: Literal["won", "lost"]
+    outcome_id: str | None = Field(default=None, min_length=1, max_length=200,
+                                   description="idempotency key; default: one outcome per lead")
+    amount: float | None = Field(default=None, ge=0, allow_inf_nan=False, description="deal value, for won deals")
+    reason: str | None = Field(default=None, max_length=1000, description="why, in the seller's words")
+
+
+class OutcomePublic(BaseModel):
+    """The outcome on record for a lead (``duplicate``: it was recorded before this request)."""
+
+    lead_id: str
+    outcome_id: str
+    outcome: Literal["won", "lost"]
+    amount: float | None = None
+    reason: str | None = None
+    source: str
+    recorded_at: datetime
     duplicate: bool
 
 

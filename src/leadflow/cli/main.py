@@ -248,6 +248,39 @@ def import_(
 
 
 @app.command()
+def outcome(
+    lead_id: Annotated[str, typer.Argument(help="the lead whose deal ended")],
+    result: Annotated[str, typer.Argument(metavar="won|lost", help="how the deal ended")],
+    amount: Annotated[float | None, typer.Option(help="deal value (won deals)")] = None,
+    reason: Annotated[str | None, typer.Option(help="why, in your words")] = None,
+    outcome_id: Annotated[str | None, typer.Option("--id", help="idempotency key, e.g. the CRM deal id")] = None,
+    db: DbOpt = None,
+    workspace: WsOpt = None,
+) -> None:
+    """Mark a deal won or lost; a won deal starts post-sale onboarding on the worker's next round."""
+    from leadflow.exceptions import Conflict, InvalidInput, NotFound
+    from leadflow.orchestrator.clock import SystemClock
+    from leadflow.orchestrator.intake import Intake
+    from leadflow.state import open_store
+
+    s = _settings(db, workspace)
+    store = open_store(s.db_url)
+    try:
+        recorded, fresh = Intake(store=store, clock=SystemClock()).record_outcome(
+            s.workspace, lead_id, outcome=result.strip().lower(), outcome_id=outcome_id, amount=amount,
+            reason=reason, source="cli")
+    except (InvalidInput, NotFound, Conflict) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    what = "recorded" if fresh else "already recorded"
+    money = f" ({recorded.amount:,.2f})" if recorded.amount is not None else ""
+    console.print(f"{lead_id}: {recorded.outcome}{money} {what} (outcome id {recorded.outcome_id!r}, "
+                  f"workspace {s.workspace!r})")
+
+
+@app.command()
 def work(db: DbOpt = None, workspace: WsOpt = None,
          poll: Annotated[float, typer.Option(help="seconds to sleep when idle")] = 0.5) -> None:
     """Run the worker loop (agents, timers, deliveries) until Ctrl-C."""

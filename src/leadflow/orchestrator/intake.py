@@ -1,6 +1,7 @@
-"""Intake: how leads and replies enter leadflow (webhook, CSV, CRM sync, mail pollers).
+"""Intake: how leads, replies and deal outcomes enter leadflow (webhook, CSV, CRM sync, mail pollers).
 
-Creating a lead is idempotent on the source's lead id; a reply is idempotent on its message id.
+Creating a lead is idempotent on the source's lead id; a reply is idempotent on its message id;
+a deal outcome (a seller or the CRM marking a deal won or lost) is idempotent on its outcome id.
 An accepted item is committed, with its event queued for the orchestrator, before the caller
 is told it was accepted, so nothing accepted is lost.
 """
@@ -8,14 +9,86 @@ is told it was accepted, so nothing accepted is lost.
 from __future__ import annotations
 
 import hashlib
+import math
 import uuid
-from typing import Any
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Literal
 
 from leadflow.domain.events import Event, EventType, new_event
-from leadflow.domain.models import Lead, LeadState
-from leadflow.exceptions import DuplicateMessage, NotFound
+from leadflow.domain.models import Lead, LeadState, Stage
+from leadflow.exceptions import Conflict, DuplicateMessage, InvalidInput, NotFound
 from leadflow.state.base import Store
 from leadflow.state.records import Commit
+
+#: Where a lead's reported outcome is kept (underscore keys in ``qualification`` are markers, not answers).
+OUTCOME_KEY = "_outcome"
+OUTCOMES = ("won", "lost")
+_OUTCOME_EVENTS = {"won": EventType.LEAD_CONVERTED, "lost": EventType.LEAD_LOST}
+_MAX_TRIES = 5
+
+
+@dataclass(frozen=True)
+class DealOutcome:
+    """A deal's outcome as the seller (or the CRM) reported it."""
+
+    outcome_id: str
+    outcome: Literal["won", "lost"]
+    amount: float | None
+    reason: str | None
+    source: str
+    at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "at": self.at.isoformat()}
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> DealOutcome:
+        return cls(
+            outcome_id=str(doc["outcome_id"]),
+            outcome=doc["outcome"],
+            amount=doc.get("amount"),
+            reason=doc.get("reason"),
+            source=str(doc.get("source") or ""),
+            at=datetime.fromisoformat(doc["at"]),
+        )
+
+    def same_report(self, other: DealOutcome) -> bool:
+        return (self.outcome_id, self.outcome, self.amount, self.reason) == (
+            other.outcome_id,
+            other.outcome,
+            other.amount,
+            other.reason,
+        )
+
+
+def recorded_outcome(state: LeadState) -> DealOutcome | None:
+    """The outcome reported for this lead, if any."""
+    doc = state.qualification.get(OUTCOME_KEY)
+    return DealOutcome.from_json(doc) if isinstance(doc, dict) else None
+
+
+def _check_outcome(outcome: str, outcome_id: str, amount: float | None, reason: str | None) -> None:
+    problems: list[dict[str, object]] = []
+    if outcome not in OUTCOMES:
+        problems.append(
+            {
+                "field": "outcome",
+                "message": f"unknown outcome {outcome!r}; use 'won' or 'lost'",
+                "type": "value_error",
+            }
+        )
+    if not outcome_id.strip() or len(outcome_id) > 200:
+        problems.append({"field": "outcome_id", "message": "give 1-200 characters", "type": "value_error"})
+    if amount is not None and (not math.isfinite(amount) or amount < 0):
+        problems.append({"field": "amount", "message": "must be a finite number >= 0", "type": "value_error"})
+    if reason is not None and len(reason) > 1000:
+        problems.append({"field": "reason", "message": "at most 1000 characters", "type": "value_error"})
+    if problems:
+        raise InvalidInput(
+            "invalid outcome: " + "; ".join(f"{p['field']}: {p['message']}" for p in problems),
+            details=problems,
+        )
 
 
 def dedupe_key(lead: Lead) -> str | None:
@@ -31,17 +104,30 @@ class Intake:
         self.store = store
         self.clock = clock
 
-    def create_lead(self, workspace_id: str, campaign: str, lead: Lead, *, lead_id: str | None = None) -> tuple[LeadState, bool]:
+    def create_lead(
+        self, workspace_id: str, campaign: str, lead: Lead, *, lead_id: str | None = None
+    ) -> tuple[LeadState, bool]:
         """Accept a lead. Returns (state, created); a known source id returns the existing lead."""
         self.store.get_campaign(workspace_id, campaign)  # NotFound for an unknown campaign
         now = self.clock.now()
         lid = lead_id or uuid.uuid4().hex
-        state = LeadState(lead_id=lid, workspace_id=workspace_id, campaign=campaign, lead=lead,
-                          created_at=now, updated_at=now, version=1)
+        state = LeadState(
+            lead_id=lid,
+            workspace_id=workspace_id,
+            campaign=campaign,
+            lead=lead,
+            created_at=now,
+            updated_at=now,
+            version=1,
+        )
         created = new_event(
-            EventType.LEAD_CREATED, lead_id=lid, workspace_id=workspace_id, at=now,
+            EventType.LEAD_CREATED,
+            lead_id=lid,
+            workspace_id=workspace_id,
+            at=now,
             payload={"state": state.model_dump(mode="json"), "version": 1, "source": lead.source},
-            source=f"intake:{lead.source}", event_id=hashlib.sha1(f"created:{lid}".encode()).hexdigest(),
+            source=f"intake:{lead.source}",
+            event_id=hashlib.sha1(f"created:{lid}".encode()).hexdigest(),
         )
         return self.store.create_lead(state, created, dedupe_key=dedupe_key(lead))
 
@@ -62,9 +148,19 @@ class Intake:
         self.store.get_lead(workspace_id, lead_id)  # NotFound for unknown leads or other workspaces
         now = self.clock.now()
         event: Event = new_event(
-            EventType.REPLY_RECEIVED, lead_id=lead_id, workspace_id=workspace_id, at=now,
-            payload={"message_id": message_id, "text": text, "raw": raw, "channel": channel, "from": sender,
-                     "subject": subject, "in_reply_to": in_reply_to},
+            EventType.REPLY_RECEIVED,
+            lead_id=lead_id,
+            workspace_id=workspace_id,
+            at=now,
+            payload={
+                "message_id": message_id,
+                "text": text,
+                "raw": raw,
+                "channel": channel,
+                "from": sender,
+                "subject": subject,
+                "in_reply_to": in_reply_to,
+            },
             source=f"inbound:{channel}",
             event_id=hashlib.sha1(f"reply:{workspace_id}:{message_id}".encode()).hexdigest(),
         )
@@ -76,3 +172,87 @@ class Intake:
         if result is not None:
             raise result
         return True
+
+    def record_outcome(
+        self,
+        workspace_id: str,
+        lead_id: str,
+        *,
+        outcome: str,
+        outcome_id: str | None = None,
+        amount: float | None = None,
+        reason: str | None = None,
+        source: str = "api",
+    ) -> tuple[DealOutcome, bool]:
+        """Record that a deal was won or lost; the orchestrator hands a win to post-sale.
+
+        The lead moves to ``won`` or ``lost`` (a lost do-not-contact lead stays do-not-contact;
+        suppressed addresses stay suppressed either way), its pending timers are cancelled, and ``lead.converted`` or ``lead.lost`` is committed in the
+        same transaction. ``outcome_id`` (default ``"{outcome}:{lead_id}"``) makes it idempotent.
+
+        Returns:
+            The outcome on record and whether this call recorded it (False: already recorded).
+
+        Raises:
+            InvalidInput: an unknown outcome, an empty id, a negative amount, an over-long reason.
+            NotFound: no such lead in this workspace.
+            Conflict: the lead already has another outcome, or the id was used for another lead.
+        """
+        oid = outcome_id if outcome_id is not None else f"{outcome}:{lead_id}"
+        _check_outcome(outcome, oid, amount, reason)
+        event_id = hashlib.sha1(f"outcome:{workspace_id}:{oid}".encode()).hexdigest()
+        for _ in range(_MAX_TRIES):
+            state = self.store.get_lead(
+                workspace_id, lead_id
+            )  # NotFound for unknown leads or other workspaces
+            now = self.clock.now()
+            report = DealOutcome(
+                outcome_id=oid,
+                outcome=outcome,  # type: ignore[arg-type]  # checked above
+                amount=amount,
+                reason=reason,
+                source=source,
+                at=now,
+            )
+            known = recorded_outcome(state)
+            if known is not None:
+                if known.same_report(report):
+                    return known, False
+                raise Conflict(
+                    f"lead {lead_id} is already marked {known.outcome} (outcome id {known.outcome_id!r})"
+                )
+            new = state.model_copy(
+                update={
+                    "qualification": {**state.qualification, OUTCOME_KEY: report.as_json()},
+                    "updated_at": now,
+                }
+            )
+            if outcome == "won" or state.stage is not Stage.DO_NOT_CONTACT:
+                new.stage = Stage.WON if outcome == "won" else Stage.LOST
+            event = new_event(
+                _OUTCOME_EVENTS[outcome],
+                lead_id=lead_id,
+                workspace_id=workspace_id,
+                at=now,
+                payload={"reason": reason or f"reported_{outcome}", "outcome": report.as_json()},
+                source=f"intake:{source}",
+                event_id=event_id,
+            )
+            commit = Commit(
+                workspace_id,
+                lead_id,
+                expected_version=state.version,
+                state=new,
+                events=[event],
+                cancel_timers=["*"],
+                at=now,
+            )
+            result = self.store.apply([commit])[0]
+            if result is None:
+                return report, True
+            if isinstance(result, DuplicateMessage):
+                raise Conflict(f"outcome id {oid!r} was already used for another lead")
+            if not isinstance(result, Conflict):
+                raise result
+            # the worker moved the lead meanwhile: read it again and retry
+        raise Conflict(f"lead {lead_id} kept changing; try again")
