@@ -29,6 +29,7 @@ from leadflow.state.records import (
     TimerRow,
     TraceRecord,
 )
+from leadflow.state.sends import SendCounts
 
 
 class Store(abc.ABC):
@@ -122,14 +123,34 @@ class Store(abc.ABC):
 
     # -- outbound actions -------------------------------------------------------------
     @abc.abstractmethod
-    def postpone_action(self, seq: int, *, until: datetime, error: str) -> int:
-        """Count a failed delivery attempt and try again at ``until``; returns attempts."""
+    def postpone_action(self, seq: int, *, until: datetime, error: str, count_attempt: bool = True) -> int:
+        """Count a failed delivery attempt and try again at ``until``; returns attempts.
+
+        With ``count_attempt=False`` the action is only re-scheduled (a send window or a cap said
+        "not now"): its attempts stay as they are.
+        """
 
     @abc.abstractmethod
     def due_actions(self, now: datetime, *, limit: int = 100) -> list[ActionRow]: ...
 
     @abc.abstractmethod
     def actions_for(self, workspace_id: str, lead_id: str) -> list[ActionRow]: ...
+
+    @abc.abstractmethod
+    def send_counts(
+        self,
+        workspace_id: str,
+        *,
+        mailbox: str | None = None,
+        domain: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> SendCounts:
+        """Pending and sent emails from ``mailbox`` and/or to ``domain`` with a send time in [since, until).
+
+        Keys are compared case-insensitively; see :mod:`leadflow.state.sends`. ``InvalidInput``
+        when neither key is given or a bound is a naive datetime.
+        """
 
     # -- timers -----------------------------------------------------------------------
     @abc.abstractmethod

@@ -22,6 +22,7 @@ from leadflow.state.records import (
     TimerRow,
     TraceRecord,
 )
+from leadflow.state.sends import COUNTED_STATUSES, SendCounts, check_keys, send_keys
 
 
 @dataclass
@@ -315,12 +316,12 @@ class MemoryStore(Store):
             raise NotFound(f"no dead letter {dead_id}")
 
     # actions
-    def postpone_action(self, seq: int, *, until: datetime, error: str) -> int:
+    def postpone_action(self, seq: int, *, until: datetime, error: str, count_attempt: bool = True) -> int:
         with self._lock:
             row = self._action(seq)
             new = replace(
                 row,
-                attempts=row.attempts + 1,
+                attempts=row.attempts + (1 if count_attempt else 0),
                 detail=error,
                 action=row.action.model_copy(update={"not_before": until}),
             )
@@ -339,6 +340,33 @@ class MemoryStore(Store):
     def actions_for(self, workspace_id: str, lead_id: str) -> list[ActionRow]:
         with self._lock:
             return [r for r in self._actions if r.lead_id == lead_id and r.workspace_id == workspace_id]
+
+    def send_counts(
+        self,
+        workspace_id: str,
+        *,
+        mailbox: str | None = None,
+        domain: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> SendCounts:
+        check_keys(mailbox, domain, since, until)
+        sent = scheduled = 0
+        first: datetime | None = None
+        with self._lock:
+            for r in self._actions:
+                if r.workspace_id != workspace_id or r.status not in COUNTED_STATUSES:
+                    continue
+                box, dom = send_keys(r.action)
+                if (mailbox and box != mailbox.lower()) or (domain and dom != domain.lower()):
+                    continue
+                when = r.action.not_before or r.created_at
+                if (since is not None and when < since) or (until is not None and when >= until):
+                    continue
+                sent += r.status == "sent"
+                scheduled += r.status == "pending"
+                first = when if first is None or when < first else first
+        return SendCounts(sent, scheduled, first)
 
     # timers
     def due_timers(self, now: datetime, *, limit: int = 100) -> list[TimerRow]:

@@ -83,8 +83,13 @@ actions = Table(
     Column("detail", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("doc", JSON, nullable=False),
+    # sending mailbox and recipient domain of an email, for caps and rotation (migration 0002)
+    Column("mailbox", String(320)),
+    Column("domain", String(255)),
     Index("ix_actions_due", "status", "not_before"),
     Index("ix_actions_lead", "lead_id"),
+    Index("ix_actions_mailbox", "workspace_id", "mailbox", "not_before"),
+    Index("ix_actions_domain", "workspace_id", "domain", "not_before"),
 )
 
 timers = Table(

@@ -31,6 +31,7 @@ from leadflow.state.records import (
     TimerRow,
     TraceRecord,
 )
+from leadflow.state.sends import COUNTED_STATUSES, SendCounts, check_keys, send_keys
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -357,6 +358,7 @@ class SqlStore(Store):
                         "attempts": 0,
                         "created_at": now,
                         "doc": a.model_dump(mode="json"),
+                        **dict(zip(("mailbox", "domain"), send_keys(a), strict=True)),
                     }
                     for a in fresh
                 ],
@@ -603,10 +605,10 @@ class SqlStore(Store):
             r.detail,
         )
 
-    def postpone_action(self, seq: int, *, until: datetime, error: str) -> int:
+    def postpone_action(self, seq: int, *, until: datetime, error: str, count_attempt: bool = True) -> int:
         with self._write() as conn:
             values: dict[str, Any] = {
-                "attempts": t.actions.c.attempts + 1,
+                "attempts": t.actions.c.attempts + (1 if count_attempt else 0),
                 "not_before": _db_time(until),
                 "detail": error[:2000],
             }
@@ -640,6 +642,35 @@ class SqlStore(Store):
         )
         with self._read() as conn:
             return [self._action_row(r) for r in conn.execute(q)]
+
+    def send_counts(
+        self,
+        workspace_id: str,
+        *,
+        mailbox: str | None = None,
+        domain: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> SendCounts:
+        check_keys(mailbox, domain, since, until)
+        a = t.actions.c
+        when = func.coalesce(a.not_before, a.created_at)  # ix_actions_mailbox / ix_actions_domain narrow it
+        q = select(a.status, func.count(), func.min(when)).where(
+            a.workspace_id == workspace_id, a.status.in_(COUNTED_STATUSES)
+        )
+        if mailbox:
+            q = q.where(a.mailbox == mailbox.lower())
+        if domain:
+            q = q.where(a.domain == domain.lower())
+        if since is not None:
+            q = q.where(when >= _db_time(since))
+        if until is not None:
+            q = q.where(when < _db_time(until))
+        with self._read() as conn:
+            rows = {str(status): (int(n), _utc(first)) for status, n, first in conn.execute(q.group_by(a.status))}
+        firsts = [f for _, f in rows.values() if f is not None]
+        sent, scheduled = rows.get("sent", (0, None))[0], rows.get("pending", (0, None))[0]
+        return SendCounts(sent, scheduled, min(firsts, default=None))
 
     # -- timers ----------------------------------------------------------------------------
     @staticmethod

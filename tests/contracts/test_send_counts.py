@@ -1,0 +1,211 @@
+"""The store contract for send counts (caps and rotation) on memory, SQLite and PostgreSQL.
+
+``Store.send_counts`` is what the durable send ledger reads: emails per sending mailbox and
+per recipient domain over a time range, sent and still pending, scoped by workspace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from tests.contracts.store_contract import T0, WS_A, WS_B, StoreContract, at, commit, event, ok
+from tests.contracts.test_store_postgres import contract_db_url  # noqa: F401 - the module's database
+
+from leadflow.domain.actions import ActionKind, OutboundAction
+from leadflow.exceptions import InvalidInput
+from leadflow.state.base import Store
+from leadflow.state.memory import MemoryStore
+from leadflow.state.sends import SendCounts
+from leadflow.state.sql import SqlStore
+
+
+def email(
+    key: str,
+    *,
+    sender: str = "Rep@Sender.example",
+    to: str = "ada@Acme.com",
+    not_before: datetime | None = None,
+) -> OutboundAction:
+    return OutboundAction(
+        kind=ActionKind.SEND_EMAIL,
+        idempotency_key=key,
+        to=to,
+        subject="Hi",
+        body="Hello",
+        not_before=not_before,
+        payload={"from": sender},
+    )
+
+
+class SendCountsContract:
+    """Scenarios every backend passes; subclasses implement ``make_store``."""
+
+    def make_store(self) -> Store:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def store(self) -> Iterator[Store]:
+        s = self.make_store()
+        try:
+            yield s
+        finally:
+            s.close()
+
+    def test_counts_by_mailbox_and_domain_over_a_range(self, store: Store) -> None:
+        a = StoreContract.new_lead(store, "a1")
+        ok(
+            store.apply(
+                [
+                    commit(
+                        a,
+                        actions=[
+                            email("now"),  # due at once: counted at its created_at (T0)
+                            email("later", not_before=at(90)),
+                            email("tomorrow", not_before=at(24 * 60)),
+                            email(
+                                "other-box", sender="two@sender.example", to="bob@beta.io", not_before=at(10)
+                            ),
+                            OutboundAction(
+                                kind=ActionKind.SEND_SMS, idempotency_key="sms", to="+14155550100", body="hi"
+                            ),
+                        ],
+                    )
+                ]
+            )
+        )
+        day = {"since": T0, "until": at(24 * 60)}
+        assert store.send_counts(WS_A, mailbox="rep@sender.example", **day) == SendCounts(0, 2, T0)
+        assert store.send_counts(WS_A, mailbox="REP@sender.example") == SendCounts(0, 3, T0)
+        assert store.send_counts(WS_A, mailbox="two@sender.example", **day) == SendCounts(0, 1, at(10))
+        assert store.send_counts(WS_A, domain="acme.com", since=T0, until=at(60)) == SendCounts(0, 1, T0)
+        assert store.send_counts(WS_A, domain="acme.com", since=at(60), until=at(120)).total == 1
+        assert store.send_counts(WS_A, domain="beta.io", mailbox="rep@sender.example").total == 0
+        assert store.send_counts(WS_A, mailbox="nobody@sender.example") == SendCounts()
+
+    def test_sent_and_pending_count_suppressed_and_failed_do_not(self, store: Store) -> None:
+        a = StoreContract.new_lead(store, "a1")
+        ok(store.apply([commit(a, actions=[email("s1"), email("s2"), email("s3"), email("s4")])]))
+        rows = store.actions_for(WS_A, "a1")
+        ok(
+            store.apply(
+                [
+                    commit(a, finish_action=(rows[0].seq, "sent", "250"), events=[event(a, "e1")]),
+                    commit(
+                        a, finish_action=(rows[1].seq, "suppressed", "lead_replied"), events=[event(a, "e2")]
+                    ),
+                    commit(a, finish_action=(rows[2].seq, "failed", "550"), events=[event(a, "e3")]),
+                ]
+            )
+        )
+        counts = store.send_counts(WS_A, mailbox="rep@sender.example")
+        assert (counts.sent, counts.scheduled, counts.total) == (1, 1, 2)
+
+    def test_rescheduling_moves_the_count_and_keeps_attempts(self, store: Store) -> None:
+        a = StoreContract.new_lead(store, "a1")
+        ok(store.apply([commit(a, actions=[email("s1", not_before=at(5))])]))
+        [row] = store.actions_for(WS_A, "a1")
+        assert (
+            store.postpone_action(row.seq, until=at(24 * 60), error="mailbox daily cap", count_attempt=False)
+            == 0
+        )
+        assert store.send_counts(WS_A, mailbox="rep@sender.example", since=T0, until=at(60)).total == 0
+        assert store.send_counts(WS_A, mailbox="rep@sender.example", since=at(60)).first == at(24 * 60)
+        [due] = store.due_actions(at(24 * 60))
+        assert (due.attempts, due.action.not_before) == (0, at(24 * 60))
+
+    def test_counts_are_scoped_by_workspace(self, store: Store) -> None:
+        a = StoreContract.new_lead(store, "a1")
+        b = StoreContract.new_lead(store, "b1", workspace_id=WS_B)
+        ok(store.apply([commit(a, actions=[email("a-1")]), commit(b, actions=[email("b-1"), email("b-2")])]))
+        assert store.send_counts(WS_A, mailbox="rep@sender.example").total == 1
+        assert store.send_counts(WS_B, domain="acme.com").total == 2
+
+    def test_bad_queries_are_refused(self, store: Store) -> None:
+        with pytest.raises(InvalidInput):
+            store.send_counts(WS_A)
+        with pytest.raises(InvalidInput):
+            store.send_counts(WS_A, mailbox="rep@sender.example", since=datetime(2026, 1, 1))
+        assert (
+            store.send_counts(WS_A, domain="acme.com", since=datetime(2026, 1, 1, tzinfo=UTC)) == SendCounts()
+        )
+
+
+class TestMemorySendCounts(SendCountsContract):
+    def make_store(self) -> Store:
+        return MemoryStore()
+
+
+class TestSqliteSendCounts(SendCountsContract):
+    @pytest.fixture(autouse=True)
+    def _db_file(self, tmp_path: Path) -> None:
+        self.url = f"sqlite:///{tmp_path / 'leadflow.db'}"
+
+    def make_store(self) -> Store:
+        return SqlStore(self.url)
+
+    def test_counts_survive_reopening(self, store: Store) -> None:
+        a = StoreContract.new_lead(store, "a1")
+        ok(store.apply([commit(a, actions=[email("s1", not_before=at(5))])]))
+        store.close()
+        reopened = self.make_store()
+        try:
+            assert reopened.send_counts(WS_A, mailbox="rep@sender.example").first == at(5)
+        finally:
+            reopened.close()
+
+    def test_migration_0002_backfills_a_database_from_before_it(self) -> None:
+        from sqlalchemy import create_engine, select, text
+
+        from leadflow.state import schema
+        from leadflow.state.migrate import upgrade
+
+        engine = create_engine(self.url)
+        try:
+            upgrade(engine, "0001")
+            with engine.begin() as conn:  # the actions table as 0.1 had it
+                for name in ("ix_actions_mailbox", "ix_actions_domain"):
+                    conn.execute(text(f"DROP INDEX {name}"))
+                conn.execute(text("ALTER TABLE actions DROP COLUMN mailbox"))
+                conn.execute(text("ALTER TABLE actions DROP COLUMN domain"))
+                conn.execute(
+                    text(
+                        "INSERT INTO actions (idempotency_key, workspace_id, lead_id, kind, status, attempts, created_at, doc)"
+                        " VALUES ('k1', 'ws-a', 'a1', 'send_email', 'pending', 0, '2025-03-03 09:00:00.000000', :doc)"
+                    ),
+                    {"doc": email("k1").model_dump_json()},
+                )
+            upgrade(engine)
+            with engine.connect() as conn:
+                row = conn.execute(select(schema.actions.c.mailbox, schema.actions.c.domain)).one()
+            assert tuple(row) == ("rep@sender.example", "acme.com")
+            store = SqlStore(self.url)
+            try:
+                assert store.send_counts(WS_A, domain="acme.com").total == 1
+            finally:
+                store.close()
+        finally:
+            engine.dispose()
+
+
+@pytest.mark.postgres
+class TestPostgresSendCounts(SendCountsContract):
+    @pytest.fixture(autouse=True)
+    def _clean_schema(self, contract_db_url: str) -> None:  # noqa: F811 - the imported fixture
+        from sqlalchemy import create_engine, text
+
+        from leadflow.state import schema
+
+        self.url = contract_db_url
+        engine = create_engine(contract_db_url)
+        try:
+            with engine.begin() as conn:
+                schema.metadata.drop_all(conn)
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        finally:
+            engine.dispose()
+
+    def make_store(self) -> Store:
+        return SqlStore(self.url)
