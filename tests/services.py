@@ -10,6 +10,10 @@ A test asks for `pg_url` / `redis_url`. When a URL is not set the test is skippe
 with the reason, except under CI (the CI environment variable set), where a missing
 URL is an error: CI must never silently skip the PostgreSQL or Redis tests.
 
+A test that needs a database of its own (the end-to-end runs) wraps its work in
+`fresh_pg_database(pg_url, "prefix")`: a uniquely named database on the same server,
+dropped (with any connections left open) when the block ends.
+
 To run such tests by hand against servers of your own:
 
     eval "$(scripts/services.sh start)"
@@ -21,6 +25,9 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -63,3 +70,24 @@ def pg_url() -> str:
 def redis_url() -> str:
     """URL of the test Redis server (redis://127.0.0.1:PORT/0)."""
     return service_url(REDIS_URL_ENV, "Redis")
+
+
+@contextmanager
+def fresh_pg_database(pg_url: str, prefix: str = "leadflow_test") -> Iterator[str]:
+    """Create a uniquely named database on `pg_url`'s server; yield its URL; drop it after."""
+    from sqlalchemy import create_engine, make_url, text
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    if not name.replace("_", "").isalnum() or len(name) > 63:
+        raise ValueError(f"bad database name prefix {prefix!r}: letters, digits and _ only, short")
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
