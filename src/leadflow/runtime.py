@@ -10,6 +10,7 @@ from leadflow.agents.base import Agent, AgentContext
 from leadflow.bus import Bus, open_bus
 from leadflow.domain.actions import ActionKind
 from leadflow.domain.models import Campaign
+from leadflow.integrations.calendar import StoreCalendars
 from leadflow.integrations.channels import DeliveryChannel, TranscriptChannel
 from leadflow.orchestrator.clock import SystemClock
 from leadflow.orchestrator.dispatcher import Dispatcher
@@ -64,8 +65,11 @@ class Runtime:
         breakers = BreakerRegistry(clock=lambda: clock.now().timestamp())
         runner = AgentRunner(breakers=breakers, use_llm=bool(llm is not None and getattr(llm, "available", False)))
 
+        calendars = StoreCalendars(store)  # the built-in calendar: booked appointments in the store
+
         def context(workspace_id: str, campaign: Campaign) -> AgentContext:
-            return AgentContext(clock=clock, campaign=campaign, workspace_id=workspace_id, llm=llm, extras=extras or {})
+            return AgentContext(clock=clock, campaign=campaign, workspace_id=workspace_id, llm=llm, extras=extras or {},
+                                calendar=calendars.for_rep(workspace_id, campaign.rep_name))
 
         orchestrator = Orchestrator(store=store, registry=registry, routes=routes, runner=runner,
                                     context_factory=context, clock=clock)

@@ -20,6 +20,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
   key TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, lead_id TEXT NOT NULL, kind TEXT NOT NULL,
   recipient TEXT, subject TEXT, body TEXT NOT NULL, delivered_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS attempts (n INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS attachments (key TEXT NOT NULL, n INTEGER NOT NULL, filename TEXT NOT NULL,
+  content_type TEXT NOT NULL, content TEXT NOT NULL, PRIMARY KEY (key, n));
 """
 
 
@@ -50,6 +52,15 @@ class TranscriptChannel:
                     datetime.now(UTC).isoformat(),
                 ),
             )
+            if cur.rowcount:  # a first delivery keeps its attachments (an ICS invite, ...)
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO attachments VALUES (?,?,?,?,?)",
+                    [
+                        (action.idempotency_key, n, str(a.get("filename", "")), str(a.get("content_type", "")),
+                         str(a.get("content", "")))
+                        for n, a in enumerate(action.payload.get("attachments") or [])
+                    ],
+                )
             return Receipt(provider_id=action.idempotency_key, duplicate=cur.rowcount == 0)
 
     def deliveries(self) -> list[dict[str, str]]:
@@ -59,6 +70,14 @@ class TranscriptChannel:
             )
             cols = [c[0] for c in cur.description]
             return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+    def attachments(self, key: str) -> list[dict[str, str]]:
+        """The attachments delivered with the message ``key``, in order."""
+        with self._lock:
+            cur = self._db.execute(
+                "SELECT filename, content_type, content FROM attachments WHERE key = ? ORDER BY n", (key,)
+            )
+            return [{"filename": f, "content_type": t, "content": c} for f, t, c in cur.fetchall()]
 
     def attempt_count(self) -> int:
         with self._lock:
