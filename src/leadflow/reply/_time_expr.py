@@ -33,6 +33,15 @@ class Expression:
     weekday: int | None = None  # a bare weekday ("Friday"): re-read after a range's start
     month_day: tuple[int, int] | None = None  # month and day (0: whole month) when no year was given
     year_given: bool = False
+    dow: int | None = None  # any weekday named, for "Friday the 26th" and "Tuesday of next week"
+    dom: int | None = None  # a day of the month waiting for its month ("the 18th")
+    week_of: bool = False  # "the week of ...": the days become their weeks
+    iso_week: int | None = None  # "week 23"
+    position: str | None = None  # "end", "early", "later", "rest"... of the period beside it
+    position_prep: str | None = None
+    part_half: str | None = None  # "early" / "late" morning
+    part_prep: str | None = None  # "after" / "before" lunch
+    within: bool = False  # "within 9 months": from now until then
 
 
 def year_of(raw: str | None) -> int | None:

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from leadflow.reply._time_words import COUNT_WORDS, HOUR_WORDS, MINUTE_WORDS, ORDINAL_RE, ORDINALS, alt
+
 WEEKDAYS: dict[str, int] = {}
 for _i, _names in enumerate(
     [
@@ -54,7 +56,7 @@ for _i, _names in enumerate(
 
 REL_DAYS: dict[str, int] = {
     "today": 0, "tonight": 0, "tomorrow": 1, "tmrw": 1, "tomorow": 1, "tmr": 1, "yesterday": -1,
-    "day after tomorrow": 2, "the day after tomorrow": 2, "day before yesterday": -2,
+    "last night": -1, "day after tomorrow": 2, "the day after tomorrow": 2, "day before yesterday": -2,
     "heute": 0, "morgen": 1, "übermorgen": 2, "gestern": -1, "aujourd'hui": 0, "demain": 1,
     "après-demain": 2, "hier": -1, "hoy": 0, "mañana": 1, "pasado mañana": 2, "ayer": -1, "hoje": 0,
     "amanhã": 1, "amanha": 1, "ontem": -1, "vandaag": 0, "overmorgen": 2, "gisteren": -1, "oggi": 0,
@@ -71,7 +73,8 @@ PARTS: dict[str, str] = {
     "la tarde": "AF", "por la noche": "EV", "de manhã": "MO", "pela manhã": "MO", "à tarde": "AF",
     "de tarde": "AF", "à noite": "EV", "ochtend": "MO", "'s ochtends": "MO", "middag": "AF",
     "'s middags": "AF", "avond": "EV", "mattina": "MO", "mattinata": "MO", "pomeriggio": "AF", "sera": "EV",
-    "mittag": "NOON", "midi": "NOON", "mediodía": "NOON",
+    "mittag": "NOON", "midi": "NOON", "mediodía": "NOON", "lunch": "LU", "dinner": "EV",
+    "dinnertime": "EV", "breakfast": "MO", "daytime": "DAY",
 }  # fmt: skip
 
 ZONES: dict[str, str] = {
@@ -82,6 +85,12 @@ ZONES: dict[str, str] = {
     "mt": "America/Denver", "mst": "America/Denver", "mdt": "America/Denver", "cet": "Europe/Berlin",
     "cest": "Europe/Berlin", "mez": "Europe/Berlin", "mesz": "Europe/Berlin", "gmt": "UTC", "utc": "UTC",
     "bst": "Europe/London", "uk time": "Europe/London", "london time": "Europe/London",
+    "ist": "Asia/Kolkata", "india time": "Asia/Kolkata", "jst": "Asia/Tokyo", "sgt": "Asia/Singapore",
+    "hkt": "Asia/Hong_Kong", "aest": "Australia/Sydney", "aedt": "Australia/Sydney", "wet": "Europe/Lisbon",
+    "west": "Europe/Lisbon", "eet": "Europe/Athens", "eest": "Europe/Athens", "pacific time": "America/Los_Angeles",
+    "eastern time": "America/New_York", "central time": "America/Chicago", "mountain time": "America/Denver",
+    "new york time": "America/New_York", "ny time": "America/New_York", "paris time": "Europe/Paris",
+    "berlin time": "Europe/Berlin", "irish time": "Europe/Dublin", "dublin time": "Europe/Dublin",
 }  # fmt: skip
 
 NUMBERS: dict[str, float] = {
@@ -128,13 +137,15 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "month_day",
         re.compile(
-            rf"\b(?P<mon>{_MON})\.?\s*(?:the\s+)?(?P<d>[0-3]?\d){_ORD}(?!\s*(?::|am|pm|h\b|uhr))(?:,?\s*(?:of\s+)?(?P<y>(?:19|20)\d\d))?\b"
+            rf"\b(?P<mon>{_MON})\.?\s*,?\s*(?:the\s+)?(?:(?P<d>[0-3]?\d){_ORD}(?!\s*(?::|am|pm|h\b|uhr|-\d))|(?P<dw>{alt(ORDINALS)}))"
+            r"(?:\s*,?\s*(?:of\s+|in\s+)?(?P<y>(?:19|20)\d\d))?\b"
         ),
     ),
     (
         "day_month",
         re.compile(
-            rf"\b(?:the\s+)?(?P<d>[0-3]?\d){_ORD}\s*(?:of\s+|de\s+|di\s+)?(?P<mon>{_MON})\b\.?(?:,?\s*(?P<y>(?:19|20)\d\d))?"
+            rf"\b(?:the\s+)?(?:(?P<d>[0-3]?\d){_ORD}|(?P<dw>{alt(ORDINALS)})(?:\s+day)?(?=\s+of))\s*(?:of\s+|de\s+|di\s+)?(?P<mon>{_MON})\b\.?"
+            r"(?:\s*,?\s*(?:of\s+|in\s+)?(?P<y>(?:19|20)\d\d))?"
         ),
     ),
     (
@@ -144,6 +155,48 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "mon_day_sep",
         re.compile(rf"\b(?:(?P<y>(?:19|20)\d\d)[-/])?(?P<mon>{_MON})[-/](?P<d>[0-3]?\d)\b"),
+    ),
+    (
+        "span",
+        re.compile(
+            rf"\b(?:(?P<within>within|in|over|during|for)\s+)?(?:the\s+)?(?:(?P<mod>next|coming|upcoming|following|past|last|previous)\s+(?P<n>\d+|{alt(COUNT_WORDS)})"
+            rf"|(?P<n2>\d+|{alt(COUNT_WORDS)})\s+(?P<mod2>next|coming|upcoming|following|past|last|previous))\s+"
+            r"(?P<biz>business\s+|working\s+)?(?P<unit>days|weeks|fortnights|months|quarters|years|day|week|month)\b"
+        ),
+    ),
+    (
+        "position",
+        re.compile(
+            r"\b(?:(?P<pprep>at|by|before|in|for|from|until|till|to)\s+)?(?:the\s+)?(?P<pos>end|beginning|start|middle|mid|early|late|later|earlier|rest|remainder|remaining)"
+            r"(?=[\s-])(?:[\s-]+(?:of|in))?(?:\s+the)?"
+        ),
+    ),
+    (
+        "week_of",
+        re.compile(
+            r"\b(?:the\s+)?(?:week\s+(?:of|beginning|starting(?:\s+on)?|commencing)|w/c|wc)(?:\s+the)?(?=\s)"
+        ),
+    ),
+    (
+        "iso_week",
+        re.compile(
+            r"\b(?:the\s+)?(?:week|wk|kw|cw)\s?(?P<wn>[1-9]|[1-4]\d|5[0-3])\b(?!\s*(?:days|of\s+\w+\s+\d))"
+        ),
+    ),
+    (
+        "ordinal_day",
+        re.compile(
+            rf"\b(?:on\s+)?(?:the\s+(?P<od>{ORDINAL_RE})|(?P<od2>(?:[12]?\d|3[01])(?:st|nd|rd|th)))(?:\s+day)?\b"
+        ),
+    ),
+    (
+        "clock",
+        re.compile(
+            rf"\b(?:(?P<prep>at|around|about|by|after|before|from|until|till)\s+)?"
+            rf"(?:(?P<half>half|quarter|(?P<mins>\d{{1,2}}|{alt(MINUTE_WORDS)})(?:\s+min(?:ute)?s?)?)\s+(?P<dir>past|after|to|before)\s+(?P<h>\d{{1,2}}|{alt(HOUR_WORDS)})"
+            rf"|(?P<hw>{alt(HOUR_WORDS)})(?:[\s-]+(?P<mw>{alt(MINUTE_WORDS)}))?)"
+            r"(?P<suffix>\s*(?:o'?clock|a\s*\.?\s*m\b\.?|p\s*\.?\s*m\b\.?|ish\b))?(?:\s+minutes)?"
+        ),
     ),
     (
         "shift",
@@ -177,7 +230,8 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "weekday",
         re.compile(
             rf"\b(?:(?P<mod>{NEXT_WORDS}|{THIS_WORDS}|{LAST_WORDS}|on|am|le|el|op|a|de|o|il)\s+)?(?P<wd>{_WD})\b\.?"
-            rf"(?:\s+(?P<post>next week|this week|last week|prochain|prochaine|que vem|nächste woche|nächster woche|prossimo|prossima))?"
+            rf"(?:\s+(?P<post>next week|this week|last week|of next week|of this week|of last week|prochain|prochaine|que vem|nächste woche|nächster woche|prossimo|prossima))?"
+            rf"(?:,?\s+(?:the\s+)?(?P<dom>{ORDINAL_RE}|(?:1[3-9]|2\d|3[01])(?![\d:./-]|\s*(?:am|pm|a\.m|p\.m|h\b|uhr|o'clock))))?\b"
         ),
     ),
     (
@@ -203,13 +257,14 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "time",
         re.compile(
             r"(?:\b(?P<prep>at|around|by|after|later than|before|from|um|gegen|ab|nach|vor|à|a las|a la|às|as|om|alle|verso|dopo|après|avant|desde|depois das|na|@)\s*)?"
-            r"(?<![\d:.,/-])(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.h])(?P<m>[0-5]\d))?(?![\d,/%]|\.\d|-\d)(?P<suffix>\s*(?:a\.m\.|p\.m\.|am|pm|a|p|uhr|h|o'?clock|hrs|hours)\b)?"
+            r"(?<![\d:.,/-])(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.h])(?P<m>[0-5]\d))?(?![\d,/%]|\.\d|-\d)(?P<suffix>\s*(?:a\.m\.|p\.m\.|am|pm|a|p|uhr|h|o'?clock|hrs|hours|noon|ish)\b)?"
         ),
     ),
     (
         "part",
         re.compile(
-            rf"\b(?:(?P<this>this\s+)|in the\s+|am\s+|le\s+|en la\s+|de la\s+|del\s+|al\s+|di\s+|in\s+)?(?P<part>{_alt(PARTS)})\b"
+            rf"\b(?:(?P<pprep>after|before|around|at|over)\s+)?(?:(?P<half>early|late|later|earlier|mid)[\s-]+(?:in\s+)?)?"
+            rf"(?:(?P<this>this\s+)|the\s+|in the\s+|am\s+|le\s+|en la\s+|de la\s+|del\s+|al\s+|di\s+|in\s+)?(?P<part>{_alt(PARTS)})\b"
         ),
     ),
     ("tz", re.compile(rf"(?<![\w])(?P<tz>{_alt(ZONES)})(?![\w])")),
@@ -231,6 +286,8 @@ def _valid_time(m: re.Match[str]) -> bool:
     if sep == "." and not suffix and not prep:
         return False
     if suffix and suffix.strip() in {"a", "p"} and not prep:
+        return False
+    if prep in {"by", "before"} and suffix and suffix.strip() == "h":
         return False
     if suffix and suffix.strip() in {"hours", "hrs"}:
         return False
@@ -287,19 +344,41 @@ _JOIN = re.compile(
 )
 
 
+_POINT_RANGE = re.compile(r"^\s*(?:-|–|to|till|until|and)\s*$")
+_POINTS = {"time", "time_range", "clock"}
+
+
+def _combines(last: Token, tok: Token) -> bool:
+    """Date tokens that build one date together ("the 15th" + "of next month")."""
+    if last.kind in {"position", "week_of"}:
+        return True
+    pair = {last.kind, tok.kind}
+    week = any(t.kind == "rel_unit" and "week" in str(t.groups.get("unit") or "") for t in (last, tok))
+    return (
+        pair in ({"ordinal_day", "month"}, {"iso_week", "year"}, {"span", "year"})
+        or (pair == {"ordinal_day", "rel_unit"} and not week)
+        or (pair in ({"weekday", "rel_unit"}, {"weekday", "position"}) and week)
+    )
+
+
 def group_tokens(text: str, tokens: list[Token]) -> list[list[Token]]:
     """Join tokens separated only by glue ("at", "on", commas) into expressions."""
     groups: list[list[Token]] = []
     for tok in tokens:
-        if groups and _JOIN.match(text[groups[-1][-1].end : tok.start].lower()):
+        gap = text[groups[-1][-1].end : tok.start].lower() if groups else ""
+        if groups and tok.kind in _POINTS and [t.kind for t in groups[-1]][-1:] in (["clock"], ["time"]):
+            if _POINT_RANGE.match(gap) and len([t for t in groups[-1] if t.kind in _POINTS]) == 1:
+                groups[-1].append(tok)  # "three thirty to four thirty"
+                continue
+        if groups and _JOIN.match(gap):
             kinds = {t.kind for t in groups[-1]}
             last = groups[-1][-1]
             anchored = last.kind == "shift" and last.groups.get("dir") in {"before", "after", "from", "since"}
             clash = _is_date(tok.kind) and any(_is_date(k) for k in kinds) and not anchored
-            points = {"time", "time_range"}
+            clash = clash and not _combines(last, tok)
             clash = (
                 clash
-                or (tok.kind in points and bool(kinds & points))
+                or (tok.kind in _POINTS and bool(kinds & _POINTS))
                 or (tok.kind == "part" and "part" in kinds)
             )
             if not clash:
@@ -311,7 +390,8 @@ def group_tokens(text: str, tokens: list[Token]) -> list[list[Token]]:
 
 DATE_KINDS = {
     "iso", "mdy", "dmy", "month_day", "day_month", "day_mon_sep", "mon_day_sep", "rel_day", "weekday",
-    "month", "rel_unit", "weekend", "year", "eod", "now", "quarter",
+    "month", "rel_unit", "weekend", "year", "eod", "now", "quarter", "span", "position", "week_of", "iso_week",
+    "ordinal_day",
 }  # fmt: skip
 
 
@@ -320,4 +400,4 @@ def _is_date(kind: str) -> bool:
 
 
 def _is_time(kind: str) -> bool:
-    return kind in {"time", "time_range", "part", "tz"}
+    return kind in {"time", "time_range", "part", "tz", "clock"}

@@ -25,7 +25,9 @@ from leadflow.reply._time_grammar import (
     group_tokens,
     scan,
 )
+from leadflow.reply._time_phrases import finish, resolve_phrase, set_point
 from leadflow.reply._time_ranges import join_ranges
+from leadflow.reply._time_words import ORDINALS, ordinal_value
 
 
 def _in(word: str | None, words: str) -> bool:
@@ -36,7 +38,8 @@ def _date_part(tok: Token, ref: date, exp: Expression) -> None:
     g = tok.groups
     if tok.kind in {"iso", "mdy", "dmy", "month_day", "day_month", "day_mon_sep", "mon_day_sep"}:
         month = int(str(g["mo"])) if g.get("mo") else MONTHS[str(g["mon"]).rstrip(".")]
-        day, year = int(str(g["d"])), year_of(g.get("y"))
+        day = int(str(g["d"])) if g.get("d") else ORDINALS[str(g["dw"])]
+        year = year_of(g.get("y"))
         if year is not None:
             exp.days = [x] if (x := safe_date(year, month, day)) else []
             exp.year_given = True
@@ -49,8 +52,18 @@ def _date_part(tok: Token, ref: date, exp: Expression) -> None:
         exp.days = [ref + timedelta(days=REL_DAYS[str(g["rel"])])]
         if g["rel"] == "tonight":
             exp.part = "EV"
+        elif g["rel"] == "last night":
+            exp.part = "NI"
     elif tok.kind == "weekday":
-        wd, mod, post = WEEKDAYS[str(g["wd"]).rstrip(".")], g.get("mod"), g.get("post") or ""
+        wd, mod, post = (
+            WEEKDAYS[str(g["wd"]).rstrip(".")],
+            g.get("mod"),
+            (g.get("post") or "").removeprefix("of "),
+        )
+        exp.dow = wd
+        if g.get("dom"):
+            raw = str(g["dom"])
+            exp.dom = int(raw) if raw.isdigit() else ordinal_value(raw)
         monday = monday_of(ref)
         if mod in {"coming", "upcoming"}:
             exp.days = [ref + timedelta(days=(wd - ref.weekday()) % 7 or 7)]
@@ -162,12 +175,9 @@ def _time_part(tok: Token, exp: Expression, reference: date) -> None:
             or suffix in {"uhr", "h"}
             or bool(g.get("m") and len(str(g["h"])) == 2 and str(g["h"]).startswith("0"))
         )
-        exp.t_start, exp.ampm_known = time(h, int(g.get("m") or 0)), known
-        prep = g.get("prep") or ""
-        if prep in {"after", "later than", "ab", "nach", "dopo", "après", "desde", "depois das", "from"}:
-            exp.end_of_day = True
-        elif prep in {"before", "vor", "avant"}:
-            exp.t_start, exp.t_end, exp.open_start = None, time(h, int(g.get("m") or 0)), True
+        if suffix in {"noon"}:
+            h, known = 12, True
+        set_point(exp, time(h, int(g.get("m") or 0)), known, g.get("prep"))
     elif tok.kind == "time_range":
         ap1, ap2 = g.get("ap1"), g.get("ap2")
         h1, h2 = int(str(g["h1"])), int(str(g["h2"]))
@@ -184,6 +194,7 @@ def _time_part(tok: Token, exp: Expression, reference: date) -> None:
         exp.ampm_known = k1 or k2
     elif tok.kind == "part":
         exp.part = PARTS[str(g["part"])]
+        exp.part_half, exp.part_prep = g.get("half"), g.get("pprep")
         if g.get("this") and not exp.days:
             exp.days = [reference]
     elif tok.kind == "tz":
@@ -219,6 +230,7 @@ def _special(tok: Token, ref: datetime, exp: Expression) -> bool:
     """Tokens that resolve against the full reference time; True when handled."""
     if tok.kind == "shift":
         exp.shift = _shift_of(tok)
+        exp.within = tok.groups.get("in") == "within"
     elif tok.kind == "duration":
         unit, n = _amount(tok)
         days = {"months": 30 * n, "years": 365 * n}.get(unit)
@@ -239,6 +251,9 @@ def _apply_shift(exp: Expression, ref: datetime) -> None:
     if delta.hours or delta.minutes:
         exp.exact = ref + delta
         return
+    if exp.within and not exp.days and not exp.day_range:
+        exp.day_range = (ref.date(), ref.date() + delta)  # "within 9 months"
+        return
     bases = exp.days or ([exp.day_range[0]] if exp.day_range else [ref.date()])
     exp.day_range = None
     exp.days = [b + delta for b in bases[-1:]]
@@ -252,7 +267,7 @@ def parse_expressions(text: str, reference: date | datetime) -> list[Expression]
     for group in group_tokens(text, scan(text)):
         exp = Expression(text=text[group[0].start : group[-1].end], offset=group[0].start, end=group[-1].end)
         for tok in group:
-            if _special(tok, ref_dt, exp):
+            if _special(tok, ref_dt, exp) or resolve_phrase(tok, reference, exp):
                 continue
             if tok.kind in {"time", "time_range", "part", "tz"}:
                 _time_part(tok, exp, reference)
@@ -260,6 +275,7 @@ def parse_expressions(text: str, reference: date | datetime) -> list[Expression]
                 _date_part(tok, reference, exp)
         if exp.shift is not None:
             _apply_shift(exp, ref_dt)
+        finish(exp, reference)
         if (
             exp.part
             and exp.t_start
