@@ -168,7 +168,7 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "position",
         re.compile(
             r"\b(?:(?P<pprep>at|by|before|in|for|from|until|till|to)\s+)?(?:the\s+)?(?P<pos>end|beginning|start|middle|mid|early|late|later|earlier|rest|remainder|remaining)"
-            r"(?=[\s-])(?:[\s-]+(?:of|in))?(?:\s+the)?"
+            r"(?=[\s-])(?![\s-]+(?:as\b|(?:in\s+the\s+|this\s+)?(?:morning|afternoon|evening|night)))(?:[\s-]+(?:of|in))?(?:\s+the)?"
         ),
     ),
     (
@@ -194,7 +194,8 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             rf"\b(?:(?P<prep>at|around|about|by|after|before|from|until|till)\s+)?"
             rf"(?:(?P<half>half|quarter|(?P<mins>\d{{1,2}}|{alt(MINUTE_WORDS)})(?:\s+min(?:ute)?s?)?)\s+(?P<dir>past|after|to|before)\s+(?P<h>\d{{1,2}}|{alt(HOUR_WORDS)})"
-            rf"|(?P<hw>{alt(HOUR_WORDS)})(?:[\s-]+(?P<mw>{alt(MINUTE_WORDS)}))?)"
+            rf"|(?P<hw>{alt(HOUR_WORDS)})(?:[\s-]+(?P<mw>{alt(MINUTE_WORDS)}))?"
+            r"(?!\s+(?:of|point|another|time|stage|more|or|and|day|week|month|year|hour|minute|person|people|thing)s?\b))"
             r"(?P<suffix>\s*(?:o'?clock|a\s*\.?\s*m\b\.?|p\s*\.?\s*m\b\.?|ish\b))?(?:\s+minutes)?"
         ),
     ),
@@ -254,10 +255,16 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     (
+        "time_range",
+        re.compile(
+            r"\b(?:between\s+|from\s+)?(?P<h1>[01]\d|2[0-3])(?P<m1>[0-5]\d)\s*(?:-|–|to)\s*(?P<h2>[01]\d|2[0-3])(?P<m2>[0-5]\d)\b"
+        ),
+    ),
+    (
         "time",
         re.compile(
-            r"(?:\b(?P<prep>at|around|by|after|later than|before|from|um|gegen|ab|nach|vor|à|a las|a la|às|as|om|alle|verso|dopo|après|avant|desde|depois das|na|@)\s*)?"
-            r"(?<![\d:.,/-])(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.h])(?P<m>[0-5]\d))?(?![\d,/%]|\.\d|-\d)(?P<suffix>\s*(?:a\.m\.|p\.m\.|am|pm|a|p|uhr|h|o'?clock|hrs|hours|noon|ish)\b)?"
+            r"(?:\b(?P<prep>at|around|by|after|as early as|as late as|no later than|not before|not after|later than|before|from|um|gegen|ab|nach|vor|à|a las|a la|às|as|om|alle|verso|dopo|après|avant|desde|depois das|na|@)\s*)?"
+            r"(?<![\d:.,/-])(?P<h>[01]?\d|2[0-3])(?:(?P<sep>[:.h])(?P<m>[0-5]\d))?(?![\d,/%]|\.\d|-\d)(?P<suffix>\s*(?:a\.m\.|p\.m\.|am|pm|a|p|uhr|h|o'?clock|hrs|hours|noon|ish)\b)?(?P<later>\s+or\s+(?:later|after))?"
         ),
     ),
     (
@@ -294,6 +301,14 @@ def _valid_time(m: re.Match[str]) -> bool:
     return bool(sep or suffix or (prep and prep not in {"by", "na", "as", "a la", "from"}) or prep == "@")
 
 
+def _valid_clock(m: re.Match[str]) -> bool:
+    """Clock words need a clue: "at five", "five thirty", "six pm", "quarter to four", "10 past 9"."""
+    if m.group("dir"):
+        named = m.group("half") or "min" in m.group(0)
+        return m.group("dir") == "past" or bool(named and m.group("dir") in {"to", "before"})
+    return bool(m.group("mw") or m.group("suffix") or m.group("prep") in {"at", "around", "until", "till"})
+
+
 def scan(text: str) -> list[Token]:
     """Every non-overlapping token in ``text`` (lower-cased), earliest and longest first."""
     low = text.lower()
@@ -304,6 +319,8 @@ def scan(text: str) -> list[Token]:
             if m.end() == m.start():
                 continue
             if kind == "time" and not _valid_time(m):
+                continue
+            if kind == "clock" and not _valid_clock(m):
                 continue
             if kind == "shift" and not (m.group("in") or m.group("dir")):
                 kind = "duration"

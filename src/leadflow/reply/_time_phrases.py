@@ -18,14 +18,26 @@ from leadflow.reply._time_grammar import Token
 from leadflow.reply._time_words import HOUR_WORDS, MINUTE_WORDS, number_value, ordinal_value
 
 _FUTURE = {"next", "coming", "upcoming", "following"}
-_AFTER_PREPS = {"after", "later than", "ab", "nach", "dopo", "après", "desde", "depois das", "from"}
-_BEFORE_PREPS = {"before", "vor", "avant", "until", "till", "by"}
+_AFTER_PREPS = {
+    "after",
+    "as early as",
+    "not before",
+    "later than",
+    "ab",
+    "nach",
+    "dopo",
+    "après",
+    "desde",
+    "depois das",
+    "from",
+}
+_BEFORE_PREPS = {"before", "as late as", "no later than", "not after", "vor", "avant", "until", "till", "by"}
 
 
 def set_point(exp: Expression, t: time, known: bool, prep: str | None) -> None:
     """A clock time: the start, or the end when a start is already there ("3:30 to 4:30")."""
-    if exp.t_start is not None and exp.t_end is None and not exp.end_of_day:
-        exp.t_end = t
+    if exp.t_start is not None and exp.t_end is None:
+        exp.t_end, exp.end_of_day = t, False
         exp.ampm_known = exp.ampm_known or known
         return
     exp.t_start, exp.ampm_known = t, known

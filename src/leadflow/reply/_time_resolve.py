@@ -177,7 +177,8 @@ def _time_part(tok: Token, exp: Expression, reference: date) -> None:
         )
         if suffix in {"noon"}:
             h, known = 12, True
-        set_point(exp, time(h, int(g.get("m") or 0)), known, g.get("prep"))
+        prep = "after" if g.get("later") else g.get("prep")
+        set_point(exp, time(h, int(g.get("m") or 0)), known, prep)
     elif tok.kind == "time_range":
         ap1, ap2 = g.get("ap1"), g.get("ap2")
         h1, h2 = int(str(g["h1"])), int(str(g["h2"]))

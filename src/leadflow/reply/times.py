@@ -32,6 +32,7 @@ BUSINESS_PARTS = {
     "NI": (19, 22),
     "LU": (12, 14),
     "NOON": (12, 13),
+    "DAY": (9, 17),
 }
 RECOGNIZER_PARTS = {
     "MO": (8, 12),
@@ -40,6 +41,7 @@ RECOGNIZER_PARTS = {
     "NI": (20, 24),
     "LU": (11, 13),
     "NOON": (12, 12),
+    "DAY": (8, 18),
 }
 
 
@@ -65,6 +67,20 @@ def _zone(name: str) -> ZoneInfo:
         raise InvalidInput(f"unknown time zone {name!r}") from exc
 
 
+def _part_hours(exp: Expression, table: dict[str, tuple[int, int]]) -> tuple[int | None, int | None]:
+    """Hours of the part of day: "late afternoon" is its second half, "after lunch" opens at its end."""
+    lo, hi = table.get(exp.part or "", (0, 0))
+    if exp.part_half in {"early", "earlier"}:
+        hi = (lo + hi) // 2
+    elif exp.part_half in {"late", "later"}:
+        lo = (lo + hi) // 2
+    if exp.part_prep == "after":
+        return hi, None
+    if exp.part_prep == "before":
+        return None, lo
+    return lo, hi
+
+
 # ------------------------------------------------------------------------------- proposals
 
 
@@ -74,7 +90,9 @@ def _business_hour(t: time, known: bool) -> time:
 
 
 def _slot(exp: Expression, day: date) -> tuple[time, time] | None:
-    lo, hi = BUSINESS_PARTS.get(exp.part or "", (9, 17))
+    part_lo, part_hi = _part_hours(exp, BUSINESS_PARTS) if exp.part else (9, 17)
+    lo = part_lo if part_lo is not None else max(7, (part_hi or 12) - 3)
+    hi = part_hi if part_hi is not None else max(17, lo + 2)
     if exp.t_start and exp.t_end:
         start, end = _business_hour(exp.t_start, exp.ampm_known), _business_hour(exp.t_end, exp.ampm_known)
         return (start, end) if end > start else None
@@ -163,17 +181,20 @@ def _recognizer_values(exp: Expression) -> tuple[str, list[dict[str, str]]]:
         for lo, hi in exp.bounds:
             vals.append({k: v.isoformat() for k, v in (("start", lo), ("end", hi)) if v is not None})
         return "daterange", vals
-    part = RECOGNIZER_PARTS.get(exp.part or "")
     t_start, t_end = exp.t_start, exp.t_end
-    if part and not t_start and not t_end:
-        t_start, t_end = time(part[0]), time(23, 59, 59) if part[1] >= 24 else time(part[1])
-    if exp.end_of_day and t_start and not t_end:
+    after, before = exp.end_of_day, exp.open_start
+    if exp.part and not t_start and not t_end:
+        h_lo, h_hi = _part_hours(exp, RECOGNIZER_PARTS)
+        t_start = time(h_lo) if h_lo is not None else None
+        t_end = (time(23, 59, 59) if h_hi >= 24 else time(h_hi)) if h_hi is not None else None
+        after, before = after or t_end is None, before or t_start is None
+    if after and t_start and not t_end and not exp.part:
         t_end = time(23, 59, 59)
     if exp.days:
-        if exp.end_of_day and exp.t_start and not exp.part:
-            return "datetimerange", [{"start": f"{d} {_iso_time(exp.t_start)}"} for d in exp.days]
-        if exp.open_start and exp.t_end and not exp.part:
-            return "datetimerange", [{"end": f"{d} {_iso_time(exp.t_end)}"} for d in exp.days]
+        if after and t_start and (not exp.part or exp.t_start):
+            return "datetimerange", [{"start": f"{d} {_iso_time(t_start)}"} for d in exp.days]
+        if before and t_end:
+            return "datetimerange", [{"end": f"{d} {_iso_time(t_end)}"} for d in exp.days]
         if t_start and t_end:
             vals = [
                 {"start": f"{d} {_iso_time(t_start)}", "end": f"{d} {_iso_time(t_end)}"} for d in exp.days
@@ -185,8 +206,10 @@ def _recognizer_values(exp: Expression) -> tuple[str, list[dict[str, str]]]:
     if exp.day_range:
         ranges = [r for r in (exp.day_range, exp.alt_range) if r]
         return "daterange", [{"start": lo.isoformat(), "end": hi.isoformat()} for lo, hi in ranges]
-    if exp.end_of_day and t_start and not exp.part:
+    if after and t_start:
         return "timerange", [{"start": _iso_time(t_start)}]
+    if before and t_end:
+        return "timerange", [{"end": _iso_time(t_end)}]
     if t_start and t_end:
         vals = [{"start": _iso_time(t_start), "end": _iso_time(t_end)}]
         if not exp.ampm_known and t_end.hour < 12:
