@@ -8,10 +8,19 @@ milestones, and on ``agent.escalated`` (whoever escalated) it notifies the human
 summary and assigns the lead to them.
 
 A reply is data: its text is matched against the rules and quoted in the summary, never obeyed.
+
+Model mode (:meth:`EscalationAgent.handle_llm`) adds the fast model's reading of a reply (anger
+or frustration the cue lists miss, a request for a person in other words, a legal question...).
+It is merged with the rules, never instead of them: the YAML rules always run and an escalation
+they raise is kept as it is (the model can add reasons to it and raise its priority, never remove
+it or lower it). Each model reason must quote evidence found in the reply; unsupported reasons
+are dropped, and when every reason the model gave is unsupported the call is a ``ModelFailure``
+(the runner falls back to the rules alone). Hand-offs (``agent.escalated``) never call a model.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime
 from functools import cache
@@ -23,15 +32,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from leadflow.agents._compose import sender
 from leadflow.agents._extract import money
+from leadflow.agents._llm import data_block, prompt, with_usage
 from leadflow.agents.base import AgentCard, AgentContext, Decision
 from leadflow.domain.actions import ActionKind, OutboundAction
 from leadflow.domain.events import Event, EventType
 from leadflow.domain.models import Direction, Escalation, LeadState
-from leadflow.exceptions import ConfigError
+from leadflow.exceptions import ConfigError, ModelFailure
 
 DEFAULT_RULES = Path(__file__).with_name("escalation_rules.yaml")
 
-Check = Literal["angry", "human_request", "keywords", "budget_over", "enterprise", "reschedules", "stalled", "c_level"]
+Check = Literal[
+    "angry", "human_request", "keywords", "budget_over", "enterprise", "reschedules", "stalled", "c_level"
+]
 
 _RESCHEDULE = re.compile(
     r"\b(reschedul\w*|move (?:it|the call|our call|the meeting)|push (?:it|the call|back)|another time|"
@@ -168,7 +180,9 @@ def _why(rule: EscalationRule, state: LeadState, event: Event) -> str | None:
         return f"{what} (says {cue!r})"
     if rule.check == "budget_over":
         budget = _budget(state, event)
-        return f"budget ${budget:,.0f} is over ${rule.amount:,.0f}" if budget and budget > rule.amount else None
+        return (
+            f"budget ${budget:,.0f} is over ${rule.amount:,.0f}" if budget and budget > rule.amount else None
+        )
     if rule.check == "enterprise":
         size = _company_size(state)
         if size is not None and size >= rule.min_company_size:
@@ -228,7 +242,8 @@ def context_summary(state: LeadState, why: str, *, last: int = 3) -> str:
     lead = state.lead
     lines = [
         f"Why: {why}",
-        f"Who: {lead.full_name} <{lead.email or lead.phone or 'no address'}>" + (f", {lead.title}" if lead.title else ""),
+        f"Who: {lead.full_name} <{lead.email or lead.phone or 'no address'}>"
+        + (f", {lead.title}" if lead.title else ""),
         f"Company: {lead.company or '-'}" + (f" ({lead.industry})" if lead.industry else ""),
         f"Stage: {state.stage.value}; score: {state.score.value if state.score else '-'} ({state.score_value:.0f})",
     ]
@@ -236,7 +251,9 @@ def context_summary(state: LeadState, why: str, *, last: int = 3) -> str:
     lines.append("Qualification: " + (", ".join(f"{k}={v}" for k, v in answers.items()) or "none yet"))
     if state.appointment:
         appt = state.appointment
-        lines.append(f"Meeting: {appt.start.isoformat()} with {appt.with_rep} ({appt.status}, {appt.reschedules} reschedules)")
+        lines.append(
+            f"Meeting: {appt.start.isoformat()} with {appt.with_rep} ({appt.status}, {appt.reschedules} reschedules)"
+        )
     recent = state.messages[-last:]
     if recent:
         lines.append("Last messages (quoted as data):")
@@ -254,7 +271,14 @@ def human_address(ctx: AgentContext) -> str:
 
 
 def notify_human(
-    ctx: AgentContext, state: LeadState, *, key: str, subject: str, body: str, agent: str, payload: dict[str, Any] | None = None
+    ctx: AgentContext,
+    state: LeadState,
+    *,
+    key: str,
+    subject: str,
+    body: str,
+    agent: str,
+    payload: dict[str, Any] | None = None,
 ) -> OutboundAction:
     """A NOTIFY_HUMAN action to the campaign's human: the only kind of message these agents send."""
     return OutboundAction(
@@ -268,6 +292,85 @@ def notify_human(
     )
 
 
+ReasonKind = Literal[
+    "angry_customer",
+    "asks_for_human",
+    "legal_or_compliance",
+    "high_budget",
+    "c_level_involved",
+    "negative_sentiment",
+]
+#: priority of an escalation the model alone raised (the model never picks its own priority)
+MODEL_PRIORITY: dict[str, str] = {
+    "angry_customer": "urgent",
+    "asks_for_human": "high",
+    "legal_or_compliance": "high",
+    "high_budget": "high",
+    "c_level_involved": "high",
+    "negative_sentiment": "normal",
+}
+_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+
+
+class ModelReason(BaseModel):
+    """One reason the model sees for a human to step in, with a quote from the reply."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ReasonKind
+    evidence: str = Field(min_length=1, max_length=300, description="a short exact quote from the reply")
+
+
+class EscalationReview(BaseModel):
+    """The model's reading of one reply: the reasons a human is needed (empty when none)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reasons: list[ModelReason] = Field(default_factory=list, max_length=6)
+
+
+def _flat(text: str) -> str:
+    return " ".join(html.unescape(text).lower().split()).strip(" \"'“”‘’.")
+
+
+def supported_reasons(review: EscalationReview, text: str, state: LeadState) -> list[ModelReason]:
+    """The model's reasons whose evidence is quoted from ``text`` and that are not already open.
+
+    Raises:
+        ModelFailure: The model gave reasons and none of them quotes the reply.
+    """
+    reply = _flat(text)
+    quoted = [r for r in review.reasons if _flat(r.evidence) and _flat(r.evidence) in reply]
+    if review.reasons and not quoted:
+        raise ModelFailure("escalation: no model reason quotes the reply")
+    open_reasons = {e.reason for e in state.escalations if not e.resolved}
+    return [r for r in quoted if r.kind not in open_reasons]
+
+
+def merge_escalation(
+    rules: Escalation | None, reasons: list[ModelReason], state: LeadState, *, now: datetime
+) -> Escalation | None:
+    """The rules' escalation with the model's reasons added, or one from the model's reasons alone."""
+    if not reasons:
+        return rules
+    notes = "; ".join(
+        f"{r.kind.replace('_', ' ')} (says {' '.join(r.evidence.split())[:120]!r})" for r in reasons
+    )
+    top = max(reasons, key=lambda r: _RANK[MODEL_PRIORITY[r.kind]])
+    if rules is None:
+        return Escalation(
+            reason=top.kind,
+            priority=MODEL_PRIORITY[top.kind],
+            agent="escalation",
+            summary=f"{state.lead.full_name}: model reading: {notes}",
+            at=now,
+        )
+    priority = max(rules.priority, MODEL_PRIORITY[top.kind], key=lambda p: _RANK.get(p, 1))
+    return rules.model_copy(
+        update={"priority": priority, "summary": f"{rules.summary}; model also notes: {notes}"}
+    )
+
+
 class EscalationAgent:
     card: ClassVar[AgentCard] = AgentCard(
         name="escalation",
@@ -275,7 +378,7 @@ class EscalationAgent:
         capabilities=["escalate", "human_handoff"],
         inputs=["reply.classified", "lead.qualified", "lead.appointment_booked", "agent.escalated"],
         outputs=["agent.escalated"],
-        model_tier="none",
+        model_tier="fast",
         expected_latency_ms=5,
     )
 
@@ -290,7 +393,37 @@ class EscalationAgent:
         if escalation is None:
             return Decision(result="no_escalation", summary="no escalation rule fired")
         # the orchestrator records it and publishes agent.escalated, which brings us back to hand off
-        return Decision(result="escalated", escalation=escalation, summary=f"{escalation.reason}: {escalation.summary}")
+        return Decision(
+            result="escalated", escalation=escalation, summary=f"{escalation.reason}: {escalation.summary}"
+        )
+
+    def handle_llm(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
+        """The rules' escalation, plus the reasons the model finds in a reply (each quoted)."""
+        text = _text(event)
+        if ctx.llm is None or event.type != EventType.REPLY_CLASSIFIED or not text.strip():
+            return self.handle(ctx, state, event)
+        now = ctx.clock.now()
+        rules = evaluate_escalation(state, event, self.rules, now=now)  # always, whatever the model says
+        result = ctx.llm.run(
+            agent_name=self.card.name,
+            tier=self.card.model_tier,
+            instructions=prompt("escalation"),
+            prompt=f"Lead: {state.lead.full_name}, {state.lead.title or '-'} at {state.lead.company or '-'}; "
+            f"stage {state.stage.value}\n" + data_block("reply", text[:3000]),
+            output_type=EscalationReview,
+        )
+        escalation = merge_escalation(rules, supported_reasons(result.output, text, state), state, now=now)
+        if escalation is None:
+            decision = Decision(
+                result="no_escalation", summary="no escalation rule fired; the model saw no reason"
+            )
+        else:
+            decision = Decision(
+                result="escalated",
+                escalation=escalation,
+                summary=f"{escalation.reason}: {escalation.summary}",
+            )
+        return with_usage(decision, result)
 
     def _hand_off(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
         p = event.payload
@@ -298,9 +431,14 @@ class EscalationAgent:
         why = f"{p.get('summary') or reason} (raised by {p.get('agent') or 'an agent'}, priority {p.get('priority', 'normal')})"
         state.assigned_to = "human"
         action = notify_human(
-            ctx, state, key=f"escalation:{event.id}", agent=self.card.name,
+            ctx,
+            state,
+            key=f"escalation:{event.id}",
+            agent=self.card.name,
             subject=f"[{str(p.get('priority', 'normal')).upper()}] {state.lead.full_name} needs you: {reason}",
             body=context_summary(state, why),
             payload={"reason": reason, "priority": p.get("priority", "normal")},
         )
-        return Decision(result="handed_off", state=state, actions=[action], summary=f"notified the human: {reason}")
+        return Decision(
+            result="handed_off", state=state, actions=[action], summary=f"notified the human: {reason}"
+        )
