@@ -35,13 +35,24 @@ def _summary(state: LeadState, event: Event) -> str:
 Mode = Callable[[AgentContext, LeadState, Event], Decision]
 
 
+def _private_copy(state: LeadState) -> LeadState:
+    """A copy the agent may change in place (a dump and validate: ~10x faster than deepcopy)."""
+    return type(state).model_validate(state.model_dump())
+
+
 class AgentRunner:
     def __init__(self, *, breakers: BreakerRegistry, use_llm: bool) -> None:
         self.breakers = breakers
         self.use_llm = use_llm
 
     def _attempt(
-        self, breaker_name: str, label: str, mode: Mode, ctx: AgentContext, state: LeadState, event: Event,
+        self,
+        breaker_name: str,
+        label: str,
+        mode: Mode,
+        ctx: AgentContext,
+        state: LeadState,
+        event: Event,
         errors: list[str],
     ) -> Decision | None:
         """One mode behind its circuit breaker; None (and a note in ``errors``) when it fails."""
@@ -49,7 +60,7 @@ class AgentRunner:
         try:
             if not breaker.allow():
                 raise CircuitOpen(f"circuit {breaker_name} is open")
-            decision = mode(ctx, state.model_copy(deep=True), event)
+            decision = mode(ctx, _private_copy(state), event)
         except Exception as exc:
             if not isinstance(exc, CircuitOpen):
                 breaker.record_failure()

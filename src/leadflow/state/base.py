@@ -187,4 +187,11 @@ class Store(abc.ABC):
     def get_meta(self, key: str) -> str | None: ...
 
     @abc.abstractmethod
-    def set_meta(self, key: str, value: str) -> None: ...
+    def set_meta(self, key: str, value: str, *, lazy: bool = False) -> None:
+        """Store ``value``; ``lazy`` lets it ride along with the next write (a crash may lose it,
+        so only for values that are recomputed from durable state, like the simulated clock)."""
+        ...
+
+    def flush(self) -> None:
+        """Write anything held for the next transaction now (called by ``close``)."""
+        return None

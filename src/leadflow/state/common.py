@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+from typing import Any
 
 from leadflow.domain.events import Event, EventType
 from leadflow.domain.models import LeadState
-from leadflow.state.patch import state_patch
+from leadflow.state.patch import doc_patch, state_patch
 
 
 def lead_updated_event(old: LeadState, new: LeadState, *, cause: str | None) -> Event:
@@ -15,7 +16,17 @@ def lead_updated_event(old: LeadState, new: LeadState, *, cause: str | None) -> 
 
     Its id is derived from the lead and version, so a state version is recorded once.
     """
-    version = old.version + 1
+    return _lead_updated(new, old.version + 1, state_patch(old, new), cause)
+
+
+def lead_updated_from_docs(
+    old_doc: dict[str, Any], new: LeadState, new_doc: dict[str, Any], *, cause: str | None
+) -> Event:
+    """:func:`lead_updated_event` from the stored JSON documents (the SQL store's fast path)."""
+    return _lead_updated(new, int(old_doc["version"]) + 1, doc_patch(old_doc, new_doc), cause)
+
+
+def _lead_updated(new: LeadState, version: int, patch: dict[str, Any], cause: str | None) -> Event:
     eid = hashlib.sha1(f"{new.lead_id}:v{version}".encode()).hexdigest()
     return Event(
         id=eid,
@@ -26,7 +37,7 @@ def lead_updated_event(old: LeadState, new: LeadState, *, cause: str | None) -> 
         causation_id=cause,
         correlation_id=new.lead_id,
         source="store",
-        payload={"patch": state_patch(old, new), "version": version, "stage": new.stage.value},
+        payload={"patch": patch, "version": version, "stage": new.stage.value},
     )
 
 

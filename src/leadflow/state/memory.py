@@ -427,6 +427,6 @@ class MemoryStore(Store):
         with self._lock:
             return self._meta.get(key)
 
-    def set_meta(self, key: str, value: str) -> None:
+    def set_meta(self, key: str, value: str, *, lazy: bool = False) -> None:
         with self._lock:
             self._meta[key] = value

@@ -18,10 +18,13 @@ _SKIP = {"version"}
 
 def state_patch(old: LeadState | None, new: LeadState) -> dict[str, Any]:
     """A JSON patch: ``set`` replaces top-level fields, ``append`` extends grown lists."""
-    new_doc = new.model_dump(mode="json")
-    if old is None:
+    return doc_patch(None if old is None else old.model_dump(mode="json"), new.model_dump(mode="json"))
+
+
+def doc_patch(old_doc: dict[str, Any] | None, new_doc: dict[str, Any]) -> dict[str, Any]:
+    """:func:`state_patch` on JSON documents (what the SQL store holds), sparing a parse."""
+    if old_doc is None:
         return {"set": {k: v for k, v in new_doc.items() if k not in _SKIP}, "append": {}}
-    old_doc = old.model_dump(mode="json")
     sets: dict[str, Any] = {}
     appends: dict[str, Any] = {}
     for key, value in new_doc.items():
