@@ -56,7 +56,7 @@ class SendLedger(Protocol):
         ...
 
     def record(self, mailbox: str, domain: str, at: datetime) -> None:
-        """Count one send planned from ``mailbox`` to ``domain`` at ``at``."""
+        """Count one send planned from ``mailbox`` to ``domain`` at ``at`` (either may be empty)."""
         ...
 
 
@@ -88,8 +88,11 @@ class MemorySendLedger:
     def record(self, mailbox: str, domain: str, at: datetime) -> None:
         utc = at.astimezone(UTC)
         with self._lock:
+            if domain:
+                self._domain[(domain.lower(), _hour(utc))] += 1
+            if not mailbox:
+                return
             self._mailbox[(mailbox.lower(), utc.date())] += 1
-            self._domain[(domain.lower(), _hour(utc))] += 1
             first = self._first.get(mailbox.lower())
             if first is None or utc.date() < first:
                 self._first[mailbox.lower()] = utc.date()
@@ -162,8 +165,9 @@ def _holidays(campaign: Campaign) -> frozenset[date]:
     return frozenset(days)
 
 
-def _window_starts(local: datetime, tz: ZoneInfo, days: frozenset[int], holidays: frozenset[date],
-                   policy: SendPolicy) -> Iterable[tuple[datetime, datetime]]:
+def _window_starts(
+    local: datetime, tz: ZoneInfo, days: frozenset[int], holidays: frozenset[date], policy: SendPolicy
+) -> Iterable[tuple[datetime, datetime]]:
     """Yield (earliest, window end) per usable local day from ``local`` on, as aware datetimes."""
     day = local.date()
     for _ in range(policy.horizon_days + 1):
@@ -213,7 +217,9 @@ def plan_send(
         start = paused_until
         reasons.append("out of office until return")
     local = start.astimezone(tz)
-    days = policy.allowed_days if urgent else policy.preferred_days & policy.allowed_days or policy.allowed_days
+    days = (
+        policy.allowed_days if urgent else policy.preferred_days & policy.allowed_days or policy.allowed_days
+    )
     holidays = _holidays(campaign)
     senders = list(campaign.senders)
     domain = (recipient_domain or "").lower()
@@ -225,7 +231,11 @@ def plan_send(
         slot = earliest
         while slot < closes:
             utc = slot.astimezone(UTC)
-            if ledger is not None and domain and ledger.sent_to_domain(domain, utc) >= policy.domain_hourly_cap:
+            if (
+                ledger is not None
+                and domain
+                and ledger.sent_to_domain(domain, utc) >= policy.domain_hourly_cap
+            ):
                 slot = (_hour(utc) + timedelta(hours=1)).astimezone(tz)
                 if "domain hourly cap" not in reasons:
                     reasons.append("domain hourly cap")
@@ -235,17 +245,22 @@ def plan_send(
                 if "mailbox daily caps" not in reasons:
                     reasons.append("mailbox daily caps")
                 break  # every mailbox is full today: try the next day
-            if ledger is not None and mailbox is not None:
-                ledger.record(mailbox, domain, utc)
+            if ledger is not None and (mailbox is not None or domain):
+                ledger.record(mailbox or "", domain, utc)
             return SendPlan(at=utc, local=slot, mailbox=mailbox, reasons=tuple(dict.fromkeys(reasons)))
     fallback = last or datetime.combine(local.date() + timedelta(days=1), policy.start, tzinfo=tz)
     mailbox = str(senders[0].email) if senders else None
-    return SendPlan(at=fallback.astimezone(UTC), local=fallback, mailbox=mailbox,
-                    reasons=(*dict.fromkeys(reasons), "over capacity"))
+    return SendPlan(
+        at=fallback.astimezone(UTC),
+        local=fallback,
+        mailbox=mailbox,
+        reasons=(*dict.fromkeys(reasons), "over capacity"),
+    )
 
 
-def _pick_mailbox(senders: list[SenderIdentity], utc: datetime, lead_key: str, ledger: SendLedger | None,
-                  policy: SendPolicy) -> tuple[bool, str | None]:
+def _pick_mailbox(
+    senders: list[SenderIdentity], utc: datetime, lead_key: str, ledger: SendLedger | None, policy: SendPolicy
+) -> tuple[bool, str | None]:
     """(room left today, mailbox to send from); the mailbox is ``None`` without senders."""
     if not senders:
         return True, None
@@ -260,6 +275,36 @@ def _pick_mailbox(senders: list[SenderIdentity], utc: datetime, lead_key: str, l
     if not room:
         return False, None
     return True, min(room)[2]
+
+
+def dispatch_plan(
+    *,
+    now: datetime,
+    campaign: Campaign,
+    mailbox: str | None,
+    recipient_tz: str | None,
+    recipient_domain: str | None,
+    paused_until: datetime | None,
+    ledger: SendLedger | None,
+) -> SendPlan:
+    """The dispatcher's check of a due send: may it go now, and if not, when next?
+
+    The same rules as :func:`plan_send`, applied to the mailbox the message was composed for
+    (its footer names it, so it is not switched here) on any allowed day (the preferred days are
+    a planning choice, not a rule). ``plan.at > now`` means "not now, re-schedule to ``plan.at``";
+    otherwise the send is counted in ``ledger`` and may go.
+    """
+    sender = sender_for(campaign, mailbox)
+    fixed = campaign.model_copy(update={"senders": [sender] if sender is not None else []})
+    return plan_send(
+        now=now,
+        campaign=fixed,
+        recipient_tz=recipient_tz,
+        recipient_domain=recipient_domain,
+        urgent=True,
+        paused_until=paused_until,
+        ledger=ledger,
+    )
 
 
 def sender_for(campaign: Campaign, mailbox: str | None) -> SenderIdentity | None:

@@ -4,6 +4,12 @@ A follow-up scheduled for Tuesday is checked against the lead as it is on Tuesda
 opted out, bounced or became do-not-contact since then gets nothing, and the action is closed
 as ``suppressed`` with a ``message.failed`` event. Deliveries are idempotent per key, so a
 crash between delivering and recording cannot send twice.
+
+Sending policy is checked there too (:mod:`leadflow.orchestrator.send_gate`): a send outside
+the recipient's window, during their out-of-office, or over its mailbox's daily cap or its
+domain's hourly cap is re-scheduled to the next allowed moment. That is not a failed attempt
+(``max_attempts`` does not see it), and the action stays pending, so it is neither lost nor sent
+twice.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from leadflow.domain.models import Channel, Direction, LeadState, Message, Stage
 from leadflow.exceptions import Conflict, DuplicateMessage, InvalidInput, NotFound, Refused, Unavailable
 from leadflow.integrations.channels.base import DeliveryChannel
 from leadflow.orchestrator.engine import derived_id
+from leadflow.orchestrator.send_gate import SendGate
 from leadflow.state.base import Store
 from leadflow.state.records import ActionRow, Commit
 
@@ -67,6 +74,7 @@ class Dispatcher:
         self.clock = clock
         self.max_attempts = max_attempts
         self.retry_base = retry_base
+        self.gate = SendGate(store)
 
     def dispatch(self, *, limit: int = 200) -> int:
         """Perform the due actions; their outcomes are committed together, a lead's actions in order.
@@ -96,11 +104,15 @@ class Dispatcher:
                     continue
                 if commit is not None:
                     batch.append((row, commit))
-            for (row, _), result in zip(batch, self.store.apply([c for _, c in batch]), strict=True):
+            results = self.store.apply([c for _, c in batch])
+            self.gate.settle()  # the pass's sends are in the store now (or were refused)
+            for (row, _), result in zip(batch, results, strict=True):
                 if isinstance(result, Conflict) and not isinstance(result, DuplicateMessage):
                     tries[row.seq] = tries.get(row.seq, 1) + 1
                     if tries[row.seq] <= 5:
-                        later.append(row)  # the lead changed meanwhile: deliver (idempotently) and record again
+                        later.append(
+                            row
+                        )  # the lead changed meanwhile: deliver (idempotently) and record again
             pending = sorted(later, key=lambda r: r.seq)
         return len(rows)
 
@@ -113,6 +125,16 @@ class Dispatcher:
         channel = self.channels.get(row.action.kind)
         if channel is None:
             return self._closed(row, state, "failed", f"no channel for {row.action.kind.value}")
+        wait = self.gate.hold(row, state, now)
+        if wait is not None:  # outside the window or over a cap: not a failed attempt, just later
+            self.store.postpone_action(
+                row.seq, until=wait.at, error=f"deferred: {', '.join(wait.reasons)}", count_attempt=False
+            )
+            return None
+        if self.gate.restamp(row, now):  # due earlier, going now: count it now
+            self.store.postpone_action(
+                row.seq, until=now, error="sent after its planned hour", count_attempt=False
+            )
         try:
             receipt = channel.deliver(row.action, workspace_id=row.workspace_id, lead_id=row.lead_id)
         except Unavailable as exc:

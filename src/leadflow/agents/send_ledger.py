@@ -1,0 +1,170 @@
+"""The durable send ledger: mailbox and domain caps counted from the store, shared by every process.
+
+:class:`StoreSendLedger` is the :class:`~leadflow.agents.sequencing.SendLedger` of the running
+system. Its source of truth is the outbox (``Store.send_counts``), so counts survive restarts and
+every worker process sees the same ones. A plan is recorded in the store only when the decision
+that made it commits, so sends planned in this process but not yet committed (an orchestrator
+pass plans a whole batch of leads before committing it) are held in a small in-process overlay:
+a bucket's count is ``max(store count, store count when first planned + plans since)``, which does
+not count a plan twice once it lands, and expires after ``ttl`` seconds if its commit never does.
+
+:class:`StoreSendLedgers` hands out one ledger per workspace (``ctx.extras["send_ledger"]``);
+:func:`ledger_for` resolves whatever is there, a single ledger or such a factory, for a context.
+"""
+
+from __future__ import annotations
+
+import threading
+import time as _time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol, runtime_checkable
+
+from leadflow.agents.sequencing import SendLedger
+from leadflow.state.base import Store
+from leadflow.state.sends import SendCounts
+
+_Key = tuple[str, str, str, datetime]  # (workspace, "mailbox" | "domain", address, bucket start)
+
+
+@runtime_checkable
+class SendLedgers(Protocol):
+    """Something that hands out the send ledger of a workspace."""
+
+    def scoped(self, workspace_id: str) -> SendLedger: ...
+
+
+class _Overlay:
+    """Plans recorded in this process, per bucket: (store count at the first, plans since, when)."""
+
+    def __init__(self, ttl: float, monotonic: Callable[[], float]) -> None:
+        self._lock = threading.Lock()
+        self._ttl = ttl
+        self._monotonic = monotonic
+        self._items: dict[_Key, tuple[int, int, float]] = {}
+
+    def count(self, key: _Key, stored: int) -> int:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return stored
+            base, n, at = item
+            if stored >= base + n or self._monotonic() - at > self._ttl:
+                del self._items[key]  # landed in the store (or never will): the store is right again
+                return stored
+            return base + n
+
+    def add(self, key: _Key, stored: int) -> None:
+        with self._lock:
+            now = self._monotonic()
+            base, n, at = self._items.get(key, (stored, 0, now))
+            if now - at > self._ttl:
+                base, n = stored, 0  # the earlier plans expired: start again from the store
+            self._items[key] = (max(base, stored - n), n + 1, now)
+
+    def first_day(self, workspace_id: str, mailbox: str) -> date | None:
+        with self._lock:
+            days = [k[3].date() for k in self._items if k[:3] == (workspace_id, "mailbox", mailbox)]
+        return min(days, default=None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class StoreSendLedger:
+    """The send ledger of one workspace, read from the store.
+
+    Args:
+        store: Where the outbox lives.
+        workspace_id: Whose sends are counted.
+        include_scheduled: Count pending sends as well as sent ones (planning); the dispatcher
+            counts what went out only, since the send it is about to make is itself pending.
+        overlay: Shared by the ledgers of one :class:`StoreSendLedgers`.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        workspace_id: str,
+        *,
+        include_scheduled: bool = True,
+        overlay: _Overlay | None = None,
+    ) -> None:
+        self.store = store
+        self.workspace_id = workspace_id
+        self.include_scheduled = include_scheduled
+        self._overlay = overlay or _Overlay(60.0, _time.monotonic)
+
+    def _stored(self, counts: SendCounts) -> int:
+        return counts.total if self.include_scheduled else counts.sent
+
+    def _mailbox(self, mailbox: str, day: date) -> tuple[_Key, int]:
+        start = datetime.combine(day, time(0), tzinfo=UTC)
+        key = (self.workspace_id, "mailbox", mailbox.lower(), start)
+        counts = self.store.send_counts(
+            self.workspace_id, mailbox=mailbox, since=start, until=start + timedelta(days=1)
+        )
+        return key, self._stored(counts)
+
+    def _domain(self, domain: str, hour: datetime) -> tuple[_Key, int]:
+        start = hour.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        key = (self.workspace_id, "domain", domain.lower(), start)
+        counts = self.store.send_counts(
+            self.workspace_id, domain=domain, since=start, until=start + timedelta(hours=1)
+        )
+        return key, self._stored(counts)
+
+    def sent_on(self, mailbox: str, day: date) -> int:
+        return self._overlay.count(*self._mailbox(mailbox, day))
+
+    def sent_to_domain(self, domain: str, hour: datetime) -> int:
+        return self._overlay.count(*self._domain(domain, hour))
+
+    def first_day(self, mailbox: str) -> date | None:
+        first = self.store.send_counts(self.workspace_id, mailbox=mailbox).first
+        planned = self._overlay.first_day(self.workspace_id, mailbox.lower())
+        days = [d for d in (first.astimezone(UTC).date() if first else None, planned) if d is not None]
+        return min(days, default=None)
+
+    def record(self, mailbox: str, domain: str, at: datetime) -> None:
+        if mailbox:
+            self._overlay.add(*self._mailbox(mailbox, at.astimezone(UTC).date()))
+        if domain:
+            self._overlay.add(*self._domain(domain, at))
+
+
+class StoreSendLedgers:
+    """One :class:`StoreSendLedger` per workspace, sharing one overlay (``ctx.extras["send_ledger"]``)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        include_scheduled: bool = True,
+        ttl: float = 60.0,
+        monotonic: Callable[[], float] = _time.monotonic,
+    ) -> None:
+        self.store = store
+        self.include_scheduled = include_scheduled
+        self._overlay = _Overlay(ttl, monotonic)
+
+    def scoped(self, workspace_id: str) -> StoreSendLedger:
+        return StoreSendLedger(
+            self.store, workspace_id, include_scheduled=self.include_scheduled, overlay=self._overlay
+        )
+
+    def forget(self) -> None:
+        """Drop the uncommitted plans (call once what was planned has been committed or dropped)."""
+        self._overlay.clear()
+
+
+def ledger_for(value: Any, workspace_id: str) -> SendLedger | None:
+    """The ledger in ``ctx.extras["send_ledger"]`` for a workspace: a ledger, a factory, or none."""
+    if value is None:
+        return None
+    if isinstance(value, SendLedgers):
+        return value.scoped(workspace_id)
+    if isinstance(value, SendLedger):
+        return value
+    raise TypeError(f"extras['send_ledger'] must be a SendLedger or SendLedgers, not {type(value).__name__}")

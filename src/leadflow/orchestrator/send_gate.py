@@ -1,0 +1,85 @@
+"""The dispatch-time sending policy: send windows, out-of-office, mailbox daily caps, domain hourly caps.
+
+Agents plan each message's time and mailbox (:func:`leadflow.agents.sequencing.plan_send`), but
+plans are made before other leads' sends commit, by several processes, and a lead may go
+out of office after its follow-up was planned. So the dispatcher asks the gate again when a send
+is due, the same way it checks suppression: :meth:`SendGate.hold` says "not now, at this moment
+instead", and the dispatcher re-schedules the action without counting an attempt.
+
+Counts come from the store (what already went out) plus the sends of the current dispatcher
+pass that are delivered but not yet committed; :meth:`SendGate.settle` drops the latter once the
+pass's batch is committed. A lead whose campaign is unknown has no policy to enforce.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from leadflow.agents.send_ledger import StoreSendLedgers
+from leadflow.agents.sequencing import SendPlan, dispatch_plan
+from leadflow.domain.actions import ActionKind
+from leadflow.domain.models import Campaign, LeadState
+from leadflow.exceptions import NotFound
+from leadflow.state.base import Store
+from leadflow.state.records import ActionRow
+from leadflow.state.sends import send_keys
+
+#: Messages to the prospect that sending policy governs (LinkedIn has its own limits).
+GATED = frozenset({ActionKind.SEND_EMAIL, ActionKind.SEND_SMS})
+
+
+def _hour(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+class SendGate:
+    """Windows and caps checked when a send is due. Not thread-safe: one per dispatcher."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.ledgers = StoreSendLedgers(store, include_scheduled=False)
+        self._campaigns: dict[tuple[str, str], Campaign | None] = {}
+
+    def _campaign(self, workspace_id: str, name: str) -> Campaign | None:
+        key = (workspace_id, name)
+        if key not in self._campaigns:
+            try:
+                self._campaigns[key] = self.store.get_campaign(workspace_id, name)
+            except NotFound:
+                self._campaigns[key] = None
+        return self._campaigns[key]
+
+    def hold(self, row: ActionRow, state: LeadState, now: datetime) -> SendPlan | None:
+        """``None`` when the send may go now (it is then counted), else the plan to wait for."""
+        if row.action.kind not in GATED:
+            return None
+        campaign = self._campaign(row.workspace_id, state.campaign)
+        if campaign is None:
+            return None
+        mailbox, domain = send_keys(row.action)
+        plan = dispatch_plan(
+            now=now,
+            campaign=campaign,
+            mailbox=mailbox,
+            recipient_tz=state.lead.timezone,
+            recipient_domain=domain,
+            paused_until=state.paused_until,
+            ledger=self.ledgers.scoped(row.workspace_id),
+        )
+        return plan if plan.at > now.astimezone(UTC) else None
+
+    def restamp(self, row: ActionRow, now: datetime) -> bool:
+        """True when a send going out now is counted in another hour than now (it was due earlier).
+
+        Caps count a send at its ``not_before`` (or ``created_at``): the dispatcher moves such a
+        send's time to now before delivering it, so a backlog sent after an outage counts today.
+        """
+        if row.action.kind not in GATED or send_keys(row.action) == (None, None):
+            return False
+        when = row.action.not_before or row.created_at
+        return _hour(when) != _hour(now)
+
+    def settle(self) -> None:
+        """The pass's deliveries are committed (or refused): count from the store alone again."""
+        self.ledgers.forget()
+        self._campaigns.clear()
