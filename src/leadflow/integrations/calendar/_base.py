@@ -161,9 +161,10 @@ def search_free_slots(
             hour = hours.preferred[len(out) % len(hours.preferred)] if hours.preferred else hours.start.hour
             target = datetime.combine(day, time(hour), tzinfo=tz)
 
-            def rank(s: datetime, target: datetime = target) -> tuple[bool, float]:
+            def rank(s: datetime, target: datetime = target) -> tuple[bool, float, bool]:
                 awake = lead_zone is None or _in_waking_hours(s, utc(s) + duration, lead_zone)
-                return (not awake, abs((utc(s) - utc(target)).total_seconds()))
+                # on a tie, later rather than earlier than the preferred hour
+                return (not awake, abs((utc(s) - utc(target)).total_seconds()), s < target)
 
             out.append(min(free, key=rank))
         day += timedelta(days=1)
