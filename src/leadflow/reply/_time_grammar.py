@@ -186,7 +186,8 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "ordinal_day",
         re.compile(
-            rf"\b(?:on\s+)?(?:the\s+(?P<od>{ORDINAL_RE})|(?P<od2>(?:[12]?\d|3[01])(?:st|nd|rd|th)))(?:\s+day)?\b"
+            rf"(?:\b(?:on|by|until|till|before|after|from|for)\s+(?:the\s+)?|\bthe\s+)(?P<od>{ORDINAL_RE})(?:\s+day)?\b"
+            r"(?!\s+(?!(?:of|at|or|and|works?|is|would|could|from|between|in|to|through|till|until|this|next)\b)[a-z])"
         ),
     ),
     (
@@ -230,7 +231,7 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "weekday",
         re.compile(
-            rf"\b(?:(?P<mod>{NEXT_WORDS}|{THIS_WORDS}|{LAST_WORDS}|on|am|le|el|op|a|de|o|il)\s+)?(?P<wd>{_WD})\b\.?"
+            rf"\b(?:(?P<mod>{NEXT_WORDS}|{THIS_WORDS}|{LAST_WORDS}|on|am|le|el|op|a|de|o|il)\s+)?(?P<wd>{_WD})(?:-feira)?\b\.?"
             rf"(?:\s+(?P<post>next week|this week|last week|of next week|of this week|of last week|prochain|prochaine|que vem|nächste woche|nächster woche|prossimo|prossima))?"
             rf"(?:,?\s+(?:the\s+)?(?P<dom>{ORDINAL_RE}|(?:1[3-9]|2\d|3[01])(?![\d:./-]|\s*(?:am|pm|a\.m|p\.m|h\b|uhr|o'clock))))?\b"
         ),
@@ -252,6 +253,7 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             + r"\s*(?:-|–|—|to|till|until|til|and|bis|à|a|às|tot|alle|e)\s*"
             + _time_re("h2", "m2", "ap2")
             + r"(?:\s*(?:uhr|h)\b)?"
+            + r"(?!\s*(?:people|persons|users|seats|licen[cs]es|reps|employees|years|days|weeks|months|hours|minutes|times|%))"
         ),
     ),
     (
@@ -274,7 +276,13 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             rf"(?:(?P<this>this\s+)|the\s+|in the\s+|am\s+|le\s+|en la\s+|de la\s+|del\s+|al\s+|di\s+|in\s+)?(?P<part>{_alt(PARTS)})\b"
         ),
     ),
-    ("tz", re.compile(rf"(?<![\w])(?P<tz>{_alt(ZONES)})(?![\w])")),
+    (
+        "tz",
+        re.compile(
+            r"(?<![\w])(?:utc|gmt)\s*(?P<off>[+-]\s*(?:1[0-4]|0?\d)(?::?[0-5]\d)?)(?![\w])"
+            rf"|(?<![\w])(?P<tz>{_alt(ZONES)})(?![\w])"
+        ),
+    ),
 ]
 
 
@@ -304,7 +312,7 @@ def _valid_time(m: re.Match[str]) -> bool:
 def _valid_clock(m: re.Match[str]) -> bool:
     """Clock words need a clue: "at five", "five thirty", "six pm", "quarter to four", "10 past 9"."""
     if m.group("dir"):
-        named = m.group("half") or "min" in m.group(0)
+        named = m.group("half") in {"half", "quarter"} or "min" in m.group(0)
         return m.group("dir") == "past" or bool(named and m.group("dir") in {"to", "before"})
     return bool(m.group("mw") or m.group("suffix") or m.group("prep") in {"at", "around", "until", "till"})
 

@@ -113,7 +113,7 @@ def resolve_phrase(tok: Token, ref: date, exp: Expression) -> bool:
     elif tok.kind == "iso_week":
         exp.iso_week = int(str(g["wn"]))
     elif tok.kind == "ordinal_day":
-        exp.dom = ordinal_value(str(g.get("od") or g.get("od2")))
+        exp.dom = ordinal_value(str(g["od"]))
     else:
         return False
     return True

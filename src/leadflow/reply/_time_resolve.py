@@ -199,7 +199,7 @@ def _time_part(tok: Token, exp: Expression, reference: date) -> None:
         if g.get("this") and not exp.days:
             exp.days = [reference]
     elif tok.kind == "tz":
-        exp.zone = ZONES[str(g["tz"])]
+        exp.zone = "UTC" + str(g["off"]).replace(" ", "") if g.get("off") else ZONES[str(g["tz"])]
 
 
 _UNITS = {"min": "minutes", "hou": "hours", "hrs": "hours", "hr": "hours", "day": "days", "wee": "weeks",

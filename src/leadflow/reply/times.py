@@ -13,8 +13,9 @@ Two entry points share one grammar (:mod:`leadflow.reply._time_grammar`):
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -60,7 +61,12 @@ class TimeRange(BaseModel):
         return self
 
 
-def _zone(name: str) -> ZoneInfo:
+def _zone(name: str) -> tzinfo:
+    """An IANA zone, or a fixed offset written as "UTC+2" / "GMT-05:30"."""
+    offset = re.fullmatch(r"UTC([+-])(\d{1,2}):?(\d\d)?", name)
+    if offset:
+        sign = 1 if offset[1] == "+" else -1
+        return timezone(sign * timedelta(hours=int(offset[2]), minutes=int(offset[3] or 0)))
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
