@@ -20,6 +20,7 @@ from leadflow.domain.events import Event
 from leadflow.domain.models import Campaign, LeadState
 from leadflow.exceptions import Conflict, DuplicateMessage, NotFound
 from leadflow.state import schema as t
+from leadflow.state._lead_claims import LeadClaims
 from leadflow.state.base import Store
 from leadflow.state.common import lead_updated_event, timer_matches
 from leadflow.state.records import (
@@ -54,9 +55,14 @@ class _Refused(Exception):
 
 
 class SqlStore(Store):
-    """The store on any SQLAlchemy URL: ``sqlite:///path.db`` or ``postgresql+psycopg://...``."""
+    """The store on any SQLAlchemy URL: ``sqlite:///path.db`` or ``postgresql+psycopg://...``.
 
-    def __init__(self, url: str, *, migrate: bool = True, echo: bool = False) -> None:
+    On PostgreSQL, where several worker processes may share the database, ``inbox`` and
+    ``due_actions`` hand out only leads this store could claim (see ``_lead_claims``);
+    ``lead_claims=False`` turns that off.
+    """
+
+    def __init__(self, url: str, *, migrate: bool = True, echo: bool = False, lead_claims: bool = True) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
@@ -65,6 +71,7 @@ class SqlStore(Store):
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(url, **kwargs)
+        self._claims = LeadClaims(self.engine) if lead_claims and not self.is_sqlite else None
         self._write_lock = threading.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             self._sqlite_setup(self.engine)
@@ -90,6 +97,8 @@ class SqlStore(Store):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     def close(self) -> None:
+        if self._claims is not None:
+            self._claims.close()
         self.engine.dispose()
 
     # -- helpers -------------------------------------------------------------------
@@ -457,6 +466,8 @@ class SqlStore(Store):
 
     # -- inbox / relay -------------------------------------------------------------------
     def inbox(self, *, limit: int = 100, now: datetime | None = None) -> list[InboxItem]:
+        if self._claims is not None:
+            self._claims.release_all()  # the worker committed the previous batch before asking again
         page = limit * 4
         when = _utc(now)
         seen: set[str] = set()
@@ -481,6 +492,7 @@ class SqlStore(Store):
                     .order_by(t.events.c.seq)
                     .limit(page)
                 ).all()
+                heads: list[InboxItem] = []
                 for seq, lead_id, doc, attempts, available_at in rows:
                     last = seq
                     if lead_id in seen:
@@ -488,13 +500,33 @@ class SqlStore(Store):
                     seen.add(lead_id)
                     if available_at is not None and when is not None and _utc(available_at) > when:  # type: ignore[operator]
                         continue
-                    out.append(InboxItem(seq, Event.model_validate(doc), attempts))
-                    if len(out) >= limit:
-                        return out
-                # read on while a full page left the answer short: a deferred lead's backlog
-                # must not crowd the other leads out
-                if len(rows) < page:
+                    heads.append(InboxItem(seq, Event.model_validate(doc), attempts))
+                    if len(out) + len(heads) >= limit:
+                        break
+                out += self._claim_heads(conn, heads, when)
+                if len(out) >= limit:
                     return out
+                # read on while a full page left the answer short: a deferred lead's backlog
+                # (or, on PostgreSQL, the leads other workers hold) must not crowd the others out
+                if not rows or (len(rows) < page and last == rows[-1][0]):
+                    return out
+
+    def _claim_heads(self, conn: Connection, heads: list[InboxItem], when: datetime | None) -> list[InboxItem]:
+        """The heads whose lead this store claimed and that are still pending (all of them without claims)."""
+        if self._claims is None or not heads:
+            return heads
+        held = self._claims.claim((i.event.workspace_id, i.event.lead_id) for i in heads)
+        mine = [i for i in heads if (i.event.workspace_id, i.event.lead_id) in held]
+        if not mine:
+            return []
+        # read again now the lead is ours: another worker may have handled or deferred it meanwhile
+        q = select(t.events.c.seq, t.events.c.attempts).where(
+            t.events.c.seq.in_([i.seq for i in mine]), t.events.c.handled.is_(False), t.events.c.dead.is_(False)
+        )
+        if when is not None:
+            q = q.where(t.events.c.available_at.is_(None) | (t.events.c.available_at <= when))
+        pending = {int(seq): int(attempts) for seq, attempts in conn.execute(q)}
+        return [InboxItem(i.seq, i.event, pending[i.seq]) for i in mine if i.seq in pending]
 
     def unpublished(self, *, limit: int = 500) -> list[tuple[int, Event]]:
         q = (
@@ -624,15 +656,29 @@ class SqlStore(Store):
         return int(attempts or 0)
 
     def due_actions(self, now: datetime, *, limit: int = 100) -> list[ActionRow]:
-        q = (
-            select(t.actions)
-            .where(t.actions.c.status == "pending")
-            .where((t.actions.c.not_before.is_(None)) | (t.actions.c.not_before <= _db_time(now)))
-            .order_by(t.actions.c.seq)
-            .limit(limit)
+        if self._claims is not None:
+            self._claims.release_all()  # the dispatcher recorded the previous batch before asking again
+        due = (t.actions.c.status == "pending") & (
+            t.actions.c.not_before.is_(None) | (t.actions.c.not_before <= _db_time(now))
         )
+        q = select(t.actions).where(due).order_by(t.actions.c.seq)
         with self._read() as conn:
-            return [self._action_row(r) for r in conn.execute(q)]
+            rows = [self._action_row(r) for r in conn.execute(q.limit(limit))]
+            if self._claims is None:
+                return rows
+            out: list[ActionRow] = []
+            asked = limit
+            while rows:  # page on past the leads other workers hold
+                held = self._claims.claim({(r.workspace_id, r.lead_id) for r in rows})
+                mine = [r for r in rows if (r.workspace_id, r.lead_id) in held]
+                if mine:  # read again now the leads are ours: another worker may have sent meanwhile
+                    still = set(conn.execute(select(t.actions.c.seq).where(due, t.actions.c.seq.in_([r.seq for r in mine]))).scalars())
+                    out += [r for r in mine if r.seq in still]
+                if len(out) >= limit or len(rows) < asked:
+                    return out
+                asked = limit - len(out)
+                rows = [self._action_row(r) for r in conn.execute(q.where(t.actions.c.seq > rows[-1].seq).limit(asked))]
+            return out
 
     def actions_for(self, workspace_id: str, lead_id: str) -> list[ActionRow]:
         q = (
