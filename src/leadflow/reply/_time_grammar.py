@@ -168,14 +168,12 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "position",
         re.compile(
             r"\b(?:(?P<pprep>at|by|before|in|for|from|until|till|to)\s+)?(?:the\s+)?(?P<pos>end|beginning|start|middle|mid|early|late|later|earlier|rest|remainder|remaining)"
-            r"(?=[\s-])(?![\s-]+(?:as\b|(?:in\s+the\s+|this\s+)?(?:morning|afternoon|evening|night)))(?:[\s-]+(?:of|in))?(?:\s+the)?"
+            r"(?=[\s-])(?![\s-]+(?:as\b|(?:in\s+the\s+|this\s+)?(?:morning|afternoon|evening|night)))(?:[\s-]+(?:of|in))?"
         ),
     ),
     (
         "week_of",
-        re.compile(
-            r"\b(?:the\s+)?(?:week\s+(?:of|beginning|starting(?:\s+on)?|commencing)|w/c|wc)(?:\s+the)?(?=\s)"
-        ),
+        re.compile(r"\b(?:the\s+)?(?:week\s+(?:of|beginning|starting(?:\s+on)?|commencing)|w/c|wc)(?=\s)"),
     ),
     (
         "iso_week",
@@ -239,7 +237,7 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "rel_unit",
         re.compile(
-            rf"\b(?P<mod>{NEXT_WORDS}|{THIS_WORDS}|{LAST_WORDS})\s+(?P<unit>week|month|year|weekend|woche|monat|jahr|semaine|mois|année|semana|mes|año|mês|ano|week|maand|jaar|settimana|mese|anno)\b"
+            rf"\b(?P<mod>{NEXT_WORDS}|{THIS_WORDS}|{LAST_WORDS}|the)\s+(?P<unit>week|month|year|weekend|woche|monat|jahr|semaine|mois|année|semana|mes|año|mês|ano|week|maand|jaar|settimana|mese|anno)\b"
             r"|\b(?P<unit2>semaine|semana|settimana|woche)\s+(?P<mod2>prochaine|que vem|próxima|proxima|prossima|nächste)\b"
         ),
     ),
