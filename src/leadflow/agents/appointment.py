@@ -291,7 +291,7 @@ class AppointmentAgent:
         ) + f"Would {options} work for a call with {ctx.campaign.rep_name}?"
         action = outbound(
             state,
-            ctx.campaign,
+            ctx,
             channel=channel,
             key=f"appointment:propose:{rounds}",
             body=body,
@@ -372,7 +372,7 @@ class AppointmentAgent:
         )
         confirm = outbound(
             state,
-            ctx.campaign,
+            ctx,
             channel=channel,
             key=f"appointment:confirm:{_tag(uid)}:{count}",
             body=body,
@@ -428,7 +428,7 @@ class AppointmentAgent:
         )
         action = outbound(
             state,
-            ctx.campaign,
+            ctx,
             channel=channel,
             key=f"appointment:cancel:{_tag(appt.calendar_uid)}:{appt.reschedules}",
             body=body,
@@ -482,7 +482,7 @@ class AppointmentAgent:
         channel = preferred_channel(state, ctx.campaign)
         action: OutboundAction = outbound(
             state,
-            ctx.campaign,
+            ctx,
             channel=channel,
             key=f"appointment:{which}:{_tag(appt.calendar_uid)}:{appt.reschedules}",
             body=body,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from tests.unit.integrations.calendar_contract import SLOT, CalendarContract, ny
+from tests.unit.integrations.calendar_contract import CalendarContract, ny
 
 import leadflow.integrations.calendar as calendar_pkg
 from leadflow.exceptions import Conflict, NotFound
-from leadflow.integrations.calendar import Calendar, MemoryCalendar
+from leadflow.integrations.calendar import SLOT, Calendar, MemoryCalendar
 
 
 class TestMemoryCalendar(CalendarContract):

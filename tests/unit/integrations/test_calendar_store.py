@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from tests.contracts.store_contract import WS_A, WS_B, created_event, lead_state, ok, step
-from tests.unit.integrations.calendar_contract import SLOT, CalendarContract, ny
+from tests.unit.integrations.calendar_contract import CalendarContract, ny
 
 from leadflow.domain.models import Appointment, LeadState, Stage
 from leadflow.exceptions import Conflict, NotFound
-from leadflow.integrations.calendar import Calendar, StoreCalendar, StoreCalendars
+from leadflow.integrations.calendar import SLOT, Calendar, StoreCalendar, StoreCalendars
 from leadflow.state import MemoryStore
 from leadflow.state.base import Store
 from leadflow.state.sql import SqlStore
