@@ -4,7 +4,7 @@ The scanner finds atomic pieces (a weekday, "15 March", "3pm", "2-3pm", "morning
 "next week") with positions, in English plus the common German, French, Spanish,
 Portuguese, Dutch and Italian forms. :func:`group_tokens` joins pieces that sit next to
 each other ("Tuesday" + "at" + "3pm") into one expression. Resolution against a reference
-time lives in :mod:`leadflow.reply.times`.
+time lives in :mod:`leadflow.reply._time_resolve`; number words in :mod:`leadflow.reply._time_words`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 :func:`parse_expressions` groups the scanner's tokens, resolves each group to an
 :class:`Expression` (candidate days, a day range, a time or time range, a part of day, a
-zone, an exact instant or a duration) and joins "from X to Y" / "before X" into ranges.
+zone, an exact instant or a duration). Phrase-level tokens ("the 18th", "end of the
+month", "half past nine") are read by :mod:`~leadflow.reply._time_phrases`; "from X to Y" and
+"before X" are joined by :mod:`~leadflow.reply._time_ranges`.
 """
 
 from __future__ import annotations
