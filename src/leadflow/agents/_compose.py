@@ -1,9 +1,20 @@
-"""Shared helpers for composing outbound messages: addresses, footers, length limits, keys."""
+"""Shared helpers for composing outbound messages: addresses, footers, length limits, keys, send plans.
+
+Every message to a lead is built by :func:`outbound`, and every one gets its time and mailbox
+from sequencing (:func:`send_plan`, which calls :func:`leadflow.agents.sequencing.plan_send`):
+the recipient's send window, no weekends or campaign holidays, nothing before an out-of-office
+return (``state.paused_until``), the mailbox daily and domain hourly caps counted in
+``ctx.extras["send_ledger"]``, and rotation across the campaign's senders. The dispatcher
+checks the same policy again when the send is due.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from leadflow.agents.base import AgentContext
+from leadflow.agents.send_ledger import ledger_for
+from leadflow.agents.sequencing import SendPlan, plan_send, sender_for
 from leadflow.domain.actions import ActionKind, OutboundAction
 from leadflow.domain.models import Campaign, Channel, LeadState, SenderIdentity
 
@@ -54,9 +65,41 @@ def preferred_channel(state: LeadState, campaign: Campaign) -> Channel:
     return Channel.SMS if lead.phone and lead.consent.sms else Channel.EMAIL
 
 
+def send_plan(
+    ctx: AgentContext,
+    state: LeadState,
+    channel: Channel,
+    *,
+    urgent: bool = True,
+    earliest: datetime | None = None,
+) -> SendPlan:
+    """When, and from which mailbox, a message to this lead goes.
+
+    Args:
+        ctx: The clock, the campaign (senders, holidays, ``settings["sending"]``) and the ledger.
+        state: The lead: its time zone, email domain and out-of-office return.
+        channel: Emails count toward mailbox and domain caps; SMS only keeps to the window.
+        urgent: Any allowed weekday (replies, inbound leads); ``False`` waits for a preferred day.
+        earliest: Not before this (a drip step's day), when later than now.
+    """
+    lead = state.lead
+    now = ctx.clock.now()
+    email = channel is Channel.EMAIL
+    return plan_send(
+        now=max(now, earliest) if earliest is not None else now,
+        campaign=ctx.campaign,
+        recipient_tz=lead.timezone,
+        recipient_domain=str(lead.email).rsplit("@", 1)[-1] if email and lead.email else None,
+        lead_key=state.lead_id,
+        urgent=urgent,
+        paused_until=state.paused_until,
+        ledger=ledger_for(ctx.extras.get("send_ledger"), ctx.workspace_id) if email and lead.email else None,
+    )
+
+
 def outbound(
     state: LeadState,
-    campaign: Campaign,
+    ctx: AgentContext,
     *,
     channel: Channel,
     key: str,
@@ -64,15 +107,26 @@ def outbound(
     subject: str | None,
     agent: str,
     not_before: datetime | None = None,
-    mailbox: SenderIdentity | None = None,
+    plan: SendPlan | None = None,
+    urgent: bool = True,
     final: bool = False,
     payload: dict[str, object] | None = None,
 ) -> OutboundAction:
-    """An outbound message with the right recipient, footer and limits for its channel.
+    """An outbound message with the right recipient, footer, limits, send time and mailbox.
 
-    ``final`` marks a body that already carries its footer and passed the personalisation
-    gate (it is sent as is); ``mailbox`` is the sender identity chosen by sequencing.
+    The time and mailbox come from ``plan`` (an agent that needs the mailbox before drafting
+    plans first with :func:`send_plan`), else from :func:`send_plan` with ``urgent`` and
+    ``not_before`` as the earliest moment. ``final`` marks a body that already carries its
+    footer and passed the personalisation gate (it is sent as is).
     """
+    if not isinstance(ctx, AgentContext):
+        raise TypeError(
+            f"outbound() takes the AgentContext (sends are planned by sequencing), not {type(ctx).__name__}"
+        )
+    campaign = ctx.campaign
+    plan = plan or send_plan(ctx, state, channel, urgent=urgent, earliest=not_before)
+    at = plan.at if plan.at > ctx.clock.now() else None
+    mailbox = sender_for(campaign, plan.mailbox) if channel is Channel.EMAIL else None
     lead = state.lead
     extra: dict[str, object] = dict(payload or {})
     if mailbox is not None:
@@ -84,7 +138,7 @@ def outbound(
             to=lead.phone,
             body=fit_sms(body if final else body + " Reply STOP to opt out."),
             agent=agent,
-            not_before=not_before,
+            not_before=at,
             payload=extra,
         )
     return OutboundAction(
@@ -94,6 +148,6 @@ def outbound(
         subject=subject,
         body=body if final else clip_words(body) + email_footer(campaign, mailbox),
         agent=agent,
-        not_before=not_before,
+        not_before=at,
         payload={"thread_id": f"lf-{state.lead_id}", **extra},
     )

@@ -241,7 +241,7 @@ class NurtureAgent:
     ) -> Decision:
         action = outbound(
             state,
-            ctx.campaign,
+            ctx,
             channel=channel,
             key=f"nurture:{state.nurture_run}:{plan.index}",
             body=body,

@@ -128,7 +128,7 @@ class PostSaleAgent:
         }
         action = outbound(
             state,
-            ctx.campaign,
+            ctx,
             channel=Channel.EMAIL,
             key=key,
             body=template[1].format(**fill),

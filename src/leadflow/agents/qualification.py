@@ -135,7 +135,7 @@ class QualificationAgent:
         thanks = "Thanks, that helps! " if found else ("Thanks for getting back to me! " if answers["_turns"] == 1 else "Thanks! ")
         body = thanks + " ".join(q["ask"] for q in ask)
         action = outbound(
-            state, ctx.campaign, channel=channel, key=f"qualify:{answers['_turns']}", body=body,
+            state, ctx, channel=channel, key=f"qualify:{answers['_turns']}", body=body,
             subject="Re: a couple of quick questions" if channel is Channel.EMAIL else None, agent=self.card.name,
         )
         return Decision(result="asked", state=state, actions=[action] if action.to else [],

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from leadflow.agents._compose import outbound, preferred_channel
+from leadflow.agents._compose import outbound, preferred_channel, send_plan
 from leadflow.agents.base import AgentCard, AgentContext, Decision
 from leadflow.agents.personalisation import (
     Draft,
@@ -24,7 +24,7 @@ from leadflow.agents.personalisation import (
     validate,
 )
 from leadflow.agents.research import research
-from leadflow.agents.sequencing import SendLedger, plan_send, sender_for
+from leadflow.agents.sequencing import sender_for
 from leadflow.agents.triage import assess, plan_for
 from leadflow.domain.events import Event
 from leadflow.domain.models import Channel, LeadState, SenderIdentity
@@ -91,14 +91,8 @@ class ResponseAgent:
         to = lead.phone if channel is Channel.SMS else (str(lead.email) if lead.email else None)
         if to is None:
             return Decision(result="no_channel", summary="no contactable address for first touch")
-        ledger: SendLedger | None = ctx.extras.get("send_ledger")
-        domain = str(lead.email).rsplit("@", 1)[-1] if lead.email else lead.company_domain
-        plan = plan_send(
-            now=ctx.clock.now(), campaign=campaign, recipient_tz=lead.timezone, recipient_domain=domain,
-            lead_key=state.lead_id, urgent=lead.source not in COLD_SOURCES, paused_until=state.paused_until,
-            ledger=ledger,
-        )
-        mailbox = sender_for(campaign, plan.mailbox)
+        plan = send_plan(ctx, state, channel, urgent=lead.source not in COLD_SOURCES)
+        mailbox = sender_for(campaign, plan.mailbox) if channel is Channel.EMAIL else None
         signals = _signals(state)
         industry = lead.industry or campaign.industry_pack
         if writer is None and industry in _OPENERS:
@@ -113,8 +107,8 @@ class ResponseAgent:
                                  tier=writer, evidence=evidence, mailbox=mailbox, agent_name=self.card.name)
         draft = result.draft
         action = outbound(
-            state, campaign, channel=channel, key="response:first", body=draft.text, subject=draft.subject,
-            agent=self.card.name, not_before=plan.at if plan.deferred else None, mailbox=mailbox, final=True,
+            state, ctx, channel=channel, key="response:first", body=draft.text, subject=draft.subject,
+            agent=self.card.name, plan=plan, final=True,
             payload={"signal_used": draft.signal_used, "draft": draft.source, "tier": state.tier, "stop_on_reply": True},
         )
         when = f", planned {plan.local.strftime('%a %H:%M')} local ({', '.join(plan.reasons)})" if plan.deferred else ""
