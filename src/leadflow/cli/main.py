@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from leadflow.settings import Settings
+
+if TYPE_CHECKING:
+    from leadflow.state.base import Store
 
 app = typer.Typer(help="leadflow: multi-agent AI sales development, durable and offline-first.", no_args_is_help=True)
 console = Console()
@@ -37,7 +40,12 @@ def demo(
     out: Annotated[Path, typer.Option(help="folder for the demo's database and transcript")] = Path("var/demo"),
     keep: Annotated[bool, typer.Option(help="resume the previous demo instead of starting fresh")] = False,
 ) -> None:
-    """Run a sample campaign end to end, offline, with simulated prospects, and print the funnel."""
+    """Run a sample campaign end to end, offline, with simulated prospects and a simulated seller.
+
+    Prints the funnel (first touch to won deals) and what each agent did, both read from the
+    database, so ``--keep`` on a finished or interrupted demo shows the same.
+    """
+    from leadflow.orchestrator.intake import recorded_outcome
     from leadflow.sim.run import funnel, open_simulation
 
     out.mkdir(parents=True, exist_ok=True)
@@ -68,11 +76,9 @@ def demo(
     for ind, row in sorted(by_industry.items()):
         t2.add_row(ind, *[str(row.get(st, 0)) for st in stages])
     console.print(t2)
-    steps: dict[str, int] = {}
-    for s in states:
-        for h in s.agent_history:
-            steps[h.agent] = steps.get(h.agent, 0) + 1
-    console.print("Agent steps: " + ", ".join(f"{k} {v}" for k, v in sorted(steps.items())))
+    console.print(_team_table(run.runtime.store, run.workspace))
+    won = [o for o in map(recorded_outcome, states) if o is not None and o.outcome == "won"]
+    console.print(f"Deals won: {len(won)}, worth {sum(o.amount or 0 for o in won):,.0f} in total")
     sent = len(run.world.deliveries())
     console.print(f"Messages delivered: {sent} (delivery attempts {run.world.attempt_count()}); "
                   f"simulated time {run.runtime.clock.now():%Y-%m-%d}; database {db}")
@@ -80,6 +86,23 @@ def demo(
     if example:
         console.print(f"See one lead's story: leadflow trace {example.lead_id} --db sqlite:///{db} -w {run.workspace}")
     run.close()
+
+
+def _team_table(store: Store, workspace: str) -> Table:
+    """What each agent did, from the traces, events and actions in the store."""
+    from leadflow.agents import default_agents
+    from leadflow.sim.report import team_work
+
+    rows = team_work(store, workspace, agents=[a.card.name for a in default_agents()])
+    table = Table(title="The team: what each agent did")
+    table.add_column("agent")
+    table.add_column("steps", justify="right")
+    table.add_column("fallbacks", justify="right")
+    table.add_column("what it did")
+    for row in rows:
+        table.add_row(row.agent, str(row.steps), str(row.fallbacks) + (f" ({row.errors} errors)" if row.errors else ""),
+                      row.work)
+    return table
 
 
 @app.command()

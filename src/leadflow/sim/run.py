@@ -14,6 +14,7 @@ from typing import Any
 
 from leadflow.domain.models import Campaign, Channel, LeadState, SenderIdentity, Stage
 from leadflow.orchestrator.clock import SimClock
+from leadflow.orchestrator.intake import recorded_outcome
 from leadflow.runtime import Runtime
 from leadflow.settings import Settings
 from leadflow.sim.prospects import generate_prospects
@@ -86,6 +87,7 @@ def funnel(states: list[LeadState]) -> list[tuple[str, int]]:
 
     scores = Counter(s.score.value for s in states if s.score)
     stages = Counter(s.stage.value for s in states)
+    outcomes = Counter(o.outcome for o in map(recorded_outcome, states) if o is not None)
     return [
         ("leads", len(states)),
         ("first touch sent (response)", sum(1 for s in states if s.touches > 0)),
@@ -97,7 +99,10 @@ def funnel(states: list[LeadState]) -> list[tuple[str, int]]:
         ("nurtured (drip steps sent)", sum(1 for s in states if s.nurture_step > 0)),
         ("slots proposed (appointment)", sum(1 for s in states if "_proposal_rounds" in s.qualification)),
         ("meetings booked", sum(1 for s in states if s.appointment is not None)),
+        ("deals won (reported by the seller)", outcomes.get("won", 0)),
+        ("deals lost (reported by the seller)", outcomes.get("lost", 0)),
+        ("customers in onboarding (post-sale)", sum(1 for s in states if ran(s, "post_sale"))),
         ("opted out (do not contact)", stages.get(Stage.DO_NOT_CONTACT.value, 0)),
-        ("lost (bounced, declined, drip ended)", stages.get(Stage.LOST.value, 0)),
+        ("lost (bounced, declined, drip ended, deal lost)", stages.get(Stage.LOST.value, 0)),
         ("escalated to a human", sum(1 for s in states if s.escalations)),
     ]

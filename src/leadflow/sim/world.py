@@ -1,24 +1,36 @@
-"""The simulated outside world: a delivery channel whose recipients are simulated prospects.
+"""The simulated outside world: a delivery channel whose recipients are simulated prospects and a seller.
 
 It records deliveries like the transcript channel (once per idempotency key) and, in the same
-SQLite transaction, the prospect's reply with its arrival time. As an inbound source it hands
-arrived replies to intake, which de-duplicates them by message id, so a crash anywhere leaves
-neither a delivery nor a reply behind twice or lost.
+SQLite transaction, the prospect's reply with its arrival time. The human seller is simulated
+too: when the closing agent tells them a meeting is over, they decide the deal there and then
+(:func:`~leadflow.sim.deals.deal_outcome`) and report it won or lost some days later. A won
+prospect is a customer from then on, and answers post-sale mail like one
+(:func:`~leadflow.sim.deals.customer_reply`). As an inbound source the world hands arrived
+replies and due deal reports to intake, which de-duplicates them by message id and outcome
+id, so a crash anywhere leaves no delivery, reply or outcome behind twice or lost.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from leadflow.domain.actions import CONTACT_ACTIONS, OutboundAction
-from leadflow.exceptions import NotFound
+from leadflow.domain.actions import CONTACT_ACTIONS, ActionKind, OutboundAction
+from leadflow.exceptions import Conflict, NotFound
 from leadflow.integrations.channels.base import Receipt
 from leadflow.orchestrator.intake import Intake
+from leadflow.sim.deals import customer_reply, deal_outcome
 from leadflow.sim.prospects import SimProspect
-from leadflow.sim.replies import respond
+from leadflow.sim.replies import SimReply, respond
+
+log = logging.getLogger(__name__)
+
+#: The closing agent's "your call is over" note to the seller ends with this key.
+AFTER_MEETING = ":closing:after_meeting"
+SELLER_SOURCE = "sim:seller"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -28,6 +40,9 @@ CREATE TABLE IF NOT EXISTS attempts (n INTEGER PRIMARY KEY AUTOINCREMENT, key TE
 CREATE TABLE IF NOT EXISTS inbound (
   key TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, lead_id TEXT NOT NULL, channel TEXT NOT NULL,
   text TEXT, raw TEXT, kind TEXT NOT NULL, arrive_at TEXT NOT NULL, ingested INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS outcomes (
+  lead_id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, outcome TEXT NOT NULL, amount REAL, reason TEXT,
+  report_at TEXT NOT NULL, ingested INTEGER NOT NULL DEFAULT 0);
 """
 
 
@@ -36,7 +51,9 @@ class SimWorld:
 
     name = "sim"
 
-    def __init__(self, *, prospects: list[SimProspect], seed: int, clock: object, path: str | Path = ":memory:") -> None:
+    def __init__(
+        self, *, prospects: list[SimProspect], seed: int, clock: object, path: str | Path = ":memory:"
+    ) -> None:
         self.seed = seed
         self.clock = clock
         self.by_lead = {p.id: p for p in prospects}
@@ -56,23 +73,54 @@ class SimWorld:
                 self._db.execute("INSERT INTO attempts(key) VALUES (?)", (action.idempotency_key,))
                 cur = self._db.execute(
                     "INSERT OR IGNORE INTO deliveries VALUES (?,?,?,?,?,?,?,?)",
-                    (action.idempotency_key, workspace_id, lead_id, action.kind.value, action.to, action.subject,
-                     action.body, now.isoformat()),
+                    (
+                        action.idempotency_key,
+                        workspace_id,
+                        lead_id,
+                        action.kind.value,
+                        action.to,
+                        action.subject,
+                        action.body,
+                        now.isoformat(),
+                    ),
                 )
                 duplicate = cur.rowcount == 0
                 # only messages to the prospect get answers; notes to the human rep do not
-                prospect = self.by_lead.get(lead_id) if action.kind in CONTACT_ACTIONS else None
+                prospect = self.by_lead.get(lead_id)
                 if not duplicate and prospect is not None:
-                    n = int(self._db.execute("SELECT count(*) FROM deliveries WHERE lead_id=? AND kind != 'notify_human'", (lead_id,)).fetchone()[0])
-                    channel = "sms" if action.kind.value == "send_sms" else "email"
-                    reply = respond(prospect, seed=self.seed, n=n, channel=channel, subject=action.subject,
-                                    body=action.body, sent_at=now, message_id=action.idempotency_key)
-                    if reply is not None:
+                    if action.kind in CONTACT_ACTIONS:
+                        reply = self._answer(prospect, action, lead_id, now)
+                        if reply is not None:
+                            channel = "sms" if action.kind is ActionKind.SEND_SMS else "email"
+                            self._db.execute(
+                                "INSERT OR IGNORE INTO inbound(key, workspace_id, lead_id, channel, text, raw, kind, arrive_at)"
+                                " VALUES (?,?,?,?,?,?,?,?)",
+                                (
+                                    action.idempotency_key,
+                                    workspace_id,
+                                    lead_id,
+                                    channel,
+                                    reply.text,
+                                    reply.raw,
+                                    reply.kind,
+                                    (now + max(reply.delay, timedelta(seconds=1))).isoformat(),
+                                ),
+                            )
+                    elif action.kind is ActionKind.NOTIFY_HUMAN and action.idempotency_key.endswith(
+                        AFTER_MEETING
+                    ):
+                        deal = deal_outcome(prospect, seed=self.seed)  # the seller decides now, reports later
                         self._db.execute(
-                            "INSERT OR IGNORE INTO inbound(key, workspace_id, lead_id, channel, text, raw, kind, arrive_at)"
-                            " VALUES (?,?,?,?,?,?,?,?)",
-                            (action.idempotency_key, workspace_id, lead_id, channel, reply.text, reply.raw, reply.kind,
-                             (now + max(reply.delay, timedelta(seconds=1))).isoformat()),
+                            "INSERT OR IGNORE INTO outcomes(lead_id, workspace_id, outcome, amount, reason, report_at)"
+                            " VALUES (?,?,?,?,?,?)",
+                            (
+                                lead_id,
+                                workspace_id,
+                                deal.outcome,
+                                deal.amount,
+                                deal.reason,
+                                (now + deal.delay).isoformat(),
+                            ),
                         )
                 self._db.execute("COMMIT")
             except BaseException:
@@ -80,10 +128,81 @@ class SimWorld:
                 raise
         return Receipt(provider_id=action.idempotency_key, duplicate=duplicate)
 
+    def _answer(
+        self, prospect: SimProspect, action: OutboundAction, lead_id: str, now: datetime
+    ) -> SimReply | None:
+        """The prospect's (or, once the deal is won, the customer's) reply; call inside the transaction."""
+        channel = "sms" if action.kind is ActionKind.SEND_SMS else "email"
+        won = self._db.execute(
+            "SELECT report_at FROM outcomes WHERE lead_id=? AND outcome='won' AND report_at<=?",
+            (lead_id, now.isoformat()),
+        ).fetchone()
+        if won is not None:
+            n = int(
+                self._db.execute(
+                    "SELECT count(*) FROM deliveries WHERE lead_id=? AND kind != 'notify_human' AND sent_at>=?",
+                    (lead_id, won[0]),
+                ).fetchone()[0]
+            )
+            return customer_reply(
+                prospect,
+                seed=self.seed,
+                n=n,
+                subject=action.subject,
+                body=action.body,
+                sent_at=now,
+                won_at=datetime.fromisoformat(won[0]),
+            )
+        n = int(
+            self._db.execute(
+                "SELECT count(*) FROM deliveries WHERE lead_id=? AND kind != 'notify_human'", (lead_id,)
+            ).fetchone()[0]
+        )
+        return respond(
+            prospect,
+            seed=self.seed,
+            n=n,
+            channel=channel,
+            subject=action.subject,
+            body=action.body,
+            sent_at=now,
+            message_id=action.idempotency_key,
+        )
+
     # -- inbound source ------------------------------------------------------------------
     def poll(self, now: datetime) -> int:
         if self.intake is None:
             return 0
+        return self._poll_replies(now) + self._poll_outcomes(now)
+
+    def _poll_outcomes(self, now: datetime) -> int:
+        """Hand the seller's due reports to intake (idempotent on the outcome id, so a crash is harmless)."""
+        assert self.intake is not None
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT lead_id, workspace_id, outcome, amount, reason FROM outcomes WHERE ingested=0 AND report_at<=?"
+                " ORDER BY report_at, lead_id",
+                (now.isoformat(),),
+            ).fetchall()
+        for lead_id, ws, outcome, amount, reason in rows:
+            try:
+                self.intake.record_outcome(
+                    ws,
+                    lead_id,
+                    outcome=outcome,
+                    outcome_id=f"sim-deal:{lead_id}",
+                    amount=amount,
+                    reason=reason,
+                    source=SELLER_SOURCE,
+                )
+            except (NotFound, Conflict) as exc:  # gone, or someone reported another outcome first
+                log.warning("simulated seller's report for %s not recorded: %s", lead_id, exc)
+            with self._lock:
+                self._db.execute("UPDATE outcomes SET ingested=1 WHERE lead_id=?", (lead_id,))
+        return len(rows)
+
+    def _poll_replies(self, now: datetime) -> int:
+        assert self.intake is not None
         with self._lock:
             rows = self._db.execute(
                 "SELECT key, workspace_id, lead_id, channel, text, raw FROM inbound WHERE ingested=0 AND arrive_at<=?"
@@ -92,8 +211,15 @@ class SimWorld:
             ).fetchall()
         for key, ws, lead_id, channel, text, raw in rows:
             try:
-                self.intake.receive_reply(ws, lead_id, message_id=f"<reply-{key}@sim.example>", text=None if raw else text,
-                                          raw=raw, channel=channel, in_reply_to=key)
+                self.intake.receive_reply(
+                    ws,
+                    lead_id,
+                    message_id=f"<reply-{key}@sim.example>",
+                    text=None if raw else text,
+                    raw=raw,
+                    channel=channel,
+                    in_reply_to=key,
+                )
             except NotFound:
                 pass
             with self._lock:
@@ -102,13 +228,41 @@ class SimWorld:
 
     def next_arrival(self) -> datetime | None:
         with self._lock:
-            row = self._db.execute("SELECT min(arrive_at) FROM inbound WHERE ingested=0").fetchone()
+            row = self._db.execute(
+                "SELECT min(t) FROM (SELECT min(arrive_at) AS t FROM inbound WHERE ingested=0"
+                " UNION ALL SELECT min(report_at) FROM outcomes WHERE ingested=0)"
+            ).fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     # -- for tests and reports -----------------------------------------------------------------
     def deliveries(self) -> list[tuple[str, str, str]]:
         with self._lock:
-            return [(k, lead, kind) for k, lead, kind in self._db.execute("SELECT key, lead_id, kind FROM deliveries ORDER BY key")]
+            return [
+                (k, lead, kind)
+                for k, lead, kind in self._db.execute(
+                    "SELECT key, lead_id, kind FROM deliveries ORDER BY key"
+                )
+            ]
+
+    def replies(self) -> list[tuple[str, str, str, str]]:
+        """(answered key, lead id, hidden kind, arrival time) of every reply the world wrote."""
+        with self._lock:
+            return [
+                (k, lead, kind, at)
+                for k, lead, kind, at in self._db.execute(
+                    "SELECT key, lead_id, kind, arrive_at FROM inbound ORDER BY key"
+                )
+            ]
+
+    def outcomes(self) -> list[tuple[str, str, float | None]]:
+        """(lead id, won or lost, amount) of every deal the seller decided, reported or not yet."""
+        with self._lock:
+            return [
+                (lead, outcome, amount)
+                for lead, outcome, amount in self._db.execute(
+                    "SELECT lead_id, outcome, amount FROM outcomes ORDER BY lead_id"
+                )
+            ]
 
     def attempt_count(self) -> int:
         with self._lock:

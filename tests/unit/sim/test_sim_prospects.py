@@ -17,6 +17,7 @@ RESERVED_SUFFIXES = (".example", "example.com", "example.net", "example.org")
 
 def test_public_api_is_pinned() -> None:
     assert sorted(leadflow.sim.__all__) == [
+        "DealReport",
         "KINDS",
         "Propensities",
         "SimProspect",
@@ -24,6 +25,8 @@ def test_public_api_is_pinned() -> None:
         "build_bounce_raw",
         "build_ooo_raw",
         "build_reply_raw",
+        "customer_reply",
+        "deal_outcome",
         "fate",
         "generate_prospects",
         "respond",
