@@ -7,6 +7,7 @@ from typing import Any
 
 from leadflow.agents import default_agents
 from leadflow.agents.base import Agent, AgentContext
+from leadflow.agents.send_ledger import StoreSendLedgers
 from leadflow.bus import Bus, open_bus
 from leadflow.domain.actions import ActionKind
 from leadflow.domain.models import Campaign
@@ -66,9 +67,11 @@ class Runtime:
         runner = AgentRunner(breakers=breakers, use_llm=bool(llm is not None and getattr(llm, "available", False)))
 
         calendars = StoreCalendars(store)  # the built-in calendar: booked appointments in the store
+        # sequencing's caps and rotation, counted in the store (shared by workers, kept across restarts)
+        extras = {"send_ledger": StoreSendLedgers(store), **(extras or {})}
 
         def context(workspace_id: str, campaign: Campaign) -> AgentContext:
-            return AgentContext(clock=clock, campaign=campaign, workspace_id=workspace_id, llm=llm, extras=extras or {},
+            return AgentContext(clock=clock, campaign=campaign, workspace_id=workspace_id, llm=llm, extras=extras,
                                 calendar=calendars.for_rep(workspace_id, campaign.rep_name))
 
         orchestrator = Orchestrator(store=store, registry=registry, routes=routes, runner=runner,

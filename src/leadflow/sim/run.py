@@ -32,7 +32,12 @@ def demo_campaign() -> Campaign:
         ideal_customer_profile={"industries": ["real_estate", "solar", "b2b_saas"], "min_team_size": 5},
         industry_pack="b2b_saas",
         channels=[Channel.EMAIL, Channel.SMS],
-        senders=[SenderIdentity(name="Sam Rivera", email="sam@leadflow-demo.example", phone="+14155550100")],
+        senders=[  # three mailboxes, 25 a day each (a new one ramps up from 20): sequencing rotates them
+            SenderIdentity(name="Sam Rivera", email="sam@leadflow-demo.example", phone="+14155550100",
+                           mailbox_daily_cap=25),
+            SenderIdentity(name="Sam Rivera", email="sam.rivera@leadflow-demo.example", mailbox_daily_cap=25),
+            SenderIdentity(name="Sam Rivera", email="hello@leadflow-demo.example", mailbox_daily_cap=25),
+        ],
         rep_name="Sam",
         company_name="Northwind Growth",
         settings={"rep_timezone": "America/New_York"},
