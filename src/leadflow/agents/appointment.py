@@ -238,6 +238,13 @@ class AppointmentAgent:
                 appt.status = "confirmed"
                 return Decision(result="confirmed", state=state, summary="lead confirmed the booked time")
             return self._book(ctx, state, choice.slot, lead_tz, rep_tz)
+        if (
+            choice.kind == "window"
+            and appt is not None
+            and any(s <= appt.start < e for s, e in choice.windows)
+        ):
+            appt.status = "confirmed"  # "Tuesday at 2pm works" about the time already booked
+            return Decision(result="confirmed", state=state, summary="lead confirmed the booked time")
         if choice.kind == "window":
             calendar = self._calendar(ctx)
             earliest = ctx.clock.now() + MIN_NOTICE

@@ -263,6 +263,15 @@ def test_cancel_sends_method_cancel_and_frees_the_slot() -> None:
     assert d.actions[0].idempotency_key != f"{s.lead_id}:appointment:confirm:0"
 
 
+@pytest.mark.parametrize("text", ["Tuesday at 2pm works, see you then", "Great, Tuesday works"])
+def test_naming_the_booked_time_confirms_it(text: str) -> None:
+    cal = MemoryCalendar()
+    s = _book(cal)
+    d, s = run(ctx(FRI, cal), s, answer(s, text, FRI))
+    assert d.result == "confirmed" and d.actions == [] and s.appointment is not None
+    assert s.appointment.status == "confirmed" and s.appointment.reschedules == 0
+
+
 def test_reminders_go_out_once_for_the_current_time_only() -> None:
     cal = MemoryCalendar()
     s = _book(cal)
