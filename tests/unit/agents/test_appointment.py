@@ -122,7 +122,7 @@ def test_lord_howe_lead_across_its_half_hour_dst_change() -> None:
     s = qualified("Australia/Lord_Howe")
     d, s = run(ctx(at, MemoryCalendar()), s, qualified_event(s, at))
     body = d.actions[0].body
-    assert "Saturday Apr 04 at 1:00 AM (+11)".replace(" 0", " ") in body  # Fri 10:00 EDT
+    assert "Saturday Apr 4 at 1:00 AM (+11)" in body  # Fri 10:00 EDT
     assert "Tuesday Apr 7 at 4:30 AM (+1030)" in body  # Mon 14:00 EDT: half an hour less offset
     assert "Wednesday Apr 8 at 1:30 AM (+1030)" in body  # Tue 11:00 EDT
 
