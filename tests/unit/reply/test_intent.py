@@ -7,7 +7,8 @@ from collections import defaultdict
 import pytest
 
 from leadflow.reply import INTENT_LABELS, classify_intent
-from leadflow.reply.intent import Example, load_examples, train
+from leadflow.reply._intent_features import core_text, features
+from leadflow.reply.intent import LOW_CONFIDENCE, Example, load_examples, train
 
 HELD_OUT_FLOOR = 0.8
 
@@ -25,7 +26,7 @@ def _split(examples: list[Example], k: int = 5) -> tuple[list[Example], list[Exa
 
 def test_examples_cover_every_label_and_seven_languages() -> None:
     examples = load_examples()
-    assert len(examples) >= 600
+    assert len(examples) >= 1200
     assert {e.label for e in examples} == set(INTENT_LABELS)
     assert {"en", "de", "fr", "es", "pt", "nl", "it"} <= {e.lang for e in examples}
 
@@ -96,3 +97,42 @@ def test_bare_acknowledgement_is_other(text: str) -> None:
 
 def test_empty_text_is_other() -> None:
     assert classify_intent("  \n ").label == "other"
+
+
+def test_negation_separates_not_interested_from_interested() -> None:
+    assert classify_intent("Not really interested, thanks anyway.").label == "not_interested"
+    assert classify_intent("Really interested, send me the details.").label == "interested"
+    assert "n:interested" in features("not interested") and "n:interested" not in features("interested")
+
+
+def test_greeting_sign_off_and_html_are_not_features() -> None:
+    mail = "Hi Alex,<br><br>Too expensive for us.&nbsp;<br><br>Best regards,<br>Jenny Alvarez<br>VP Sales"
+    assert core_text(mail) == "Too expensive for us."
+    assert classify_intent(mail).label == "objection_price"
+
+
+def test_absence_notice_naming_a_colleague_is_not_a_referral() -> None:
+    text = (
+        "I'm on parental leave until June. For anything urgent please contact Maria Lopez (maria@acme.com)."
+    )
+    assert classify_intent(text).label == "out_of_office"
+
+
+def test_wrong_person_with_a_successor_is_a_referral() -> None:
+    intent = classify_intent("I no longer work on this; my successor is Dana Whitfield.")
+    assert intent.label == "referral"
+    assert intent.rule is not None
+
+
+def test_low_confidence_abstains_to_other() -> None:
+    model = train(
+        [
+            Example(text="too expensive", label="objection_price"),
+            Example(text="send me details", label="interested"),
+            Example(text="call me tuesday", label="meeting_request"),
+        ]
+    )
+    intent = classify_intent("zzqx vvbn", model=model)
+    assert max(intent.scores.values()) < LOW_CONFIDENCE
+    assert intent.label == "other"
+    assert classify_intent("too expensive", model=model).label == "objection_price"
