@@ -19,10 +19,11 @@ from leadflow.domain.actions import OutboundAction
 from leadflow.domain.events import Event
 from leadflow.domain.models import Campaign, LeadState
 from leadflow.exceptions import Conflict, DuplicateMessage, NotFound
+from leadflow.state import _stmts as stmts
 from leadflow.state import schema as t
 from leadflow.state._lead_claims import LeadClaims
 from leadflow.state.base import Store
-from leadflow.state.common import lead_updated_event, timer_matches
+from leadflow.state.common import lead_updated_from_docs, timer_matches
 from leadflow.state.records import (
     ActionRow,
     Commit,
@@ -62,7 +63,11 @@ class SqlStore(Store):
     ``lead_claims=False`` turns that off.
     """
 
-    def __init__(self, url: str, *, migrate: bool = True, echo: bool = False, lead_claims: bool = True) -> None:
+    MAX_PENDING_MARKS = 5000
+
+    def __init__(
+        self, url: str, *, migrate: bool = True, echo: bool = False, lead_claims: bool = True
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
@@ -73,6 +78,10 @@ class SqlStore(Store):
         self.engine: Engine = create_engine(url, **kwargs)
         self._claims = LeadClaims(self.engine) if lead_claims and not self.is_sqlite else None
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        # written with the next write transaction (see ``mark_published`` and ``set_meta``)
+        self._pending_lock = threading.Lock()
+        self._pending_meta: dict[str, str] = {}
+        self._pending_published: set[int] = set()
         if self.is_sqlite:
             self._sqlite_setup(self.engine)
         if migrate:
@@ -94,11 +103,14 @@ class SqlStore(Store):
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # writers take the lock up front (no upgrade deadlocks); readers read a WAL snapshot
+            read = conn.get_execution_options().get("leadflow_read", False)
+            conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
     def close(self) -> None:
         if self._claims is not None:
             self._claims.close()
+        self.flush()
         self.engine.dispose()
 
     # -- helpers -------------------------------------------------------------------
@@ -112,7 +124,13 @@ class SqlStore(Store):
                     store._write_lock.acquire()
                 try:
                     self.cm = store.engine.begin()
-                    return self.cm.__enter__()
+                    conn: Connection = self.cm.__enter__()
+                    try:
+                        self.pending = store._write_pending(conn)
+                    except BaseException as exc:
+                        self.cm.__exit__(type(exc), exc, exc.__traceback__)
+                        raise
+                    return conn
                 except BaseException:
                     if store._write_lock is not None:
                         store._write_lock.release()
@@ -121,6 +139,12 @@ class SqlStore(Store):
             def __exit__(self, *exc: Any) -> None:
                 try:
                     self.cm.__exit__(*exc)
+                except BaseException:
+                    store._restore_pending(*self.pending)
+                    raise
+                else:
+                    if exc[0] is not None:
+                        store._restore_pending(*self.pending)
                 finally:
                     if store._write_lock is not None:
                         store._write_lock.release()
@@ -128,7 +152,7 @@ class SqlStore(Store):
         return _Tx()
 
     def _read(self) -> Any:
-        return self.engine.connect()
+        return self.engine.connect().execution_options(leadflow_read=True)
 
     # -- campaigns -----------------------------------------------------------------
     def save_campaign(self, workspace_id: str, campaign: Campaign) -> None:
@@ -166,7 +190,7 @@ class SqlStore(Store):
 
     # -- leads ---------------------------------------------------------------------
     @staticmethod
-    def _lead_row(state: LeadState) -> dict[str, Any]:
+    def _lead_row(state: LeadState, *, doc: dict[str, Any] | None = None) -> dict[str, Any]:
         return {
             "lead_id": state.lead_id,
             "workspace_id": state.workspace_id,
@@ -176,7 +200,7 @@ class SqlStore(Store):
             "version": state.version,
             "created_at": _db_time(state.created_at),
             "updated_at": _db_time(state.updated_at),
-            "doc": state.model_dump(mode="json"),
+            "doc": doc if doc is not None else state.model_dump(mode="json"),
         }
 
     @staticmethod
@@ -231,11 +255,7 @@ class SqlStore(Store):
 
     def get_lead(self, workspace_id: str, lead_id: str) -> LeadState:
         with self._read() as conn:
-            doc = conn.execute(
-                select(t.leads.c.doc).where(
-                    t.leads.c.lead_id == lead_id, t.leads.c.workspace_id == workspace_id
-                )
-            ).scalar()
+            doc = conn.execute(stmts.LEAD_DOC, {"lead_id": lead_id, "ws": workspace_id}).scalar()
         if doc is None:
             raise NotFound(f"no lead {lead_id!r} in workspace {workspace_id!r}")
         return LeadState.model_validate(doc)
@@ -276,77 +296,49 @@ class SqlStore(Store):
     def _apply_one(self, conn: Connection, c: Commit) -> None:
         now = _db_time(c.at or datetime.now(UTC))
         if c.handled is not None:
-            res = conn.execute(
-                update(t.events)
-                .where(
-                    t.events.c.event_id == c.handled,
-                    t.events.c.handled.is_(False),
-                    t.events.c.dead.is_(False),
-                )
-                .values(handled=True)
-            )
+            res = conn.execute(stmts.MARK_HANDLED, {"b_event_id": c.handled})
             if res.rowcount != 1:
                 raise _Refused(DuplicateMessage(f"event {c.handled} already handled"))
         if c.finish_action is not None:
             seq, status, detail = c.finish_action
-            res = conn.execute(
-                update(t.actions)
-                .where(t.actions.c.seq == seq, t.actions.c.status == "pending")
-                .values(status=status, detail=detail, attempts=t.actions.c.attempts + 1)
-            )
+            res = conn.execute(stmts.FINISH_ACTION, {"b_seq": seq, "b_status": status, "b_detail": detail})
             if res.rowcount != 1:
                 raise _Refused(DuplicateMessage(f"action {seq} is not pending"))
         if c.fire_timer is not None:
-            res = conn.execute(
-                update(t.timers)
-                .where(t.timers.c.seq == c.fire_timer, t.timers.c.status == "active")
-                .values(status="fired")
-            )
+            res = conn.execute(stmts.FIRE_TIMER, {"b_seq": c.fire_timer})
             if res.rowcount != 1:
                 raise _Refused(DuplicateMessage(f"timer {c.fire_timer} is not active"))
         if c.state is not None:
-            old_doc = conn.execute(
-                select(t.leads.c.doc).where(
-                    t.leads.c.lead_id == c.lead_id, t.leads.c.workspace_id == c.workspace_id
-                )
-            ).scalar()
+            old_doc = conn.execute(stmts.LEAD_DOC, {"lead_id": c.lead_id, "ws": c.workspace_id}).scalar()
             if old_doc is None:
                 raise _Refused(NotFound(f"no lead {c.lead_id}"))
-            old = LeadState.model_validate(old_doc)
-            if old.version != c.expected_version:
+            old_version = int(old_doc["version"])  # the stored document, not parsed: only its version counts
+            if old_version != c.expected_version:
                 raise _Refused(
-                    Conflict(f"lead {c.lead_id} is at version {old.version}, not {c.expected_version}")
+                    Conflict(f"lead {c.lead_id} is at version {old_version}, not {c.expected_version}")
                 )
-            new = c.state.model_copy(update={"version": old.version + 1})
-            row = self._lead_row(new)
-            res = conn.execute(
-                update(t.leads)
-                .where(t.leads.c.lead_id == c.lead_id, t.leads.c.version == old.version)
-                .values(
-                    **{k: v for k, v in row.items() if k not in ("lead_id", "workspace_id", "created_at")}
-                )
-            )
+            new = c.state.model_copy(update={"version": old_version + 1})
+            new_doc = new.model_dump(mode="json")
+            row = self._lead_row(new, doc=new_doc)
+            del row["lead_id"], row["workspace_id"], row["created_at"]
+            res = conn.execute(stmts.UPDATE_LEAD, {**row, "b_lead_id": c.lead_id, "b_version": old_version})
             if res.rowcount != 1:
                 raise _Refused(Conflict(f"lead {c.lead_id} changed concurrently"))
-            conn.execute(
-                insert(t.events).values(
-                    **self._event_row(lead_updated_event(old, new, cause=c.handled), queued=False)
-                )
-            )
+            updated = lead_updated_from_docs(old_doc, new, new_doc, cause=c.handled)
+            conn.execute(stmts.INSERT_EVENT, [self._event_row(updated, queued=False)])
         if c.events:
-            dup = conn.execute(
-                select(t.events.c.event_id).where(t.events.c.event_id.in_([e.id for e in c.events]))
-            ).first()
-            if dup is not None:
-                raise _Refused(DuplicateMessage(f"event {dup[0]} already recorded"))
-            conn.execute(insert(t.events), [self._event_row(e, queued=e.id not in c.quiet) for e in c.events])
+            try:  # the unique event id refuses a repeat (the commit's savepoint then rolls back)
+                conn.execute(
+                    stmts.INSERT_EVENT, [self._event_row(e, queued=e.id not in c.quiet) for e in c.events]
+                )
+            except IntegrityError as exc:
+                ids = ", ".join(e.id for e in c.events)
+                raise _Refused(DuplicateMessage(f"an event of [{ids}] is already recorded")) from exc
         fresh = c.actions
         if fresh:
             # enqueueing is idempotent: an action whose key is already recorded is already done
             keys = [a.idempotency_key for a in fresh]
-            known = set(
-                conn.execute(select(t.actions.c.idempotency_key).where(t.actions.c.idempotency_key.in_(keys))).scalars()
-            )
+            known = set(conn.execute(stmts.KNOWN_KEYS, {"keys": keys}).scalars())
             unique: list[OutboundAction] = []
             for a in fresh:
                 if a.idempotency_key not in known:  # a key repeated within this commit counts once too
@@ -355,7 +347,7 @@ class SqlStore(Store):
             fresh = unique
         if fresh:
             conn.execute(
-                insert(t.actions),
+                stmts.INSERT_ACTION,
                 [
                     {
                         "idempotency_key": a.idempotency_key,
@@ -373,22 +365,18 @@ class SqlStore(Store):
                 ],
             )
         if c.cancel_timers or c.timers:
-            active = conn.execute(
-                select(t.timers.c.seq, t.timers.c.name).where(
-                    t.timers.c.lead_id == c.lead_id, t.timers.c.status == "active"
-                )
-            ).all()
+            active = conn.execute(stmts.ACTIVE_TIMERS, {"lead_id": c.lead_id}).all()
             cancel = [seq for seq, name in active if any(timer_matches(name, p) for p in c.cancel_timers)]
             replace = [
                 seq for seq, name in active if seq not in cancel and any(name == s.name for s in c.timers)
             ]
             if cancel:
-                conn.execute(update(t.timers).where(t.timers.c.seq.in_(cancel)).values(status="cancelled"))
+                conn.execute(stmts.SET_TIMER_STATUS, {"b_seqs": cancel, "b_status": "cancelled"})
             if replace:
-                conn.execute(update(t.timers).where(t.timers.c.seq.in_(replace)).values(status="replaced"))
+                conn.execute(stmts.SET_TIMER_STATUS, {"b_seqs": replace, "b_status": "replaced"})
         if c.timers:
             conn.execute(
-                insert(t.timers),
+                stmts.INSERT_TIMER,
                 [
                     {
                         "workspace_id": c.workspace_id,
@@ -475,23 +463,7 @@ class SqlStore(Store):
         last = 0
         with self._read() as conn:
             while True:
-                rows = conn.execute(
-                    select(
-                        t.events.c.seq,
-                        t.events.c.lead_id,
-                        t.events.c.doc,
-                        t.events.c.attempts,
-                        t.events.c.available_at,
-                    )
-                    .where(
-                        t.events.c.queued.is_(True),
-                        t.events.c.handled.is_(False),
-                        t.events.c.dead.is_(False),
-                        t.events.c.seq > last,
-                    )
-                    .order_by(t.events.c.seq)
-                    .limit(page)
-                ).all()
+                rows = conn.execute(stmts.INBOX_PAGE, {"after": last, "page": page}).all()
                 heads: list[InboxItem] = []
                 for seq, lead_id, doc, attempts, available_at in rows:
                     last = seq
@@ -511,7 +483,9 @@ class SqlStore(Store):
                 if not rows or (len(rows) < page and last == rows[-1][0]):
                     return out
 
-    def _claim_heads(self, conn: Connection, heads: list[InboxItem], when: datetime | None) -> list[InboxItem]:
+    def _claim_heads(
+        self, conn: Connection, heads: list[InboxItem], when: datetime | None
+    ) -> list[InboxItem]:
         """The heads whose lead this store claimed and that are still pending (all of them without claims)."""
         if self._claims is None or not heads:
             return heads
@@ -521,7 +495,9 @@ class SqlStore(Store):
             return []
         # read again now the lead is ours: another worker may have handled or deferred it meanwhile
         q = select(t.events.c.seq, t.events.c.attempts).where(
-            t.events.c.seq.in_([i.seq for i in mine]), t.events.c.handled.is_(False), t.events.c.dead.is_(False)
+            t.events.c.seq.in_([i.seq for i in mine]),
+            t.events.c.handled.is_(False),
+            t.events.c.dead.is_(False),
         )
         if when is not None:
             q = q.where(t.events.c.available_at.is_(None) | (t.events.c.available_at <= when))
@@ -529,20 +505,51 @@ class SqlStore(Store):
         return [InboxItem(i.seq, i.event, pending[i.seq]) for i in mine if i.seq in pending]
 
     def unpublished(self, *, limit: int = 500) -> list[tuple[int, Event]]:
-        q = (
-            select(t.events.c.seq, t.events.c.doc)
-            .where(t.events.c.published.is_(False))
-            .order_by(t.events.c.seq)
-            .limit(limit)
-        )
+        with self._pending_lock:
+            marked = set(self._pending_published)
         with self._read() as conn:
-            return [(seq, Event.model_validate(doc)) for seq, doc in conn.execute(q)]
+            rows = [
+                (seq, doc)
+                for seq, doc in conn.execute(stmts.UNPUBLISHED, {"limit": limit + len(marked)})
+                if seq not in marked
+            ]
+        return [(seq, Event.model_validate(doc)) for seq, doc in rows[:limit]]
 
     def mark_published(self, seqs: Sequence[int]) -> None:
+        """Noted now, written with the next transaction: a mark lost in a crash only means the
+        event is published again, which the bus's at-least-once contract allows anyway. (SQLite
+        only, where one writer at a time rides along; on PostgreSQL it is written at once.)"""
         if not seqs:
             return
-        with self._write() as conn:
-            conn.execute(update(t.events).where(t.events.c.seq.in_(list(seqs))).values(published=True))
+        if not self.is_sqlite:  # several writers: no extra row locks in their transactions
+            with self._write() as conn:
+                conn.execute(update(t.events).where(t.events.c.seq.in_(list(seqs))).values(published=True))
+            return
+        with self._pending_lock:
+            self._pending_published.update(seqs)
+            full = len(self._pending_published) >= self.MAX_PENDING_MARKS
+        if full:
+            self.flush()
+
+    def _write_pending(self, conn: Connection) -> tuple[dict[str, str], list[int]]:
+        with self._pending_lock:
+            meta, self._pending_meta = self._pending_meta, {}
+            marks, self._pending_published = sorted(self._pending_published), set()
+        try:
+            for key, value in meta.items():
+                self._set_meta(conn, key, value)
+            for i in range(0, len(marks), 500):
+                conn.execute(stmts.MARK_PUBLISHED, {"b_seqs": marks[i : i + 500]})
+        except BaseException:
+            self._restore_pending(meta, marks)
+            raise
+        return meta, marks
+
+    def _restore_pending(self, meta: dict[str, str], marks: list[int]) -> None:
+        """The transaction that carried them rolled back: keep them for the next one."""
+        with self._pending_lock:
+            self._pending_meta = {**meta, **self._pending_meta}
+            self._pending_published.update(marks)
 
     def defer(self, seq: int, *, error: str, until: datetime) -> int:
         with self._write() as conn:
@@ -672,12 +679,19 @@ class SqlStore(Store):
                 held = self._claims.claim({(r.workspace_id, r.lead_id) for r in rows})
                 mine = [r for r in rows if (r.workspace_id, r.lead_id) in held]
                 if mine:  # read again now the leads are ours: another worker may have sent meanwhile
-                    still = set(conn.execute(select(t.actions.c.seq).where(due, t.actions.c.seq.in_([r.seq for r in mine]))).scalars())
+                    still = set(
+                        conn.execute(
+                            select(t.actions.c.seq).where(due, t.actions.c.seq.in_([r.seq for r in mine]))
+                        ).scalars()
+                    )
                     out += [r for r in mine if r.seq in still]
                 if len(out) >= limit or len(rows) < asked:
                     return out
                 asked = limit - len(out)
-                rows = [self._action_row(r) for r in conn.execute(q.where(t.actions.c.seq > rows[-1].seq).limit(asked))]
+                rows = [
+                    self._action_row(r)
+                    for r in conn.execute(q.where(t.actions.c.seq > rows[-1].seq).limit(asked))
+                ]
             return out
 
     def actions_for(self, workspace_id: str, lead_id: str) -> list[ActionRow]:
@@ -713,7 +727,9 @@ class SqlStore(Store):
         if until is not None:
             q = q.where(when < _db_time(until))
         with self._read() as conn:
-            rows = {str(status): (int(n), _utc(first)) for status, n, first in conn.execute(q.group_by(a.status))}
+            rows = {
+                str(status): (int(n), _utc(first)) for status, n, first in conn.execute(q.group_by(a.status))
+            }
         firsts = [f for _, f in rows.values() if f is not None]
         sent, scheduled = rows.get("sent", (0, None))[0], rows.get("pending", (0, None))[0]
         return SendCounts(sent, scheduled, min(firsts, default=None))
@@ -726,14 +742,11 @@ class SqlStore(Store):
         return TimerRow(r.seq, r.workspace_id, r.lead_id, TimerSpec.model_validate(r.doc), r.status)
 
     def due_timers(self, now: datetime, *, limit: int = 100) -> list[TimerRow]:
-        q = (
-            select(t.timers)
-            .where(t.timers.c.status == "active", t.timers.c.fire_at <= _db_time(now))
-            .order_by(t.timers.c.fire_at, t.timers.c.seq)
-            .limit(limit)
-        )
         with self._read() as conn:
-            return [self._timer_row(r) for r in conn.execute(q)]
+            return [
+                self._timer_row(r)
+                for r in conn.execute(stmts.DUE_TIMERS, {"now": _db_time(now), "limit": limit})
+            ]
 
     def timers_for(self, workspace_id: str, lead_id: str, *, active_only: bool = True) -> list[TimerRow]:
         q = select(t.timers).where(t.timers.c.lead_id == lead_id, t.timers.c.workspace_id == workspace_id)
@@ -744,17 +757,9 @@ class SqlStore(Store):
 
     def next_wakeup(self) -> datetime | None:
         with self._read() as conn:
-            a = conn.execute(
-                select(func.min(t.timers.c.fire_at)).where(t.timers.c.status == "active")
-            ).scalar()
-            b = conn.execute(
-                select(func.min(t.actions.c.not_before)).where(t.actions.c.status == "pending")
-            ).scalar()
-            c = conn.execute(
-                select(func.min(t.events.c.available_at)).where(
-                    t.events.c.queued.is_(True), t.events.c.handled.is_(False), t.events.c.dead.is_(False)
-                )
-            ).scalar()
+            a = conn.execute(stmts.NEXT_TIMER).scalar()
+            b = conn.execute(stmts.NEXT_ACTION).scalar()
+            c = conn.execute(stmts.NEXT_RETRY).scalar()
         times = [_utc(x) for x in (a, b, c) if x is not None]
         return min(x for x in times if x is not None) if times else None
 
@@ -762,12 +767,7 @@ class SqlStore(Store):
     def is_suppressed(self, workspace_id: str, address: str) -> bool:
         with self._read() as conn:
             return (
-                conn.execute(
-                    select(t.suppressions.c.address).where(
-                        t.suppressions.c.workspace_id == workspace_id,
-                        t.suppressions.c.address == address.lower(),
-                    )
-                ).first()
+                conn.execute(stmts.SUPPRESSED, {"ws": workspace_id, "address": address.lower()}).first()
                 is not None
             )
 
@@ -806,12 +806,31 @@ class SqlStore(Store):
             ]
 
     def get_meta(self, key: str) -> str | None:
+        with self._pending_lock:
+            if key in self._pending_meta:
+                return self._pending_meta[key]
         with self._read() as conn:
             value = conn.execute(select(t.meta.c.value).where(t.meta.c.key == key)).scalar()
         return None if value is None else str(value)
 
-    def set_meta(self, key: str, value: str) -> None:
+    def set_meta(self, key: str, value: str, *, lazy: bool = False) -> None:
+        if lazy and self.is_sqlite:
+            with self._pending_lock:
+                self._pending_meta[key] = value
+            return
         with self._write() as conn:
-            res = conn.execute(update(t.meta).where(t.meta.c.key == key).values(value=value))
-            if res.rowcount == 0:
-                conn.execute(insert(t.meta).values(key=key, value=value))
+            self._set_meta(conn, key, value)
+
+    @staticmethod
+    def _set_meta(conn: Connection, key: str, value: str) -> None:
+        res = conn.execute(update(t.meta).where(t.meta.c.key == key).values(value=value))
+        if res.rowcount == 0:
+            conn.execute(insert(t.meta).values(key=key, value=value))
+
+    def flush(self) -> None:
+        """Write what waits for the next transaction (lazy metadata, publish marks) now."""
+        with self._pending_lock:
+            idle = not self._pending_meta and not self._pending_published
+        if not idle:
+            with self._write():
+                pass  # the write transaction writes what is pending

@@ -1,0 +1,90 @@
+"""The SQL store's hot statements, built once with bound parameters.
+
+Building a SQLAlchemy statement costs far more than running a prepared one (coercing every
+clause, then computing its cache key); these are the statements the engine runs on every step,
+so :class:`~leadflow.state.sql.SqlStore` executes these prebuilt objects with a parameter dict
+instead of composing them each time. Each name says what the statement does; the parameters
+are the ``bindparam`` names (``b_`` for those an UPDATE's WHERE uses, as SQLAlchemy asks).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, func, insert, select, update
+
+from leadflow.state import schema as t
+
+_e, _a, _ti, _l = t.events.c, t.actions.c, t.timers.c, t.leads.c
+
+LEAD_DOC = select(_l.doc).where(_l.lead_id == bindparam("lead_id"), _l.workspace_id == bindparam("ws"))
+"""A lead's stored document. Params: ``lead_id``, ``ws``."""
+
+UPDATE_LEAD = (
+    update(t.leads)
+    .where(_l.lead_id == bindparam("b_lead_id"), _l.version == bindparam("b_version"))
+    .values(
+        campaign=bindparam("campaign"),
+        stage=bindparam("stage"),
+        score=bindparam("score"),
+        version=bindparam("version"),
+        updated_at=bindparam("updated_at", type_=t.leads.c.updated_at.type),
+        doc=bindparam("doc", type_=t.leads.c.doc.type),
+    )
+)
+"""Write a lead's new state if it is still at ``b_version``. Params: the lead row + ``b_*``."""
+
+MARK_HANDLED = (
+    update(t.events)
+    .where(_e.event_id == bindparam("b_event_id"), _e.handled.is_(False), _e.dead.is_(False))
+    .values(handled=True)
+)
+FINISH_ACTION = (
+    update(t.actions)
+    .where(_a.seq == bindparam("b_seq"), _a.status == "pending")
+    .values(status=bindparam("b_status"), detail=bindparam("b_detail"), attempts=_a.attempts + 1)
+)
+FIRE_TIMER = (
+    update(t.timers).where(_ti.seq == bindparam("b_seq"), _ti.status == "active").values(status="fired")
+)
+
+INSERT_EVENT = insert(t.events)
+INSERT_ACTION = insert(t.actions)
+INSERT_TIMER = insert(t.timers)
+INSERT_TRACE = insert(t.traces)
+
+KNOWN_KEYS = select(_a.idempotency_key).where(_a.idempotency_key.in_(bindparam("keys", expanding=True)))
+ACTIVE_TIMERS = select(_ti.seq, _ti.name).where(_ti.lead_id == bindparam("lead_id"), _ti.status == "active")
+SET_TIMER_STATUS = (
+    update(t.timers)
+    .where(_ti.seq.in_(bindparam("b_seqs", expanding=True)))
+    .values(status=bindparam("b_status"))
+)
+MARK_PUBLISHED = (
+    update(t.events).where(_e.seq.in_(bindparam("b_seqs", expanding=True))).values(published=True)
+)
+
+SUPPRESSED = select(t.suppressions.c.address).where(
+    t.suppressions.c.workspace_id == bindparam("ws"), t.suppressions.c.address == bindparam("address")
+)
+
+INBOX_PAGE = (
+    select(_e.seq, _e.lead_id, _e.doc, _e.attempts, _e.available_at)
+    .where(_e.queued.is_(True), _e.handled.is_(False), _e.dead.is_(False), _e.seq > bindparam("after"))
+    .order_by(_e.seq)
+    .limit(bindparam("page"))
+)
+"""Pending inbox events after seq ``after``, oldest first, ``page`` of them."""
+
+UNPUBLISHED = select(_e.seq, _e.doc).where(_e.published.is_(False)).order_by(_e.seq).limit(bindparam("limit"))
+
+DUE_TIMERS = (
+    select(t.timers)
+    .where(_ti.status == "active", _ti.fire_at <= bindparam("now"))
+    .order_by(_ti.fire_at, _ti.seq)
+    .limit(bindparam("limit"))
+)
+
+NEXT_TIMER = select(func.min(_ti.fire_at)).where(_ti.status == "active")
+NEXT_ACTION = select(func.min(_a.not_before)).where(_a.status == "pending")
+NEXT_RETRY = select(func.min(_e.available_at)).where(
+    _e.queued.is_(True), _e.handled.is_(False), _e.dead.is_(False)
+)
