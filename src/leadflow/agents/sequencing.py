@@ -11,8 +11,14 @@
 
 and rotates across ``campaign.senders`` (the least-used mailbox that still has room). Caps need
 counts across leads, so they live behind a small port, :class:`SendLedger`, passed in as
-``ctx.extras["send_ledger"]``; :class:`MemorySendLedger` is the in-memory version. Without a
+``ctx.extras["send_ledger"]``; :class:`MemorySendLedger` is the in-memory version and
+:class:`leadflow.agents.send_ledger.StoreSendLedger` the durable one the runtime wires. Without a
 ledger only the windows apply and the mailbox is chosen by a stable hash of the lead.
+
+Agents do not call :func:`plan_send` themselves: ``leadflow.agents._compose.outbound`` plans every
+message to a lead. Plans are made ahead, so the dispatcher checks again when a send is due
+(:func:`dispatch_plan`, from ``leadflow.orchestrator.send_gate``) and re-schedules a send that a
+window, an out-of-office or a cap holds back.
 
 Local times are built from calendar dates and wall-clock times (``datetime.combine`` with a
 ``ZoneInfo``), never by adding hours to an aware datetime, so DST switches and half-hour zones
@@ -267,11 +273,11 @@ def _pick_mailbox(
     if ledger is None:
         return True, str(senders[zlib.crc32(lead_key.encode()) % len(senders)].email)
     day = utc.date()
-    room = [
-        (ledger.sent_on(str(s.email), day), i, str(s.email))
-        for i, s in enumerate(senders)
-        if ledger.sent_on(str(s.email), day) < mailbox_cap(s, day, ledger, policy)
-    ]
+    room = []
+    for i, s in enumerate(senders):
+        used = ledger.sent_on(str(s.email), day)  # one read per mailbox: a store-backed ledger queries
+        if used < mailbox_cap(s, day, ledger, policy):
+            room.append((used, i, str(s.email)))
     if not room:
         return False, None
     return True, min(room)[2]
