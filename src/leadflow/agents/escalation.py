@@ -389,6 +389,8 @@ class EscalationAgent:
         now = ctx.clock.now()
         if event.type == EventType.AGENT_ESCALATED:
             return self._hand_off(ctx, state, event)
+        if state.assigned_to == "human":
+            return self._forward(ctx, state, event)
         escalation = evaluate_escalation(state, event, self.rules, now=now)
         if escalation is None:
             return Decision(result="no_escalation", summary="no escalation rule fired")
@@ -400,7 +402,12 @@ class EscalationAgent:
     def handle_llm(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
         """The rules' escalation, plus the reasons the model finds in a reply (each quoted)."""
         text = _text(event)
-        if ctx.llm is None or event.type != EventType.REPLY_CLASSIFIED or not text.strip():
+        if (
+            ctx.llm is None
+            or event.type != EventType.REPLY_CLASSIFIED
+            or not text.strip()
+            or state.assigned_to == "human"
+        ):
             return self.handle(ctx, state, event)
         now = ctx.clock.now()
         rules = evaluate_escalation(state, event, self.rules, now=now)  # always, whatever the model says
@@ -424,6 +431,24 @@ class EscalationAgent:
                 summary=f"{escalation.reason}: {escalation.summary}",
             )
         return with_usage(decision, result)
+
+    def _forward(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
+        """The lead is a person's now: pass each new reply on to them instead of escalating again."""
+        if event.type != EventType.REPLY_CLASSIFIED:
+            return Decision(result="no_escalation", summary="a human owns this lead")
+        intent = str(event.payload.get("intent") or "other")
+        action = notify_human(
+            ctx,
+            state,
+            key=f"forward:{event.id}",
+            agent=self.card.name,
+            subject=f"New reply from {state.lead.full_name} ({intent})",
+            body=f"{_text(event)[:2000]}\n\n---\n{context_summary(state, f'new reply, read as {intent}')}",
+            payload={"reason": "reply_to_owner", "intent": intent},
+        )
+        return Decision(
+            result="forwarded", actions=[action], summary=f"forwarded a {intent} reply to the owner"
+        )
 
     def _hand_off(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
         p = event.payload

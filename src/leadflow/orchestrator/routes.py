@@ -30,6 +30,9 @@ from leadflow.orchestrator.durations import parse_duration
 
 DEFAULT_ROUTES = Path(__file__).with_name("routes.yaml")
 
+HUMAN = "human"
+"""``LeadState.assigned_to`` once an escalation handed the lead to a person."""
+
 
 class When(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -40,10 +43,13 @@ class When(BaseModel):
     intent: list[str] | None = None
     payload: dict[str, Any] | None = None
     terminal: bool = False  # also route leads that are won, lost or do-not-contact
+    human: bool = False  # also route leads a human has taken over (``assigned_to: human``)
 
     def matches(self, state: LeadState, event: Event) -> bool:
         if not self.terminal and state.stage in TERMINAL_STAGES:
             return False
+        if not self.human and state.assigned_to == HUMAN:
+            return False  # handed over: the agents stop talking to the lead unless a route says so
         if self.stage is not None and state.stage.value not in self.stage:
             return False
         if self.not_stage is not None and state.stage.value in self.not_stage:
@@ -125,7 +131,9 @@ class RouteTable:
                     name=f"timer:{event.payload['agent']}",
                     on=[event.type],
                     agents=[event.payload["agent"]],
-                    when=When(terminal=bool(event.payload.get("terminal"))),
+                    when=When(
+                        terminal=bool(event.payload.get("terminal")), human=bool(event.payload.get("human"))
+                    ),
                 )
             )
             if not out[0].when.matches(state, event):
