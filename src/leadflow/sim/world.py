@@ -2,9 +2,11 @@
 
 It records deliveries like the transcript channel (once per idempotency key) and, in the same
 SQLite transaction, the prospect's reply with its arrival time. The human seller is simulated
-too: when the closing agent tells them a meeting is over, they decide the deal there and then
-(:func:`~leadflow.sim.deals.deal_outcome`) and report it won or lost some days later. A won
-prospect is a customer from then on, and answers post-sale mail like one
+too: the meeting invite (ICS) sent to a prospect puts the meeting in the seller's calendar,
+and some days after it ends they report the deal won or lost
+(:func:`~leadflow.sim.deals.deal_outcome`); a moved meeting moves the report, a cancelled one
+removes it (a meeting booked by SMS carries no invite: the closing agent's after-meeting note
+to the seller stands in for it). A won prospect is a customer from then on, and answers post-sale mail like one
 (:func:`~leadflow.sim.deals.customer_reply`). As an inbound source the world hands arrived
 replies and due deal reports to intake, which de-duplicates them by message id and outcome
 id, so a crash anywhere leaves no delivery, reply or outcome behind twice or lost.
@@ -15,8 +17,10 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import icalendar
 
 from leadflow.domain.actions import CONTACT_ACTIONS, ActionKind, OutboundAction
 from leadflow.exceptions import Conflict, NotFound
@@ -28,9 +32,27 @@ from leadflow.sim.replies import SimReply, respond
 
 log = logging.getLogger(__name__)
 
+SELLER_SOURCE = "sim:seller"
 #: The closing agent's "your call is over" note to the seller ends with this key.
 AFTER_MEETING = ":closing:after_meeting"
-SELLER_SOURCE = "sim:seller"
+
+
+def meeting_of(action: OutboundAction) -> tuple[str, datetime] | None:
+    """(``REQUEST`` or ``CANCEL``, the meeting's end in UTC) from an invite attached to ``action``, else None."""
+    for attachment in action.payload.get("attachments") or []:
+        if not isinstance(attachment, dict) or "text/calendar" not in str(attachment.get("content_type", "")):
+            continue
+        try:
+            cal = icalendar.Calendar.from_ical(str(attachment.get("content", "")))
+            method = str(cal.get("method", "REQUEST")).upper()
+            event = next(iter(cal.walk("VEVENT")))
+            end = event.decoded("dtend")
+        except (ValueError, KeyError, StopIteration):
+            continue  # not an invite we can read: the seller's calendar has nothing new
+        if isinstance(end, datetime):
+            return method, end if end.tzinfo is not None else end.replace(tzinfo=UTC)
+    return None
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -87,46 +109,58 @@ class SimWorld:
                 duplicate = cur.rowcount == 0
                 # only messages to the prospect get answers; notes to the human rep do not
                 prospect = self.by_lead.get(lead_id)
-                if not duplicate and prospect is not None:
-                    if action.kind in CONTACT_ACTIONS:
-                        reply = self._answer(prospect, action, lead_id, now)
-                        if reply is not None:
-                            channel = "sms" if action.kind is ActionKind.SEND_SMS else "email"
-                            self._db.execute(
-                                "INSERT OR IGNORE INTO inbound(key, workspace_id, lead_id, channel, text, raw, kind, arrive_at)"
-                                " VALUES (?,?,?,?,?,?,?,?)",
-                                (
-                                    action.idempotency_key,
-                                    workspace_id,
-                                    lead_id,
-                                    channel,
-                                    reply.text,
-                                    reply.raw,
-                                    reply.kind,
-                                    (now + max(reply.delay, timedelta(seconds=1))).isoformat(),
-                                ),
-                            )
-                    elif action.kind is ActionKind.NOTIFY_HUMAN and action.idempotency_key.endswith(
-                        AFTER_MEETING
-                    ):
-                        deal = deal_outcome(prospect, seed=self.seed)  # the seller decides now, reports later
-                        self._db.execute(
-                            "INSERT OR IGNORE INTO outcomes(lead_id, workspace_id, outcome, amount, reason, report_at)"
-                            " VALUES (?,?,?,?,?,?)",
-                            (
-                                lead_id,
-                                workspace_id,
-                                deal.outcome,
-                                deal.amount,
-                                deal.reason,
-                                (now + deal.delay).isoformat(),
-                            ),
-                        )
+                if not duplicate and prospect is not None and action.kind in CONTACT_ACTIONS:
+                    self._on_contact(prospect, action, workspace_id, lead_id, now)
+                elif (
+                    not duplicate and prospect is not None and action.idempotency_key.endswith(AFTER_MEETING)
+                ):
+                    # a meeting booked by SMS sent no invite: the "your call is over" note tells the seller
+                    self._note_meeting(prospect, workspace_id, lead_id, now, replace=False)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
         return Receipt(provider_id=action.idempotency_key, duplicate=duplicate)
+
+    def _on_contact(
+        self, prospect: SimProspect, action: OutboundAction, workspace_id: str, lead_id: str, now: datetime
+    ) -> None:
+        """Write the reply, and let the seller note a meeting invite; call inside the transaction."""
+        reply = self._answer(prospect, action, lead_id, now)
+        if reply is not None:
+            channel = "sms" if action.kind is ActionKind.SEND_SMS else "email"
+            arrive = now + max(reply.delay, timedelta(seconds=1))
+            self._db.execute(
+                "INSERT OR IGNORE INTO inbound(key, workspace_id, lead_id, channel, text, raw, kind, arrive_at)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (action.idempotency_key, workspace_id, lead_id, channel, reply.text, reply.raw, reply.kind,
+                 arrive.isoformat()),
+            )  # fmt: skip
+        invite = meeting_of(action)
+        if invite is None:
+            return
+        method, end = invite
+        if method == "CANCEL":  # no meeting, nothing to report (unless already reported)
+            self._db.execute("DELETE FROM outcomes WHERE lead_id=? AND ingested=0", (lead_id,))
+            return
+        self._note_meeting(prospect, workspace_id, lead_id, end, replace=True)
+
+    def _note_meeting(
+        self, prospect: SimProspect, workspace_id: str, lead_id: str, end: datetime, *, replace: bool
+    ) -> None:
+        """The seller decides the deal (always the same way) and will report it some days after ``end``.
+
+        With ``replace`` (a moved meeting) a report not yet made moves too; otherwise a known one stays.
+        """
+        deal = deal_outcome(prospect, seed=self.seed)
+        on_conflict = (
+            "DO UPDATE SET report_at=excluded.report_at WHERE ingested=0" if replace else "DO NOTHING"
+        )
+        self._db.execute(
+            "INSERT INTO outcomes(lead_id, workspace_id, outcome, amount, reason, report_at) VALUES (?,?,?,?,?,?)"
+            f" ON CONFLICT(lead_id) {on_conflict}",
+            (lead_id, workspace_id, deal.outcome, deal.amount, deal.reason, (end + deal.delay).isoformat()),
+        )
 
     def _answer(
         self, prospect: SimProspect, action: OutboundAction, lead_id: str, now: datetime
@@ -254,15 +288,13 @@ class SimWorld:
                 )
             ]
 
-    def outcomes(self) -> list[tuple[str, str, float | None]]:
-        """(lead id, won or lost, amount) of every deal the seller decided, reported or not yet."""
+    def outcomes(self) -> list[tuple[str, str, float | None, datetime]]:
+        """(lead id, won or lost, amount, report time) of every deal the seller decided, reported or not yet."""
         with self._lock:
-            return [
-                (lead, outcome, amount)
-                for lead, outcome, amount in self._db.execute(
-                    "SELECT lead_id, outcome, amount FROM outcomes ORDER BY lead_id"
-                )
-            ]
+            rows = self._db.execute(
+                "SELECT lead_id, outcome, amount, report_at FROM outcomes ORDER BY lead_id"
+            )
+            return [(lead, outcome, amount, datetime.fromisoformat(at)) for lead, outcome, amount, at in rows]
 
     def attempt_count(self) -> int:
         with self._lock:

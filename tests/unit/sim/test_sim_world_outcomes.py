@@ -9,6 +9,7 @@ import pytest
 
 from leadflow.domain.actions import ActionKind, OutboundAction
 from leadflow.domain.models import Campaign, Stage
+from leadflow.integrations.calendar._ics import Method, ics_attachment, invite_ics
 from leadflow.orchestrator.clock import FixedClock
 from leadflow.orchestrator.intake import Intake, recorded_outcome
 from leadflow.sim import SimProspect, deal_outcome, generate_prospects
@@ -50,6 +51,36 @@ def note(lead_id: str, key: str = "closing:after_meeting") -> OutboundAction:
     )
 
 
+def invite(p: SimProspect, end: datetime, method: Method = "REQUEST", n: int = 0) -> OutboundAction:
+    ics = invite_ics(uid=f"{p.id}@cal", sequence=n, start=end - timedelta(minutes=30), end=end, summary="call",
+                     organizer=("Sam", "sam@example.com"), attendee=(p.lead.full_name, str(p.lead.email)),
+                     stamp=NOW, method=method)  # fmt: skip
+    return OutboundAction(kind=ActionKind.SEND_EMAIL, idempotency_key=f"{p.id}:appointment:{method}:{n}",
+                          to=str(p.lead.email), subject="Confirmed", body="See you then.", agent="appointment",
+                          payload={"attachments": [ics_attachment(ics, method)]})  # fmt: skip
+
+
+def test_the_invite_puts_the_report_after_the_meeting_and_moves_or_drops_it(
+    setup: tuple[SimWorld, MemoryStore, FixedClock], prospects: list[SimProspect]
+) -> None:
+    world, store, clock = setup
+    p = prospects[2]
+    delay = deal_outcome(p, seed=SEED).delay
+    first_end = NOW + timedelta(days=3)
+    world.deliver(invite(p, first_end), workspace_id=WS, lead_id=p.id)
+    assert [at for *_, at in world.outcomes()] == [first_end + delay]
+    moved_end = NOW + timedelta(days=6)
+    world.deliver(invite(p, moved_end, n=1), workspace_id=WS, lead_id=p.id)
+    assert [at for *_, at in world.outcomes()] == [moved_end + delay]
+    world.deliver(note(p.id), workspace_id=WS, lead_id=p.id)  # the after-meeting note does not move it again
+    assert [at for *_, at in world.outcomes()] == [moved_end + delay]
+    world.deliver(invite(p, moved_end, "CANCEL", n=2), workspace_id=WS, lead_id=p.id)
+    assert world.outcomes() == []
+    clock.advance_to(moved_end + timedelta(days=10))
+    world.poll(clock.now())
+    assert recorded_outcome(store.get_lead(WS, p.id)) is None
+
+
 def test_the_seller_reports_after_the_meeting_once(
     setup: tuple[SimWorld, MemoryStore, FixedClock], prospects: list[SimProspect]
 ) -> None:
@@ -60,7 +91,7 @@ def test_the_seller_reports_after_the_meeting_once(
     expected = deal_outcome(p, seed=SEED)
     world.deliver(note(p.id), workspace_id=WS, lead_id=p.id)
     assert world.deliver(note(p.id), workspace_id=WS, lead_id=p.id).duplicate
-    assert world.outcomes() == [(p.id, expected.outcome, expected.amount)]
+    assert world.outcomes() == [(p.id, expected.outcome, expected.amount, NOW + expected.delay)]
     assert world.next_arrival() == NOW + expected.delay
     assert world.poll(NOW + expected.delay - timedelta(seconds=1)) == 0
     assert store.get_lead(WS, p.id).stage is Stage.NEW
