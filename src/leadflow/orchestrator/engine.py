@@ -80,9 +80,14 @@ class Orchestrator:
             self._campaigns[key] = self.store.get_campaign(workspace_id, name)
         return self._campaigns[key]
 
-    def step(self, event: Event) -> Commit:
-        """Decide what ``event`` does to its lead; nothing is written here."""
-        state = self.store.get_lead(event.workspace_id, event.lead_id)
+    def step(self, event: Event, state: LeadState | None = None) -> Commit:
+        """Decide what ``event`` does to its lead; nothing is written here.
+
+        ``state`` is the lead as it will be when this commit applies (see ``process``); by
+        default it is read from the store.
+        """
+        if state is None:
+            state = self.store.get_lead(event.workspace_id, event.lead_id)
         routes = self.routes.match(state, event)
         now = self.clock.now()
         if not routes:
@@ -240,27 +245,66 @@ class Orchestrator:
 
     # -- a batch ------------------------------------------------------------------------
     def process(self, *, limit: int = 200) -> int:
-        """Handle up to ``limit`` inbox events (one per lead) and commit them as one batch."""
+        """Handle up to ``limit`` inbox events (one per lead) and commit them as one batch.
+
+        When nothing else of a lead is pending, the events its step queues are handled in the
+        same batch, in log order, each on the state the previous commit leaves: the same log
+        and outcome as handling them round by round, for one transaction instead of several.
+        """
         now = self.clock.now()
         items = self.store.inbox(limit=limit, now=now)
         if not items:
             return 0
         commits: list[Commit] = []
-        owners: list[InboxItem] = []
+        owners: list[InboxItem | None] = []
         for item in items:
             try:
-                commits.append(self.step(item.event))
-                owners.append(item)
+                commit = self.step(item.event)
             except Exception as exc:
                 self._failed(item, exc)
-        for item, result in zip(owners, self.store.apply(commits), strict=True):
+                continue
+            commits.append(commit)
+            owners.append(item)
+            if item.alone:
+                follow = self._follow_ups(commit, item.event)
+                commits += follow
+                owners += [None] * len(follow)
+        for owner, result in zip(owners, self.store.apply(commits), strict=True):
             if result is None or isinstance(result, DuplicateMessage):
                 continue
-            if isinstance(result, Conflict | NotFound):
-                log.debug("retrying %s after %s", item.event.id, result)
-                continue  # still unhandled: the next round reloads the state
-            self._failed(item, result)
+            if isinstance(result, Conflict | NotFound) or owner is None:
+                # still unhandled (a follow-up stays queued): the next round reloads the state
+                log.debug("retrying %s after %s", owner.event.id if owner else "a follow-up", result)
+                continue
+            self._failed(owner, result)
         return len(items)
+
+    MAX_FOLLOW_UPS = 16
+
+    def _follow_ups(self, first: Commit, cause: Event) -> list[Commit]:
+        """The commits of the events ``first`` queues for its lead, and theirs, breadth first."""
+        out: list[Commit] = []
+        state = self._state_after(first, None)
+        queue = [e for e in first.events if e.id not in first.quiet and e.lead_id == cause.lead_id]
+        while queue and state is not None and len(out) < self.MAX_FOLLOW_UPS:
+            event = queue.pop(0)
+            try:
+                commit = self.step(event, state)
+            except Exception:
+                break  # left queued: the next round handles it (and its retries) the usual way
+            out.append(commit)
+            state = self._state_after(commit, state)
+            queue += [e for e in commit.events if e.id not in commit.quiet and e.lead_id == cause.lead_id]
+        return out
+
+    @staticmethod
+    def _state_after(commit: Commit, before: LeadState | None) -> LeadState | None:
+        """The lead as ``commit`` leaves it: its new state one version on, or ``before`` unchanged."""
+        if commit.state is None:
+            return before
+        if commit.expected_version is None:
+            return None
+        return commit.state.model_copy(update={"version": commit.expected_version + 1})
 
     def _failed(self, item: InboxItem, exc: Exception) -> None:
         now = self.clock.now()

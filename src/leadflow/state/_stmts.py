@@ -74,6 +74,19 @@ INBOX_PAGE = (
 )
 """Pending inbox events after seq ``after``, oldest first, ``page`` of them."""
 
+LEADS_WITH_MORE_PENDING = (
+    select(_e.lead_id)
+    .where(
+        _e.queued.is_(True),
+        _e.handled.is_(False),
+        _e.dead.is_(False),
+        _e.lead_id.in_(bindparam("lead_ids", expanding=True)),
+        _e.seq.not_in(bindparam("seqs", expanding=True)),
+    )
+    .distinct()
+)
+"""Which of ``lead_ids`` have a pending event besides the ones in ``seqs``."""
+
 UNPUBLISHED = select(_e.seq, _e.doc).where(_e.published.is_(False)).order_by(_e.seq).limit(bindparam("limit"))
 
 DUE_TIMERS = (

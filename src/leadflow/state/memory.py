@@ -250,7 +250,11 @@ class MemoryStore(Store):
                 out.append(InboxItem(item.seq, item.event, item.attempts))
                 if len(out) >= limit:
                     break
-            return out
+            pending: dict[str, int] = {}
+            for item in self._inbox:
+                if not item.handled and not item.dead:
+                    pending[item.event.lead_id] = pending.get(item.event.lead_id, 0) + 1
+            return [replace(i, alone=pending.get(i.event.lead_id) == 1) for i in out]
 
     def unpublished(self, *, limit: int = 500) -> list[tuple[int, Event]]:
         with self._lock:

@@ -66,6 +66,8 @@ class InboxItem:
     seq: int
     event: Event
     attempts: int
+    alone: bool = False
+    """No other event of this lead is pending: what handling it queues may be handled at once."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -477,11 +478,24 @@ class SqlStore(Store):
                         break
                 out += self._claim_heads(conn, heads, when)
                 if len(out) >= limit:
-                    return out
+                    return self._mark_alone(conn, out)
                 # read on while a full page left the answer short: a deferred lead's backlog
                 # (or, on PostgreSQL, the leads other workers hold) must not crowd the others out
                 if not rows or (len(rows) < page and last == rows[-1][0]):
-                    return out
+                    return self._mark_alone(conn, out)
+
+    @staticmethod
+    def _mark_alone(conn: Connection, items: list[InboxItem]) -> list[InboxItem]:
+        """Flag the items whose lead has no other pending event (one query for the batch)."""
+        if not items:
+            return items
+        crowded = set(
+            conn.execute(
+                stmts.LEADS_WITH_MORE_PENDING,
+                {"lead_ids": [i.event.lead_id for i in items], "seqs": [i.seq for i in items]},
+            ).scalars()
+        )
+        return [replace(i, alone=i.event.lead_id not in crowded) for i in items]
 
     def _claim_heads(
         self, conn: Connection, heads: list[InboxItem], when: datetime | None
