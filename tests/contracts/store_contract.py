@@ -361,6 +361,15 @@ class StoreContract:
         # c-2 was recorded quietly (logged, not routed)
         assert [i.event.id for i in store.inbox(now=T0)] == ["a-3"]
 
+    def test_inbox_flags_leads_with_nothing_else_pending(self, store: Store) -> None:
+        a = self.new_lead(store, "a1")
+        b = self.new_lead(store, "b1")
+        ok(store.apply([commit(a, events=[event(a, "a-2")])]))
+        alone = {i.event.id: i.alone for i in store.inbox(now=T0)}
+        assert alone == {"created-a1": False, "created-b1": True}
+        ok(store.apply([commit(a, handled="created-a1"), commit(b, handled="created-b1", events=[event(b, "b-2")])]))
+        assert {i.event.id: i.alone for i in store.inbox(now=T0)} == {"a-2": True, "b-2": True}
+
     def test_defer_hides_an_event_until_it_is_available(self, store: Store) -> None:
         a = self.new_lead(store, "a1")
         self.new_lead(store, "b1")
