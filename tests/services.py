@@ -12,7 +12,8 @@ URL is an error: CI must never silently skip the PostgreSQL or Redis tests.
 
 A test that needs a database of its own (the end-to-end runs) wraps its work in
 `fresh_pg_database(pg_url, "prefix")`: a uniquely named database on the same server,
-dropped (with any connections left open) when the block ends.
+dropped (with any connections left open) when the block ends, unless
+LEADFLOW_TEST_KEEP_DB=1 asks to keep it for a post-mortem.
 
 To run such tests by hand against servers of your own:
 
@@ -33,6 +34,7 @@ import pytest
 
 PG_URL_ENV = "LEADFLOW_TEST_PG_URL"
 REDIS_URL_ENV = "LEADFLOW_TEST_REDIS_URL"
+KEEP_DB_ENV = "LEADFLOW_TEST_KEEP_DB"  # set to 1: fresh_pg_database keeps its database for a post-mortem
 
 
 def in_ci() -> bool:
@@ -87,7 +89,10 @@ def fresh_pg_database(pg_url: str, prefix: str = "leadflow_test") -> Iterator[st
         try:
             yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
         finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if os.environ.get(KEEP_DB_ENV, "") in ("", "0"):
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            else:
+                print(f"kept database {name} ({KEEP_DB_ENV} is set)")
     finally:
         admin.dispose()

@@ -76,7 +76,8 @@ class LeadClaims:
                     self._execute(_RELEASE, {})
                 except DBAPIError as exc:
                     if not exc.connection_invalidated:
-                        raise  # a lost connection has nothing left to release
+                        raise
+                    # a lost connection took its claims with it: nothing is left to release
             self._held = False
 
     def close(self) -> None:
