@@ -394,13 +394,13 @@ class AppointmentAgent:
                 name="appointment:reminder_day_before",
                 fire_at=(local - timedelta(days=1)).astimezone(UTC),
                 agent=self.card.name,
-                payload={"reminder": "day_before", "n": count},
+                payload={"reminder": "day_before", "n": count, "human": True},  # reminders go on after a hand-over
             ),
             TimerSpec(
                 name="appointment:reminder_day_of",
                 fire_at=start - timedelta(hours=3),
                 agent=self.card.name,
-                payload={"reminder": "day_of", "n": count},
+                payload={"reminder": "day_of", "n": count, "human": True},  # reminders go on after a hand-over
             ),
         ]
         timers = [t for t in timers if t.fire_at > now]

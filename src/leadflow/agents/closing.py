@@ -35,6 +35,9 @@ from leadflow.domain.models import Direction, LeadState, Stage
 from leadflow.exceptions import ModelFailure
 from leadflow.kb import KnowledgeBase, Passage
 
+OWNER_SAFE = {"human": True}
+"""Closing only briefs the human seller, so its timers fire after a hand-over too."""
+
 KB_SEED = Path(__file__).with_name("kb_seed")
 PROMPT = Path(__file__).with_name("prompts") / "closing.md"
 STALL_AFTER = timedelta(days=5)
@@ -261,7 +264,7 @@ class ClosingAgent:
                         summary=f"{name}: {len(passages)} cited passages, approach {answer.approach}")
 
     def _stall_timer(self, now: datetime) -> list[TimerSpec]:
-        return [TimerSpec(name="closing:stalled", fire_at=now + STALL_AFTER, agent=self.card.name)]
+        return [TimerSpec(name="closing:stalled", fire_at=now + STALL_AFTER, agent=self.card.name, payload=OWNER_SAFE)]
 
     def _booked(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
         now = ctx.clock.now()
@@ -285,7 +288,7 @@ class ClosingAgent:
         timers = self._stall_timer(now)
         if state.appointment is not None:
             timers.append(TimerSpec(name="closing:after_meeting", fire_at=state.appointment.end + timedelta(hours=2),
-                                    agent=self.card.name))
+                                    agent=self.card.name, payload=OWNER_SAFE))
         count = event.payload.get("reschedules", 0)
         action = notify_human(ctx, state, key=f"closing:brief:{count}", agent=self.card.name,
                               subject=f"Brief: your call with {lead.full_name}", body="\n".join(lines))
@@ -298,7 +301,7 @@ class ClosingAgent:
             return Decision(result="skipped", summary="no meeting to follow up")
         if appt.end + timedelta(hours=2) > now:  # rescheduled to later: wait for the new time
             return Decision(result="waiting", timers=[TimerSpec(name="closing:after_meeting",
-                            fire_at=appt.end + timedelta(hours=2), agent=self.card.name)], summary="meeting moved")
+                            fire_at=appt.end + timedelta(hours=2), agent=self.card.name, payload=OWNER_SAFE)], summary="meeting moved")
         state.stage = Stage.CLOSING
         state.qualification[MOVED_KEY] = now.isoformat()
         draft = (f"Hi {state.lead.first_name}, thanks for your time with {appt.with_rep} today. "
@@ -318,7 +321,7 @@ class ClosingAgent:
         moved = _moved_at(state, fallback=state.updated_at)
         days = (now - moved).total_seconds() / 86400
         if days < STALL_AFTER.days:
-            timer = TimerSpec(name="closing:stalled", fire_at=moved + STALL_AFTER, agent=self.card.name)
+            timer = TimerSpec(name="closing:stalled", fire_at=moved + STALL_AFTER, agent=self.card.name, payload=OWNER_SAFE)
             return Decision(result="moving", timers=[timer], summary=f"moved {days:.1f} days ago")
         probe = event.model_copy(update={"type": EventType.TIMER_FIRED.value, "payload": {**event.payload, "stalled_days": days}})
         escalation = evaluate_escalation(state, probe, default_rules().for_agent(self.card.name), now=now)
@@ -337,7 +340,7 @@ class ClosingAgent:
         action = notify_human(ctx, state, key=f"closing:stalled:{int(days)}", agent=self.card.name,
                               subject=f"Stalled deal: {state.lead.full_name} ({days:.0f} days)", body=body,
                               payload={"stalled_days": round(days, 1)})
-        timers = [] if escalation else [TimerSpec(name="closing:stalled", fire_at=now + STALL_AFTER, agent=self.card.name)]
+        timers = [] if escalation else [TimerSpec(name="closing:stalled", fire_at=now + STALL_AFTER, agent=self.card.name, payload=OWNER_SAFE)]
         return Decision(result="stalled_escalated" if escalation else "stalled_alert", actions=[action], timers=timers,
                         escalation=escalation, summary=f"no movement for {days:.0f} days")
 

@@ -148,7 +148,7 @@ class PostSaleAgent:
                 name=f"post_sale:{kind}:{day}",
                 fire_at=now + timedelta(days=day),
                 agent=self.card.name,
-                payload={"kind": kind, "day": day, "terminal": True},
+                payload={"kind": kind, "day": day, "terminal": True, "human": True},  # onboarding goes on after a hand-over
             )
             for kind, days in (("onboarding", ONBOARDING), ("check_in", CHECK_INS))
             for day in days
