@@ -72,6 +72,52 @@ class _Overlay:
             self._items.clear()
 
 
+class _CountCache:
+    """Store counts, reused while this process has not written to the store since and for at
+    most ``max_age`` seconds (another process's sends show up within that). Plans are made for
+    a whole batch before it commits, so one batch asks the same buckets again and again.
+    Stores without a ``write_generation`` are always asked."""
+
+    MAX_ITEMS = 4096
+
+    def __init__(self, store: Store, max_age: float, monotonic: Callable[[], float]) -> None:
+        self._store = store
+        self._max_age = max_age
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._items: dict[tuple[Any, ...], tuple[SendCounts, int, float]] = {}
+        self._first: dict[tuple[str, str], datetime] = {}
+
+    def counts(self, key: tuple[Any, ...], fetch: Callable[[], SendCounts]) -> SendCounts:
+        generation = getattr(self._store, "write_generation", None)
+        if generation is None:
+            return fetch()
+        now = self._monotonic()
+        with self._lock:
+            hit = self._items.get(key)
+        if hit is not None and hit[1] == generation and now - hit[2] <= self._max_age:
+            return hit[0]
+        value = fetch()
+        with self._lock:
+            if len(self._items) >= self.MAX_ITEMS:
+                self._items.clear()
+            self._items[key] = (value, generation, now)
+        return value
+
+    def first(self, workspace_id: str, mailbox: str, fetch: Callable[[], datetime | None]) -> datetime | None:
+        """A mailbox's first send never changes once there is one."""
+        key = (workspace_id, mailbox)
+        with self._lock:
+            known = self._first.get(key)
+        if known is not None:
+            return known
+        value = fetch()
+        if value is not None:
+            with self._lock:
+                self._first[key] = value
+        return value
+
+
 class StoreSendLedger:
     """The send ledger of one workspace, read from the store.
 
@@ -90,11 +136,21 @@ class StoreSendLedger:
         *,
         include_scheduled: bool = True,
         overlay: _Overlay | None = None,
+        cache: _CountCache | None = None,
     ) -> None:
         self.store = store
         self.workspace_id = workspace_id
         self.include_scheduled = include_scheduled
         self._overlay = overlay or _Overlay(60.0, _time.monotonic)
+        self._cache = cache or _CountCache(store, 1.0, _time.monotonic)
+
+    def _count(self, kind: str, address: str, start: datetime, end: datetime) -> SendCounts:
+        fetch: Callable[[], SendCounts]
+        if kind == "mailbox":
+            fetch = lambda: self.store.send_counts(self.workspace_id, mailbox=address, since=start, until=end)  # noqa: E731
+        else:
+            fetch = lambda: self.store.send_counts(self.workspace_id, domain=address, since=start, until=end)  # noqa: E731
+        return self._cache.counts((self.workspace_id, kind, address, start, end), fetch)
 
     def _stored(self, counts: SendCounts) -> int:
         return counts.total if self.include_scheduled else counts.sent
@@ -102,18 +158,12 @@ class StoreSendLedger:
     def _mailbox(self, mailbox: str, day: date) -> tuple[_Key, int]:
         start = datetime.combine(day, time(0), tzinfo=UTC)
         key = (self.workspace_id, "mailbox", mailbox.lower(), start)
-        counts = self.store.send_counts(
-            self.workspace_id, mailbox=mailbox, since=start, until=start + timedelta(days=1)
-        )
-        return key, self._stored(counts)
+        return key, self._stored(self._count("mailbox", mailbox, start, start + timedelta(days=1)))
 
     def _domain(self, domain: str, hour: datetime) -> tuple[_Key, int]:
         start = hour.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         key = (self.workspace_id, "domain", domain.lower(), start)
-        counts = self.store.send_counts(
-            self.workspace_id, domain=domain, since=start, until=start + timedelta(hours=1)
-        )
-        return key, self._stored(counts)
+        return key, self._stored(self._count("domain", domain, start, start + timedelta(hours=1)))
 
     def sent_on(self, mailbox: str, day: date) -> int:
         return self._overlay.count(*self._mailbox(mailbox, day))
@@ -122,7 +172,11 @@ class StoreSendLedger:
         return self._overlay.count(*self._domain(domain, hour))
 
     def first_day(self, mailbox: str) -> date | None:
-        first = self.store.send_counts(self.workspace_id, mailbox=mailbox).first
+        first = self._cache.first(
+            self.workspace_id,
+            mailbox.lower(),
+            lambda: self.store.send_counts(self.workspace_id, mailbox=mailbox).first,
+        )
         planned = self._overlay.first_day(self.workspace_id, mailbox.lower())
         days = [d for d in (first.astimezone(UTC).date() if first else None, planned) if d is not None]
         return min(days, default=None)
@@ -148,10 +202,15 @@ class StoreSendLedgers:
         self.store = store
         self.include_scheduled = include_scheduled
         self._overlay = _Overlay(ttl, monotonic)
+        self._cache = _CountCache(store, 1.0, monotonic)
 
     def scoped(self, workspace_id: str) -> StoreSendLedger:
         return StoreSendLedger(
-            self.store, workspace_id, include_scheduled=self.include_scheduled, overlay=self._overlay
+            self.store,
+            workspace_id,
+            include_scheduled=self.include_scheduled,
+            overlay=self._overlay,
+            cache=self._cache,
         )
 
     def forget(self) -> None:

@@ -81,6 +81,8 @@ class SqlStore(Store):
         self._write_lock = threading.Lock() if self.is_sqlite else None
         # written with the next write transaction (see ``mark_published`` and ``set_meta``)
         self._pending_lock = threading.Lock()
+        self.write_generation = 0
+        """Counts this process's committed write transactions (caches of counts check it)."""
         self._pending_meta: dict[str, str] = {}
         self._pending_published: set[int] = set()
         if self.is_sqlite:
@@ -146,6 +148,8 @@ class SqlStore(Store):
                 else:
                     if exc[0] is not None:
                         store._restore_pending(*self.pending)
+                    else:
+                        store.write_generation += 1
                 finally:
                     if store._write_lock is not None:
                         store._write_lock.release()
