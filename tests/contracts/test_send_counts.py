@@ -166,7 +166,7 @@ class TestSqliteSendCounts(SendCountsContract):
         try:
             upgrade(engine, "0001")
             with engine.begin() as conn:  # the actions table as 0.1 had it
-                for name in ("ix_actions_mailbox", "ix_actions_domain"):
+                for name in ("ix_actions_mailbox_at", "ix_actions_domain_at"):  # 0001 made today's
                     conn.execute(text(f"DROP INDEX {name}"))
                 conn.execute(text("ALTER TABLE actions DROP COLUMN mailbox"))
                 conn.execute(text("ALTER TABLE actions DROP COLUMN domain"))
@@ -180,7 +180,23 @@ class TestSqliteSendCounts(SendCountsContract):
             upgrade(engine)
             with engine.connect() as conn:
                 row = conn.execute(select(schema.actions.c.mailbox, schema.actions.c.domain)).one()
-            assert tuple(row) == ("rep@sender.example", "acme.com")
+                assert tuple(row) == ("rep@sender.example", "acme.com")
+                if engine.dialect.name == "sqlite":  # 0003 put the send-time indexes back, 0002's are gone
+                    names = set(
+                        conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'")).scalars()
+                    )
+                    assert {"ix_actions_mailbox_at", "ix_actions_domain_at"} <= names
+                    assert not {"ix_actions_mailbox", "ix_actions_domain"} & names
+                    plan = " ".join(
+                        str(r[-1])
+                        for r in conn.execute(
+                            text(
+                                "EXPLAIN QUERY PLAN SELECT count(*) FROM actions WHERE workspace_id = 'w'"
+                                " AND mailbox = 'm' AND coalesce(not_before, created_at) >= '2025-01-01'"
+                            )
+                        )
+                    )
+                    assert "ix_actions_mailbox_at" in plan
             store = SqlStore(self.url)
             try:
                 assert store.send_counts(WS_A, domain="acme.com").total == 1

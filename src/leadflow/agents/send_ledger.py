@@ -42,6 +42,7 @@ class _Overlay:
         self._ttl = ttl
         self._monotonic = monotonic
         self._items: dict[_Key, tuple[int, int, float]] = {}
+        self._first: dict[tuple[str, str], date] = {}  # (workspace, mailbox) -> first planned day
 
     def count(self, key: _Key, stored: int) -> int:
         with self._lock:
@@ -61,15 +62,19 @@ class _Overlay:
             if now - at > self._ttl:
                 base, n = stored, 0  # the earlier plans expired: start again from the store
             self._items[key] = (max(base, stored - n), n + 1, now)
+            if key[1] == "mailbox":
+                box = (key[0], key[2])
+                day = key[3].date()
+                self._first[box] = min(day, self._first.get(box, day))
 
     def first_day(self, workspace_id: str, mailbox: str) -> date | None:
         with self._lock:
-            days = [k[3].date() for k in self._items if k[:3] == (workspace_id, "mailbox", mailbox)]
-        return min(days, default=None)
+            return self._first.get((workspace_id, mailbox))
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._first.clear()
 
 
 class _CountCache:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 
 metadata = MetaData()
@@ -88,9 +89,13 @@ actions = Table(
     Column("domain", String(255)),
     Index("ix_actions_due", "status", "not_before"),
     Index("ix_actions_lead", "lead_id"),
-    Index("ix_actions_mailbox", "workspace_id", "mailbox", "not_before"),
-    Index("ix_actions_domain", "workspace_id", "domain", "not_before"),
 )
+
+SEND_TIME = func.coalesce(actions.c.not_before, actions.c.created_at)
+"""When a send counts for caps: its scheduled time, or when it was queued ("at once")."""
+# send caps count per mailbox and per recipient domain over SEND_TIME ranges (migration 0003)
+Index("ix_actions_mailbox_at", actions.c.workspace_id, actions.c.mailbox, SEND_TIME)
+Index("ix_actions_domain_at", actions.c.workspace_id, actions.c.domain, SEND_TIME)
 
 timers = Table(
     "timers",

@@ -351,24 +351,7 @@ class SqlStore(Store):
                     unique.append(a)
             fresh = unique
         if fresh:
-            conn.execute(
-                stmts.INSERT_ACTION,
-                [
-                    {
-                        "idempotency_key": a.idempotency_key,
-                        "workspace_id": c.workspace_id,
-                        "lead_id": c.lead_id,
-                        "kind": a.kind.value,
-                        "not_before": _db_time(a.not_before),
-                        "status": "pending",
-                        "attempts": 0,
-                        "created_at": now,
-                        "doc": a.model_dump(mode="json"),
-                        **dict(zip(("mailbox", "domain"), send_keys(a), strict=True)),
-                    }
-                    for a in fresh
-                ],
-            )
+            conn.execute(stmts.INSERT_ACTION, [self._action_insert(c, a, now) for a in fresh])
         if c.cancel_timers or c.timers:
             active = conn.execute(stmts.ACTIVE_TIMERS, {"lead_id": c.lead_id}).all()
             cancel = [seq for seq, name in active if any(timer_matches(name, p) for p in c.cancel_timers)]
@@ -420,6 +403,23 @@ class SqlStore(Store):
                         workspace_id=c.workspace_id, address=address.lower(), reason=reason
                     )
                 )
+
+    @staticmethod
+    def _action_insert(c: Commit, a: OutboundAction, now: datetime | None) -> dict[str, Any]:
+        mailbox, domain = send_keys(a)
+        return {
+            "idempotency_key": a.idempotency_key,
+            "workspace_id": c.workspace_id,
+            "lead_id": c.lead_id,
+            "kind": a.kind.value,
+            "not_before": _db_time(a.not_before),
+            "status": "pending",
+            "attempts": 0,
+            "created_at": now,
+            "doc": a.model_dump(mode="json"),
+            "mailbox": mailbox,
+            "domain": domain,
+        }
 
     # -- log -------------------------------------------------------------------------
     def lead_events(self, workspace_id: str, lead_id: str) -> list[Event]:
@@ -732,7 +732,8 @@ class SqlStore(Store):
     ) -> SendCounts:
         check_keys(mailbox, domain, since, until)
         a = t.actions.c
-        when = func.coalesce(a.not_before, a.created_at)  # ix_actions_mailbox / ix_actions_domain narrow it
+        # a send's time; ix_actions_mailbox_at / ix_actions_domain_at index this very expression
+        when = t.SEND_TIME
         q = select(a.status, func.count(), func.min(when)).where(
             a.workspace_id == workspace_id, a.status.in_(COUNTED_STATUSES)
         )
