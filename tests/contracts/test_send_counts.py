@@ -54,6 +54,30 @@ class SendCountsContract:
         finally:
             s.close()
 
+    def test_a_series_equals_counting_bucket_by_bucket(self, store: Store) -> None:
+        a = StoreContract.new_lead(store, "a1")
+        sends = [email("now")] + [email(f"s{i}", not_before=at(i * 7 * 60)) for i in range(1, 12)]
+        sends.append(email("elsewhere", sender="two@sender.example", not_before=at(60)))
+        ok(store.apply([commit(a, actions=sends)]))
+        from datetime import timedelta
+
+        for key in ({"mailbox": "REP@sender.example"}, {"domain": "acme.com"}):
+            for step, buckets in ((timedelta(days=1), 5), (timedelta(hours=1), 30)):
+                series = store.send_count_series(WS_A, since=T0, step=step, buckets=buckets, **key)
+                one_by_one = [
+                    store.send_counts(WS_A, since=T0 + step * i, until=T0 + step * (i + 1), **key)
+                    for i in range(buckets)
+                ]
+                assert series == one_by_one
+                assert sum(c.total for c in series) > 0
+        assert store.send_count_series(
+            WS_B, mailbox="rep@sender.example", since=T0, step=timedelta(days=1), buckets=3
+        ) == [
+            SendCounts(),
+            SendCounts(),
+            SendCounts(),
+        ]
+
     def test_counts_by_mailbox_and_domain_over_a_range(self, store: Store) -> None:
         a = StoreContract.new_lead(store, "a1")
         ok(

@@ -9,9 +9,12 @@ are the ``bindparam`` names (``b_`` for those an UPDATE's WHERE uses, as SQLAlch
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import bindparam, func, insert, select, update
 
 from leadflow.state import schema as t
+from leadflow.state.sends import COUNTED_STATUSES
 
 _e, _a, _ti, _l = t.events.c, t.actions.c, t.timers.c, t.leads.c
 
@@ -101,3 +104,38 @@ NEXT_ACTION = select(func.min(_a.not_before)).where(_a.status == "pending")
 NEXT_RETRY = select(func.min(_e.available_at)).where(
     _e.queued.is_(True), _e.handled.is_(False), _e.dead.is_(False)
 )
+
+
+def _send_times(column: str) -> Any:
+    return select(_a.status, t.SEND_TIME).where(
+        _a.workspace_id == bindparam("ws"),
+        getattr(_a, column) == bindparam("key"),
+        _a.status.in_(COUNTED_STATUSES),
+        t.SEND_TIME >= bindparam("since", type_=_a.not_before.type),
+        t.SEND_TIME < bindparam("until", type_=_a.not_before.type),
+    )
+
+
+SEND_TIMES_BY_MAILBOX = _send_times("mailbox")
+"""Status and send time of each send of mailbox ``key`` timed in [``since``, ``until``)."""
+SEND_TIMES_BY_DOMAIN = _send_times("domain")
+
+
+def _send_counts(column: str) -> Any:
+    key = getattr(_a, column)
+    return (
+        select(_a.status, func.count(), func.min(t.SEND_TIME))
+        .where(
+            _a.workspace_id == bindparam("ws"),
+            key == bindparam("key"),
+            _a.status.in_(COUNTED_STATUSES),
+            t.SEND_TIME >= bindparam("since", type_=_a.not_before.type),
+            t.SEND_TIME < bindparam("until", type_=_a.not_before.type),
+        )
+        .group_by(_a.status)
+    )
+
+
+SENDS_BY_MAILBOX = _send_counts("mailbox")
+"""Sends of mailbox ``key`` timed in [``since``, ``until``), per status: count and first."""
+SENDS_BY_DOMAIN = _send_counts("domain")

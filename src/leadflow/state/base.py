@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from leadflow.domain.events import Event
 from leadflow.domain.models import Campaign, LeadState
@@ -151,6 +151,30 @@ class Store(abc.ABC):
         Keys are compared case-insensitively; see :mod:`leadflow.state.sends`. ``InvalidInput``
         when neither key is given or a bound is a naive datetime.
         """
+
+    def send_count_series(
+        self,
+        workspace_id: str,
+        *,
+        mailbox: str | None = None,
+        domain: str | None = None,
+        since: datetime,
+        step: timedelta,
+        buckets: int,
+    ) -> list[SendCounts]:
+        """:meth:`send_counts` for ``buckets`` consecutive ranges of ``step`` from ``since`` (a planner
+        scanning day after day while caps bind asks them all at once). Backends may answer in
+        one query; this default asks bucket by bucket. ``first`` is each bucket's own first send."""
+        return [
+            self.send_counts(
+                workspace_id,
+                mailbox=mailbox,
+                domain=domain,
+                since=since + step * i,
+                until=since + step * (i + 1),
+            )
+            for i in range(buckets)
+        ]
 
     # -- timers -----------------------------------------------------------------------
     @abc.abstractmethod

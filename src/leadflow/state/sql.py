@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
@@ -731,6 +731,16 @@ class SqlStore(Store):
         until: datetime | None = None,
     ) -> SendCounts:
         check_keys(mailbox, domain, since, until)
+        if (
+            since is not None and until is not None and bool(mailbox) != bool(domain)
+        ):  # the planners' question
+            stmt = stmts.SENDS_BY_MAILBOX if mailbox else stmts.SENDS_BY_DOMAIN
+            params = {"ws": workspace_id, "key": (mailbox or domain or "").lower()}
+            with self._read() as conn:
+                found = conn.execute(
+                    stmt, {**params, "since": _db_time(since), "until": _db_time(until)}
+                ).all()
+            return self._send_counts({str(status): (int(n), _utc(first)) for status, n, first in found})
         a = t.actions.c
         # a send's time; ix_actions_mailbox_at / ix_actions_domain_at index this very expression
         when = t.SEND_TIME
@@ -749,6 +759,49 @@ class SqlStore(Store):
             rows = {
                 str(status): (int(n), _utc(first)) for status, n, first in conn.execute(q.group_by(a.status))
             }
+        return self._send_counts(rows)
+
+    def send_count_series(
+        self,
+        workspace_id: str,
+        *,
+        mailbox: str | None = None,
+        domain: str | None = None,
+        since: datetime,
+        step: timedelta,
+        buckets: int,
+    ) -> list[SendCounts]:
+        check_keys(mailbox, domain, since, since)
+        if bool(mailbox) == bool(domain):
+            return super().send_count_series(
+                workspace_id, mailbox=mailbox, domain=domain, since=since, step=step, buckets=buckets
+            )
+        stmt = stmts.SEND_TIMES_BY_MAILBOX if mailbox else stmts.SEND_TIMES_BY_DOMAIN
+        params = {
+            "ws": workspace_id,
+            "key": (mailbox or domain or "").lower(),
+            "since": _db_time(since),
+            "until": _db_time(since + step * buckets),
+        }
+        with self._read() as conn:
+            rows = conn.execute(stmt, params).all()
+        sent, pending = [0] * buckets, [0] * buckets
+        first: list[datetime | None] = [None] * buckets
+        start = _utc(since) or since
+        for status, at in rows:
+            when = _utc(at) or at
+            i = int((when - start) / step)
+            if not 0 <= i < buckets:
+                continue
+            if status == "sent":
+                sent[i] += 1
+            else:
+                pending[i] += 1
+            first[i] = when if first[i] is None or when < first[i] else first[i]  # type: ignore[operator]
+        return [SendCounts(sent[i], pending[i], first[i]) for i in range(buckets)]
+
+    @staticmethod
+    def _send_counts(rows: dict[str, tuple[int, datetime | None]]) -> SendCounts:
         firsts = [f for _, f in rows.values() if f is not None]
         sent, scheduled = rows.get("sent", (0, None))[0], rows.get("pending", (0, None))[0]
         return SendCounts(sent, scheduled, min(firsts, default=None))
