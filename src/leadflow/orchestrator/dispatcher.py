@@ -43,6 +43,8 @@ def suppression_reason(store: Store, state: LeadState, row: ActionRow) -> str | 
         return None
     if state.stage is Stage.DO_NOT_CONTACT:
         return "do_not_contact"
+    if state.stage is Stage.LOST:
+        return "lead_lost"  # a follow-up queued before the deal was lost or the lead declined
     if row.action.to and store.is_suppressed(state.workspace_id, row.action.to):
         return "suppressed_address"
     if row.action.payload.get("stop_on_reply") and any(

@@ -67,7 +67,11 @@ def _to_lead(rt: Runtime, lead_id: str) -> list[str]:
 
 
 def _to_owner(rt: Runtime, lead_id: str) -> list[str]:
-    return [r.action.subject or "" for r in rt.store.actions_for(WS, lead_id) if r.action.kind is ActionKind.NOTIFY_HUMAN]
+    return [
+        r.action.subject or ""
+        for r in rt.store.actions_for(WS, lead_id)
+        if r.action.kind is ActionKind.NOTIFY_HUMAN
+    ]
 
 
 def test_after_a_hand_over_agents_stop_writing_to_the_lead_and_forward_replies(rt: Runtime) -> None:
