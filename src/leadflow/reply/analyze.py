@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from pydantic_ai.models import Model
 
 from leadflow.exceptions import ModelFailure
-from leadflow.reply.autoreply import detect_auto_reply
+from leadflow.reply.autoreply import detect_auto_reply, is_conversational
 from leadflow.reply.bounce import detect_bounce
 from leadflow.reply.intent import Intent, IntentLabel, classify_intent, looks_like_injection
 from leadflow.reply.llm import ask_model, verdict_referral, verdict_times
@@ -135,10 +135,12 @@ class ReplyUnderstanding:
 
 
 def _auto_reply(
-    text: str, msg: ParsedMessage | None, received: datetime
+    text: str, new_text: str, msg: ParsedMessage | None, received: datetime
 ) -> tuple[bool, str | None, date | None]:
     """``(is_auto, kind, return_date)`` from the header- and phrase-based detector."""
-    found = detect_auto_reply(text, headers=msg.headers if msg else None, received_at=received)
+    found = detect_auto_reply(
+        text, headers=msg.headers if msg else None, received_at=received, new_text=new_text
+    )
     return found.is_auto, found.kind, found.return_date
 
 
@@ -178,7 +180,7 @@ def analyze_reply_detailed(
         return DetailedAnalysis(analysis=analysis, decided_by="bounce", **meta)
 
     new_text = extract_new_text(body, html=msg.html if msg else None) if channel == "email" else body.strip()
-    is_auto, kind, return_date = _auto_reply(body, msg, when)
+    is_auto, kind, return_date = _auto_reply(body, new_text, msg, when)
     if is_auto:
         label: IntentLabel = "out_of_office" if kind == "out_of_office" else "other"
         analysis = ReplyAnalysis(
@@ -190,8 +192,14 @@ def analyze_reply_detailed(
         new_text, now=when, tz=zone, channel=channel
     )
     label = understanding.intent.label
-    times = understanding.proposed_times if label in _PROPOSING else []
     ooo = label == "out_of_office"
+    if ooo and is_conversational(new_text):
+        # "I'm travelling until Thursday - let's speak Friday morning?" is a person, not a
+        # notice: a time in it is a proposal, and the reply is not automatic.
+        ooo = False
+        if understanding.proposed_times:
+            label = "meeting_request"
+    times = understanding.proposed_times if label in _PROPOSING else []
     analysis = ReplyAnalysis(
         id=id,
         intent=label,
@@ -200,7 +208,7 @@ def analyze_reply_detailed(
         auto_reply=ooo,
         # An out-of-office the header/phrase detector missed still names its return day.
         return_date=understanding.proposed_times[0].start.date()
-        if ooo and understanding.proposed_times
+        if label == "out_of_office" and understanding.proposed_times
         else None,
         proposed_times=times,
         referral=understanding.referral if label in {"referral", "wrong_person", "meeting_request"} else None,

@@ -6,7 +6,15 @@ Signals, strongest first:
   ``X-Autorespond``, ``X-Auto-Response-Suppress``, ``Precedence: auto_reply/bulk/junk``;
 - subject prefixes such as "Automatic reply:", "Out of Office:", "Abwesenheitsnotiz",
   "Réponse automatique", "Respuesta automática";
-- body phrases in English, German, French, Spanish, Dutch, Portuguese and Italian.
+- body phrases in English, German, French, Spanish, Dutch, Portuguese and Italian: absences
+  ("I am out of the office", "our offices are closed until 2 January") and other automatic
+  answers (receipts, ticket numbers, "this inbox is not monitored": ``_autoreply_cues``).
+
+``kind`` is ``"out_of_office"`` for an absence, with or without a return date, and
+``"auto_reply"`` for any other automatic answer; :func:`~leadflow.reply.analyze.analyze_reply`
+labels the first ``out_of_office`` and the second ``other``, both with ``auto_reply: true``.
+An absence phrase with nothing else automatic about the message must not read like a
+conversation: "I'm out Friday but Thursday at 2pm works" is a person proposing a meeting.
 
 An out-of-office notice usually names when the writer is back. The return date is the
 *first day back*: "back on Monday 14 July" gives 14 July; "until 12.08.2025" gives the
@@ -22,7 +30,9 @@ from datetime import UTC, date, datetime, timedelta
 import dateparser
 from pydantic import BaseModel
 
-__all__ = ["AutoReply", "detect_auto_reply"]
+from leadflow.reply._autoreply_cues import CLOSED, auto_cue
+
+__all__ = ["AutoReply", "detect_auto_reply", "is_conversational"]
 
 _MAX_BODY = 4_000
 _MAX_DATE_ATTEMPTS = 6
@@ -54,20 +64,18 @@ _OOO_BODY = re.compile(
     r"sono (?:attualmente )?(?:assente|fuori (?:sede|ufficio)|in ferie)|fuori ufficio",
     re.IGNORECASE,
 )
-_AUTO_BODY = re.compile(
-    r"this is an? (?:automated|automatic|auto-generated) (?:reply|response|message|e-?mail)|"
-    r"(?:automated|automatic) (?:reply|response)|do not reply to this (?:e-?mail|message)|"
-    r"(?:thank you|thanks) for (?:your (?:e-?mail|message|inquiry|enquiry)|contacting us)[^.]{0,80}"
-    r"(?:received|get back|respond|reply)|we have received your (?:e-?mail|message|request)|"
-    r"automatische antwort|dies ist eine automatisch|automatisch (?:generierte|erstellte) nachricht|"
-    r"réponse automatique|message automatique|respuesta automática|mensaje automático|"
-    r"automatisch antwoord|dit is een automatisch|resposta automática|mensagem automática|"
-    r"risposta automatica|messaggio automatico",
+# A person answering in a conversation asks, proposes or agrees; a notice does not. Used
+# only when nothing but the body says "automatic": "I'm out Friday but Thursday at 2pm works
+# for me" is a human's reply with a meeting in it, not an out-of-office notice.
+_CONVERSATIONAL = re.compile(
+    r"\?|\b(?:works for me|would work|let'?s|how about|what about|could we|can we|shall we|sounds good"
+    r"|send me|call me|ping me|happy to|passt (?:mir|gut)|können wir|ça me va|on peut|podemos|me va bien"
+    r"|kunnen we|possiamo|va bene)\b",
     re.IGNORECASE,
 )
 _BACK = (
     r"back (?:in the office |at (?:my desk|work) |in office )?(?:on |from )?|return(?:ing)? (?:to the office )?(?:on )?|"
-    r"returns? (?:on )?|will be back (?:on )?|reachable again (?:on |from )?|"
+    r"returns? (?:on )?|will be back (?:on )?|reachable again (?:on |from )?|(?:re-?open(?:s|ing)?) (?:on )?|"
     r"zurück (?:am |ab )?|wieder (?:im büro |erreichbar )?(?:am |ab )?|ab dem|ab |"
     r"de retour (?:le |au bureau le )?|retour (?:le )?|à partir du|"
     r"de vuelta (?:el )?|regreso (?:el )?|vuelvo (?:el )?|a partir del?|"
@@ -159,8 +167,17 @@ def _return_date(text: str, received_at: datetime) -> date | None:
     return None
 
 
+def is_conversational(text: str) -> bool:
+    """Whether ``text`` reads like a person in a conversation (asks, proposes, agrees)."""
+    return _CONVERSATIONAL.search(text[:_MAX_BODY]) is not None
+
+
 def detect_auto_reply(
-    text: str, *, headers: dict[str, str] | None = None, received_at: datetime | None = None
+    text: str,
+    *,
+    headers: dict[str, str] | None = None,
+    received_at: datetime | None = None,
+    new_text: str | None = None,
 ) -> AutoReply:
     """Tell whether a message is an automatic reply, and when an absent writer is back.
 
@@ -169,6 +186,9 @@ def detect_auto_reply(
         headers: Message headers (any case); ``subject`` is read from them too.
         received_at: When the message arrived; relative dates resolve against it
             (defaults to now, UTC).
+        new_text: The writer's own words (quotes trimmed), when known. An absence phrase
+            alone marks a message automatic only if these words do not read like a
+            conversation (a question, "works for me", "let's"); defaults to ``text``.
 
     Returns:
         ``is_auto`` with ``kind`` ``"out_of_office"`` or ``"auto_reply"``, the first
@@ -180,17 +200,21 @@ def detect_auto_reply(
     body = text[:_MAX_BODY]
     header_reason = _header_reason(lowered)
     subject_auto = bool(_AUTO_SUBJECT.search(subject))
-    ooo_body = _OOO_BODY.search(body)
-    ooo = bool(ooo_body) or bool(_OOO_SUBJECT.search(subject) and (subject_auto or header_reason))
-    auto_body = _AUTO_BODY.search(body)
+    absence = _OOO_BODY.search(body) or CLOSED.search(body)
+    ooo = bool(absence) or bool(_OOO_SUBJECT.search(subject) and (subject_auto or header_reason))
+    cue = auto_cue(body)
     if header_reason:
         reason: str | None = header_reason
     elif subject_auto:
         reason = f"subject: {subject[:80]}"
-    elif ooo_body and len(body.strip()) < 3_000:
-        reason = f"body: {ooo_body.group(0)}"
-    elif auto_body:
-        reason = f"body: {auto_body.group(0)}"
+    elif cue is not None:
+        reason = f"body: {cue[:80]}"
+    elif (
+        absence
+        and len(body.strip()) < 3_000
+        and not is_conversational(body if new_text is None else new_text)
+    ):
+        reason = f"body: {absence.group(0)}"
     else:
         return AutoReply(is_auto=False)
     kind = "out_of_office" if ooo else "auto_reply"
