@@ -121,6 +121,11 @@ def _region_text(lead: Lead) -> str:
     return " ".join(parts).lower()
 
 
+def _names(term: str, text: str) -> bool:
+    """Whether ``text`` names ``term`` as a whole word ("us" is not in "australia" or "brussels")."""
+    return re.search(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])", text) is not None
+
+
 def assess(lead: Lead, campaign: Campaign, signals: Sequence[Mapping[str, Any]] = ()) -> Assessment:
     """Score ``lead`` against the campaign's ideal customer profile.
 
@@ -185,7 +190,7 @@ def assess(lead: Lead, campaign: Campaign, signals: Sequence[Mapping[str, Any]] 
         if not where.strip():
             earned += WEIGHTS["region"] / 2
             reasons.append("region unknown")
-        elif any(r in where for r in regions):
+        elif any(_names(r, where) for r in regions):
             earned += WEIGHTS["region"]
             reasons.append("region in profile")
         else:

@@ -8,6 +8,11 @@ n=10)``, and nothing depends on a global RNG, the clock or hash randomisation.
 
 The hidden outcome follows from the propensities by fixed thresholds (see :func:`fate`),
 so :func:`truth_of` can label a prospect without replaying a conversation.
+
+Business (B2B) prospects also carry firmographics, ``attributes["employees"]``, drawn from a
+separate ``random.Random(f"{seed}:{index}:firmographics")`` so that adding them left every other
+field of every prospect as it was. Company size, title seniority, industry and region are what
+triage scores against the demo campaign's ideal customer profile.
 """
 
 from __future__ import annotations
@@ -89,6 +94,10 @@ _FIELDS = tuple(f.name for f in fields(Propensities))
 
 #: Share of reachable prospects who are away when the first email lands.
 _OOO_SHARE = 0.12
+
+#: Company sizes of business prospects: (fewest, most employees, weight). Most firms on a list
+#: are small; none reaches the 1,000 employees that make an enterprise account (an escalation).
+COMPANY_SIZES: tuple[tuple[int, int, float], ...] = ((2, 9, 30), (10, 49, 35), (50, 199, 25), (200, 900, 10))
 
 
 def fate(propensities: Propensities) -> str:
@@ -187,6 +196,8 @@ def _make(seed: int, index: int, industries: tuple[str, ...]) -> SimProspect:
     sms = phone is not None and source in ("web_form", "portal") and rng.random() < 0.5
     inquiry = None if source == "csv" and rng.random() < 0.7 else _inquiry(rng, industry, hot, city)
     attributes: dict[str, Any] = {"city": city, "region": region}
+    if not consumer:
+        attributes["employees"] = company_size(seed, index)
     if source == "referral":
         attributes["referred_by"] = (
             f"{rng.choice(_data.NAMES['en_us'][0])} {rng.choice(_data.NAMES['en_us'][1])}"
@@ -208,6 +219,13 @@ def _make(seed: int, index: int, industries: tuple[str, ...]) -> SimProspect:
         attributes=attributes,
     )
     return SimProspect(id=f"sim-{seed}-{index:06d}", lead=lead, propensities=propensities, persona=persona)
+
+
+def company_size(seed: int, index: int) -> int:
+    """The employee count of business prospect ``index``, from its own random stream."""
+    rng = random.Random(f"{seed}:{index}:firmographics")
+    low, high, _ = rng.choices(COMPANY_SIZES, weights=[w for _, _, w in COMPANY_SIZES])[0]
+    return rng.randint(low, high)
 
 
 def _company(rng: random.Random) -> tuple[str, str]:

@@ -5,10 +5,15 @@ counters kept while the campaign ran, so the table is the same for a finished ru
 one and ``leadflow demo --keep`` on an existing database. Each agent gets its steps, how many
 of them fell back (model to offline), and a line of the outputs that matter for that agent;
 an agent this module does not know still gets its most common results.
+
+Triage's line gives the tier mix; research's and response's lines give what each tier got
+(research depth and pages read, who wrote the first message, model calls and their cost), so
+the table shows the tier deciding how much is spent on a lead.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,6 +26,22 @@ from leadflow.state.base import Store
 ORDER = ("research", "triage", "response", "reply_understanding", "qualification", "nurture", "appointment",
          "closing", "escalation", "post_sale")  # fmt: skip
 _CHANNEL = {ActionKind.SEND_EMAIL: "email", ActionKind.SEND_SMS: "sms", ActionKind.SEND_LINKEDIN: "linkedin"}
+# research's summary: "tier B, light research ...: 1 page(s), 5 signal(s) ..."
+_DEPTH = re.compile(r"^tier [ABC], (deep|light|none) research")
+_PAGES = re.compile(r"(\d+) page\(s\), (\d+) signal\(s\)")
+TIERS = ("A", "B", "C")
+
+
+@dataclass
+class TierWork:
+    """What one agent did for the leads of one tier (the lead's final tier, set by triage)."""
+
+    leads: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)  # research depth, or who wrote the draft
+    pages: int = 0
+    model_calls: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
 
 
 @dataclass
@@ -37,6 +58,10 @@ class AgentLedger:
     citations: int = 0  # knowledge-base passages cited in notes to the seller
     escalations: Counter[str] = field(default_factory=Counter)  # reason -> count
     flagged_leads: set[str] = field(default_factory=set)  # leads this agent escalated
+    tiers: dict[str, TierWork] = field(default_factory=dict)  # lead tier -> the work done for it
+
+    def tier(self, name: str | None) -> TierWork:
+        return self.tiers.setdefault(name or "-", TierWork())
 
 
 @dataclass(frozen=True)
@@ -75,6 +100,16 @@ def read_ledger(store: Store, workspace: str, *, agents: Iterable[str] = ()) -> 
             ledger.steps += 1
             ledger.fallbacks += trace.fallback_used
             ledger.errors += trace.error is not None
+            if trace.agent in ("research", "response") and trace.event_type == EventType.LEAD_CREATED:
+                work = ledger.tier(state.tier)
+                work.leads += 1
+                work.model_calls += trace.model is not None
+                work.tokens += trace.tokens
+                work.cost_usd += trace.cost_usd
+                if (depth := _DEPTH.match(trace.decision)) is not None:
+                    work.kinds[depth.group(1)] += 1
+                if trace.agent == "research" and (pages := _PAGES.search(trace.decision)) is not None:
+                    work.pages += int(pages.group(1))
         for event in store.lead_events(workspace, state.lead_id):
             p = event.payload
             if event.type in (EventType.AGENT_COMPLETED, EventType.AGENT_FAILED) and p.get("agent"):
@@ -91,6 +126,8 @@ def read_ledger(store: Store, workspace: str, *, agents: Iterable[str] = ()) -> 
                 ledger.notes += 1
                 ledger.citations += len(row.action.payload.get("citations") or [])
             elif row.action.kind in _CHANNEL:
+                if row.action.agent == "response" and row.action.payload.get("draft"):
+                    ledger.tier(state.tier).kinds[str(row.action.payload["draft"])] += 1
                 if row.status == "sent":
                     ledger.sent[_CHANNEL[row.action.kind]] += 1
                 elif row.status == "suppressed":
@@ -136,24 +173,50 @@ def _generic(ledger: AgentLedger, team: TeamLedger) -> str:
     return _counts(ledger.results) or "-"
 
 
+def _by_tier(ledger: AgentLedger, describe: Callable[[TierWork], str]) -> str:
+    """``A …; B …; C …`` for the tiers that had leads (leads triage never saw come last, as ``-``)."""
+    order = [t for t in TIERS if t in ledger.tiers] + sorted(set(ledger.tiers) - set(TIERS))
+    return "; ".join(f"{t}: {describe(ledger.tiers[t])}" for t in order if ledger.tiers[t].leads)
+
+
+def _model_use(work: TierWork) -> str:
+    """``, 20 model calls, 31,000 tokens, $0.0412``; nothing when no model was called."""
+    if not work.model_calls:
+        return ""
+    return f", {work.model_calls} model calls, {work.tokens:,} tokens, ${work.cost_usd:.4f}"
+
+
+def _research_tier(work: TierWork) -> str:
+    return f"{_counts(work.kinds) or '-'}, {work.pages / work.leads:.1f} pages/lead{_model_use(work)}"
+
+
 def _research(ledger: AgentLedger, team: TeamLedger) -> str:
     found = _prefixed(ledger.results, "signals_")
     total = sum(int(k) * v for k, v in found.items() if k.isdigit())
     leads = sum(found.values())
-    return f"{total} signals found for {leads} leads" if leads else _generic(ledger, team)
+    if not leads:
+        return _generic(ledger, team)
+    tiers = _by_tier(ledger, _research_tier)
+    return f"{total} signals found for {leads} leads" + (f"; by tier {tiers}" if tiers else "")
 
 
 def _triage(ledger: AgentLedger, team: TeamLedger) -> str:
     tiers = _prefixed(ledger.results, "tier_")
+    total = sum(tiers.values())
     return (
-        "tiers " + ", ".join(f"{k} {v}" for k, v in sorted(tiers.items()))
+        "tiers " + ", ".join(f"{k} {v} ({v / total:.0%})" for k, v in sorted(tiers.items()))
         if tiers
         else _generic(ledger, team)
     )
 
 
+def _response_tier(work: TierWork) -> str:
+    return f"{_counts(work.kinds) or '-'}{_model_use(work)}"
+
+
 def _response(ledger: AgentLedger, team: TeamLedger) -> str:
-    return f"first touches sent: {_sent(ledger)}"
+    tiers = _by_tier(ledger, _response_tier)
+    return f"first touches sent: {_sent(ledger)}" + (f"; drafts by tier {tiers}" if tiers else "")
 
 
 def _reply(ledger: AgentLedger, team: TeamLedger) -> str:
