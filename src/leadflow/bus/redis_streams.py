@@ -2,9 +2,10 @@
 
 Layout. One stream, ``{prefix}:events``, carries every event of every workspace. One
 totally ordered stream keeps each lead's events in publish order without partitioning,
-and lets a subscriber match types across workspaces. Each entry holds the event's JSON
-envelope (``event``) plus ``id``, ``type``, ``lead`` and ``ws`` fields for people reading
-the stream with ``redis-cli``. ``publish`` adds a batch in one ``MULTI`` pipeline, so a
+and lets a subscriber match types across workspaces. (Within a shared group two processes
+may handle events of one lead at the same time; each consumer sees its share in order.)
+Each entry holds the event's JSON envelope (``event``) plus ``id``, ``type``, ``lead`` and
+``ws`` fields for people reading the stream with ``redis-cli``. ``publish`` adds a batch in one ``MULTI`` pipeline, so a
 batch lands whole and contiguous; the stream is capped near ``maxlen`` entries (the
 store's outbox keeps the truth, as with the in-process bus's ``max_pending``).
 
@@ -213,7 +214,7 @@ class RedisStreamsBus(Bus):
         first = True
         with self._lock, _translated("drain"):
             while True:
-                tail = self._tail()
+                tail = self._tail() if timeout > 0 else "0-0"  # only needed to wait
                 read, n = self._pass(reclaim=first)
                 first = False
                 delivered += n
