@@ -268,6 +268,25 @@ def test_a_group_joined_later_continues_where_the_group_is(redis_url: str, prefi
         later.close()
 
 
+def test_a_stream_deleted_under_the_bus_is_started_again(
+    redis_url: str, prefix: str, raw: redis.Redis
+) -> None:
+    bus = make(redis_url, prefix)
+    try:
+        solo, shared = Recorder(), Recorder()
+        bus.subscribe("*", solo)
+        bus.subscribe("*", shared, group="g")
+        bus.publish([event("e1")])
+        assert bus.drain() == 2
+        raw.delete(f"{prefix}:events")  # an operator's FLUSHDB, say
+        assert bus.drain() == 0  # no crash: the groups are made again
+        bus.publish([event("e2")])
+        assert bus.drain() == 2
+        assert solo.seen == shared.seen == ["e1", "e2"]
+    finally:
+        bus.close()
+
+
 def test_drain_waits_for_events_up_to_its_timeout(redis_url: str, prefix: str) -> None:
     bus = make(redis_url, prefix)
     try:

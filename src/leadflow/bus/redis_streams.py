@@ -236,12 +236,21 @@ class RedisStreamsBus(Bus):
         read = delivered = 0
         for g in list(self._groups.values()):
             entries: list[_Entry] = []
-            if reclaim:
-                entries += self._reclaim(g)
-            got = cast(
-                list[tuple[bytes, list[_Entry]]],
-                self._r.xreadgroup(g.name, self.consumer, {self.stream: ">"}, count=self.batch),
-            )
+            try:
+                if reclaim:
+                    entries += self._reclaim(g)
+                got = cast(
+                    list[tuple[bytes, list[_Entry]]],
+                    self._r.xreadgroup(g.name, self.consumer, {self.stream: ">"}, count=self.batch),
+                )
+            except redis.ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                # The stream or group was deleted under us (FLUSHDB, an operator): start again.
+                log.warning("bus group %s vanished from %s; created again", g.name, self.stream)
+                self._create_group(g.name)
+                g.claim_cursor = "0-0"
+                continue
             for _, stream_entries in got or []:
                 entries += stream_entries
             read += len(entries)
@@ -263,10 +272,11 @@ class RedisStreamsBus(Bus):
         live = [(mid, fields) for mid, fields in claimed if fields is not None]
         if not live:
             return []
+        # the claimed ids' delivery counts (the range may hold other pending ids of ours: read past them)
         counts = {
             p["message_id"]: int(p["times_delivered"])
             for p in self._r.xpending_range(
-                self.stream, g.name, live[0][0], live[-1][0], len(live) * 2, self.consumer
+                self.stream, g.name, live[0][0], live[-1][0], len(live) + 1000, self.consumer
             )
         }
         keep: list[_Entry] = []
