@@ -2,7 +2,8 @@
 
 A draft references at least one research signal (``state.signals``). Offline, a template per
 channel and signal kind writes it; with a model, the tier's model (strong for tier A, fast for
-tier B; tier C never calls one) returns a typed :class:`DraftOutput`. Every draft, templates
+tier B, which is shown only its best signal, :func:`best_signals`; tier C never calls one) returns
+a typed :class:`DraftOutput`. Every draft, templates
 included, goes through :func:`validate`, which rejects
 
 * unfilled placeholders (``{name}``, ``[Company]``, ``{{first_name}}``),
@@ -96,18 +97,21 @@ def instructions() -> str:
 # -- positioning ------------------------------------------------------------------------------
 
 
+def _rank(signal: Mapping[str, Any]) -> tuple[int, float]:
+    kind = str(signal.get("kind"))
+    order = _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
+    return order, -float(signal.get("confidence", 0.0))
+
+
+def best_signals(signals: Sequence[Mapping[str, Any]], n: int) -> list[Mapping[str, Any]]:
+    """The ``n`` signals most worth opening with, best first: by kind (funding first), then confidence."""
+    return sorted((s for s in signals if str(s.get("text", "")).strip()), key=_rank)[:n]
+
+
 def best_signal(signals: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """The signal most worth opening with: by kind (funding first), then confidence."""
-    usable = [s for s in signals if str(s.get("text", "")).strip()]
-    if not usable:
-        return None
-
-    def rank(s: Mapping[str, Any]) -> tuple[int, float]:
-        kind = str(s.get("kind"))
-        order = _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
-        return order, -float(s.get("confidence", 0.0))
-
-    return min(usable, key=rank)
+    """The signal most worth opening with (the first of :func:`best_signals`)."""
+    best = best_signals(signals, 1)
+    return best[0] if best else None
 
 
 _ANGLES = {
@@ -159,8 +163,12 @@ def footer_for(channel: Channel, campaign: Campaign, mailbox: SenderIdentity | N
 
 
 def template_draft(
-    channel: Channel, state: LeadState, campaign: Campaign, signals: Sequence[Mapping[str, Any]],
-    *, mailbox: SenderIdentity | None = None,
+    channel: Channel,
+    state: LeadState,
+    campaign: Campaign,
+    signals: Sequence[Mapping[str, Any]],
+    *,
+    mailbox: SenderIdentity | None = None,
 ) -> Draft:
     """The offline draft: greeting, the best signal, positioning, one question."""
     lead = state.lead
@@ -178,8 +186,14 @@ def template_draft(
             f"Would a short call about {campaign.offer} be useful?\n\n{rep}"
         )
     subject = f"{lead.first_name}, {_subject_hook(signal, campaign)}" if channel is Channel.EMAIL else None
-    return Draft(channel=channel, subject=subject, body=body, footer=footer_for(channel, campaign, mailbox),
-                 signal_used=str(signal["text"]) if signal else "", source="template")
+    return Draft(
+        channel=channel,
+        subject=subject,
+        body=body,
+        footer=footer_for(channel, campaign, mailbox),
+        signal_used=str(signal["text"]) if signal else "",
+        source="template",
+    )
 
 
 def _sms_mention(signal: Mapping[str, Any] | None) -> str:
@@ -206,14 +220,18 @@ def _subject_hook(signal: Mapping[str, Any] | None, campaign: Campaign) -> str:
 
 # -- the validation gate ------------------------------------------------------------------------
 
-_PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}|\{[A-Za-z_][\w .-]{0,40}\}|\[[A-Z][A-Za-z _.-]{1,40}\]|<<[^>]*>>|%\(\w+\)s")
+_PLACEHOLDER = re.compile(
+    r"\{\{[^}]*\}\}|\{[A-Za-z_][\w .-]{0,40}\}|\[[A-Z][A-Za-z _.-]{1,40}\]|<<[^>]*>>|%\(\w+\)s"
+)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CUSTOMERS = re.compile(
     r"\b(?i:customers?|clients?|companies|teams|brands|firms|businesses)\s+(?i:like|such as|including)\s+"
     r"([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)|\b(?i:trusted by)\s+([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)"
 )
 _UNSUBSCRIBE = re.compile(r"\bunsubscribe\b|\breply stop\b|\bopt[ -]?out\b", re.I)
-_STOPWORDS = frozenset("that this with from have your about their there which what when where into team".split())
+_STOPWORDS = frozenset(
+    "that this with from have your about their there which what when where into team".split()
+)
 
 
 def _norm_number(text: str) -> str:
@@ -240,7 +258,9 @@ def _uses_signal(draft: Draft, signals: Sequence[Mapping[str, Any]]) -> bool:
     if not used or not any(used == t or (len(used) >= 8 and (used in t or t in used)) for t in texts):
         return False
     body = draft.body.lower()
-    words = [w for w in re.findall(r"[a-z0-9][a-z0-9+.#-]{2,}", used.replace("_", " ")) if w not in _STOPWORDS]
+    words = [
+        w for w in re.findall(r"[a-z0-9][a-z0-9+.#-]{2,}", used.replace("_", " ")) if w not in _STOPWORDS
+    ]
     return not words or any(w in body for w in words)
 
 
@@ -265,10 +285,19 @@ def validate(
     full = f"{draft.subject or ''}\n{draft.text}"
     if _PLACEHOLDER.search(full):
         reasons.append(Rejection.PLACEHOLDER)
-    name, email, postal = (mailbox.name, str(mailbox.email), mailbox.postal_address) if mailbox else sender(campaign)
+    name, email, postal = (
+        (mailbox.name, str(mailbox.email), mailbox.postal_address) if mailbox else sender(campaign)
+    )
     backing = "\n".join(
-        [*(str(s.get("text", "")) for s in signals), *evidence, campaign.offer, campaign.company_name, name, email,
-         postal]
+        [
+            *(str(s.get("text", "")) for s in signals),
+            *evidence,
+            campaign.offer,
+            campaign.company_name,
+            name,
+            email,
+            postal,
+        ]
     )
     if unbacked_claims(f"{draft.subject or ''}\n{draft.body}", backing):
         reasons.append(Rejection.UNBACKED_CLAIM)
@@ -303,8 +332,14 @@ def evidence_for(state: LeadState, kb: Any | None, workspace_id: str, query: str
 # -- the model path -----------------------------------------------------------------------------
 
 
-def _prompt(channel: Channel, state: LeadState, campaign: Campaign, signals: Sequence[Mapping[str, Any]],
-            evidence: Sequence[str], problems: Sequence[Rejection] = ()) -> str:
+def _prompt(
+    channel: Channel,
+    state: LeadState,
+    campaign: Campaign,
+    signals: Sequence[Mapping[str, Any]],
+    evidence: Sequence[str],
+    problems: Sequence[Rejection] = (),
+) -> str:
     lead = state.lead
     data = [{"kind": s.get("kind"), "text": s.get("text"), "source": s.get("source")} for s in signals[:8]]
     lines = [
@@ -312,12 +347,19 @@ def _prompt(channel: Channel, state: LeadState, campaign: Campaign, signals: Seq
         f"Prospect: {lead.first_name} {lead.last_name}".rstrip() + f", {lead.title or 'unknown title'}"
         f" at {lead.company or 'unknown company'}",
         f"Sender: {campaign.rep_name} at {campaign.company_name}; offer: {campaign.offer}",
-        "<signals>", json.dumps(data, ensure_ascii=False), "</signals>",
-        "<knowledge>", json.dumps(list(evidence[:5]), ensure_ascii=False), "</knowledge>",
+        "<signals>",
+        json.dumps(data, ensure_ascii=False),
+        "</signals>",
+        "<knowledge>",
+        json.dumps(list(evidence[:5]), ensure_ascii=False),
+        "</knowledge>",
     ]
     if problems:
-        lines.append("Your previous draft was rejected for: " + ", ".join(p.value for p in problems)
-                     + ". Rewrite it to fix these problems.")
+        lines.append(
+            "Your previous draft was rejected for: "
+            + ", ".join(p.value for p in problems)
+            + ". Rewrite it to fix these problems."
+        )
     return "\n".join(lines)
 
 
@@ -347,8 +389,11 @@ def personalise(
     for attempt in range(2):
         try:
             answer = router.run(
-                agent_name=agent_name, tier=tier, instructions=instructions(),
-                prompt=_prompt(channel, state, campaign, signals, evidence, problems), output_type=DraftOutput,
+                agent_name=agent_name,
+                tier=tier,
+                instructions=instructions(),
+                prompt=_prompt(channel, state, campaign, signals, evidence, problems),
+                output_type=DraftOutput,
             )
         except LeadflowError as exc:
             result.error = f"{type(exc).__name__}: {exc}"

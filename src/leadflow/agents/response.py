@@ -2,7 +2,8 @@
 
 In the ``new_lead`` pipeline it runs after research (``state.signals``) and triage
 (``state.tier``). The draft comes from :mod:`leadflow.agents.personalisation` (a template offline;
-the strong model for tier A, the fast one for tier B, never a model for tier C) and passes its
+the strong model given every signal for tier A, the fast one given only the best signal for tier B,
+never a model for tier C: the tier plans in :mod:`leadflow.agents.triage`) and passes its
 validation gate; :func:`leadflow.agents.sequencing.plan_send` picks the send time in the lead's
 time zone and the mailbox. Inbound leads (web forms, portals, referrals) are answered on any
 weekday; cold list imports wait for a preferred day.
@@ -18,6 +19,7 @@ from leadflow.agents.base import AgentCard, AgentContext, Decision
 from leadflow.agents.personalisation import (
     Draft,
     Personalised,
+    best_signals,
     evidence_for,
     footer_for,
     personalise,
@@ -46,8 +48,14 @@ def _signals(state: LeadState) -> list[Mapping[str, Any]]:
     return [s.model_dump(mode="json") for s in research(state.lead, depth="none", fetcher=None).signals]
 
 
-def _consumer_draft(ctx: AgentContext, state: LeadState, channel: Channel, industry: str,
-                    signals: list[Mapping[str, Any]], mailbox: SenderIdentity | None) -> Draft:
+def _consumer_draft(
+    ctx: AgentContext,
+    state: LeadState,
+    channel: Channel,
+    industry: str,
+    signals: list[Mapping[str, Any]],
+    mailbox: SenderIdentity | None,
+) -> Draft:
     lead = state.lead
     campaign = ctx.campaign
     where = f" in {lead.attributes['area']}" if lead.attributes.get("area") else ""
@@ -57,9 +65,14 @@ def _consumer_draft(ctx: AgentContext, state: LeadState, channel: Channel, indus
     rep = mailbox.name.split()[0] if mailbox else campaign.rep_name
     body = f"Hi {lead.first_name}, {rep} from {campaign.company_name} here - {opener}{mention} Is now a good time for a few quick questions?"
     used = inquiry or next((s for s in signals if str(s.get("source")) == "lead:industry"), None)
-    return Draft(channel=channel, subject=f"{lead.first_name}, quick question" if channel is Channel.EMAIL else None,
-                 body=body, footer=footer_for(channel, campaign, mailbox),
-                 signal_used=str(used["text"]) if used else "", source="template")
+    return Draft(
+        channel=channel,
+        subject=f"{lead.first_name}, quick question" if channel is Channel.EMAIL else None,
+        body=body,
+        footer=footer_for(channel, campaign, mailbox),
+        signal_used=str(used["text"]) if used else "",
+        source="template",
+    )
 
 
 class ResponseAgent:
@@ -79,12 +92,14 @@ class ResponseAgent:
 
     def handle_llm(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
         tier = state.tier or assess(state.lead, ctx.campaign, state.signals).tier
-        writer = plan_for(tier).writer
-        if writer == "template" or ctx.llm is None:
+        plan = plan_for(tier)
+        if plan.writer == "template" or ctx.llm is None:
             return self._first_touch(ctx, state, writer=None)  # tier C never calls a model
-        return self._first_touch(ctx, state, writer=writer)
+        return self._first_touch(ctx, state, writer=plan.writer, max_signals=plan.signals)
 
-    def _first_touch(self, ctx: AgentContext, state: LeadState, *, writer: str | None) -> Decision:
+    def _first_touch(
+        self, ctx: AgentContext, state: LeadState, *, writer: str | None, max_signals: int | None = None
+    ) -> Decision:
         lead = state.lead
         campaign = ctx.campaign
         channel = preferred_channel(state, campaign)
@@ -98,20 +113,52 @@ class ResponseAgent:
         if writer is None and industry in _OPENERS:
             draft = _consumer_draft(ctx, state, channel, industry, signals, mailbox)
             result = Personalised(draft=draft)
-            if validate(draft, campaign=campaign, signals=signals, evidence=evidence_for(state, None, "", ""),
-                        mailbox=mailbox):
+            if validate(
+                draft,
+                campaign=campaign,
+                signals=signals,
+                evidence=evidence_for(state, None, "", ""),
+                mailbox=mailbox,
+            ):
                 result = personalise(channel, state, campaign, signals, mailbox=mailbox)
         else:
+            if writer and max_signals is not None:  # a cheaper tier's model sees only the best signal(s)
+                signals = best_signals(signals, max_signals)
             evidence = evidence_for(state, ctx.kb, ctx.workspace_id, campaign.offer) if writer else []
-            result = personalise(channel, state, campaign, signals, router=ctx.llm if writer else None,
-                                 tier=writer, evidence=evidence, mailbox=mailbox, agent_name=self.card.name)
+            result = personalise(
+                channel,
+                state,
+                campaign,
+                signals,
+                router=ctx.llm if writer else None,
+                tier=writer,
+                evidence=evidence,
+                mailbox=mailbox,
+                agent_name=self.card.name,
+            )
         draft = result.draft
         action = outbound(
-            state, ctx, channel=channel, key="response:first", body=draft.text, subject=draft.subject,
-            agent=self.card.name, plan=plan, final=True,
-            payload={"signal_used": draft.signal_used, "draft": draft.source, "tier": state.tier, "stop_on_reply": True},
+            state,
+            ctx,
+            channel=channel,
+            key="response:first",
+            body=draft.text,
+            subject=draft.subject,
+            agent=self.card.name,
+            plan=plan,
+            final=True,
+            payload={
+                "signal_used": draft.signal_used,
+                "draft": draft.source,
+                "tier": state.tier,
+                "stop_on_reply": True,
+            },
         )
-        when = f", planned {plan.local.strftime('%a %H:%M')} local ({', '.join(plan.reasons)})" if plan.deferred else ""
+        when = (
+            f", planned {plan.local.strftime('%a %H:%M')} local ({', '.join(plan.reasons)})"
+            if plan.deferred
+            else ""
+        )
         rejected = f", {len(result.rejections)} draft(s) rejected" if result.rejections else ""
         return Decision(
             result="first_touch",

@@ -3,21 +3,30 @@
 Fit is a weighted match of the lead against ``campaign.ideal_customer_profile`` (``industries``,
 ``titles``, ``min_team_size``, ``regions``); criteria the profile leaves out are not counted, and
 a lead field we do not know earns half credit. Buying signals found by research (funding,
-hiring) add a little. The fit (0..1) gives a tier, and the tier decides how much each later step
-may spend on the lead:
+hiring) add a little. The fit (0..1) gives a tier (``settings["tier_thresholds"]``, default A ≥ 0.75,
+B ≥ 0.45), and the tier decides how much each later step may spend on the lead (:data:`TIER_PLANS`):
 
-====  ======================  =========================
-tier  research                personalisation
-====  ======================  =========================
-A     deep (several pages)    the strong model
-B     light (the home page)   the fast model
-C     none (lead fields)      a template, no model call
-====  ======================  =========================
+====  =================================  =====================  ==============================
+tier  research                           first message          model calls (with a model)
+====  =================================  =====================  ==============================
+A     deep: home, about, careers, news   strong model, shown    triage, research summary of
+                                         every signal           4 pages (fast), draft (strong)
+B     light: the home page               fast model, shown      triage, research summary of
+                                         the best signal        1 page (fast), draft (fast)
+C     none: the lead's own fields        template with the      none (see below)
+                                         best signal
+====  =================================  =====================  ==============================
 
-That is the "60% lower model cost from tiering" idea: most leads in a list are tier B or C, and
-tier C never calls a model at all. Research runs before triage in the ``new_lead`` pipeline, so
-research calls :func:`assess` itself to pick its depth; triage then records the final fit with
-what research found.
+That is the "60% lower model cost from tiering" of the design documents: a list holds few tier A
+leads, tier B costs a few cheap calls and tier C none. ``bench/bench_tiering.py`` measures it on
+simulated leads against treating every lead as tier A. Without a model (the offline demo) every
+tier gets a template; research depth still follows the tier.
+
+Research runs before triage in the ``new_lead`` pipeline, so research calls :func:`assess` itself
+(without signals) to pick its depth; triage then records the final fit with what research found,
+and the first message follows that final tier. A lead the rules plainly disqualify (see below)
+and put in tier C never reaches a model at all; a tier C lead that merely scores low gets one
+fast-model look from triage, because that is where the rules are blunt.
 
 Model mode (:meth:`TriageAgent.handle_llm`) lets the fast model judge fit where the rules are blunt
 (synonymous titles, regions written another way). Its fit must lie in 0..1 and its tier must agree
@@ -59,16 +68,24 @@ _SIZE_KEYS = ("team_size", "company_size", "employees", "employee_count")
 
 @dataclass(frozen=True)
 class TierPlan:
-    """What a tier may spend: research depth and who writes the first message."""
+    """What a tier may spend on a lead.
+
+    Attributes:
+        research: How many pages research reads (``research.PAGES``); with a model, the fast
+            model summarises whatever was read.
+        writer: Who writes the first message: a model tier or the template.
+        signals: How many research signals the writer is given, best first (``None``: all).
+    """
 
     research: ResearchDepth
     writer: Writer
+    signals: int | None
 
 
 TIER_PLANS: Mapping[str, TierPlan] = {
-    "A": TierPlan(research="deep", writer="strong"),
-    "B": TierPlan(research="light", writer="fast"),
-    "C": TierPlan(research="none", writer="template"),
+    "A": TierPlan(research="deep", writer="strong", signals=None),
+    "B": TierPlan(research="light", writer="fast", signals=1),
+    "C": TierPlan(research="none", writer="template", signals=1),
 }
 
 

@@ -87,7 +87,7 @@ def open_simulation(
     prospects = generate_prospects(seed=seed, n=leads, industries=industries)
     world = SimWorld(prospects=prospects, seed=seed, clock=clock, path=transcript_path)
     settings = Settings(db_url=db_url, transcript_path=str(transcript_path), workspace=workspace)
-    web = SimWeb(prospects)  # the prospects' company sites: research reads them by tier
+    web = SimWeb(p.lead for p in prospects)  # the prospects' company sites: research reads them by tier
     runtime = Runtime.build(
         settings, store=store, clock=clock, channel=world, inbound=[world], llm=llm, extras={"fetcher": web}
     )

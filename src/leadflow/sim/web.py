@@ -1,8 +1,8 @@
 """Simulated company websites: the pages research reads in the demo, the bench and the tests.
 
 :class:`SimWeb` answers ``fetch(url)`` like :class:`~leadflow.integrations.web.WebFetcher`, from
-pages made up for each prospect's company domain. Every company has a home page and an about
-page (with its head count, ``attributes["employees"]`` where the prospect has one); some have a
+pages made up for each lead's company domain. Every company has a home page and an about
+page (with its head count, ``attributes["employees"]`` where the lead has one); some have a
 careers page (hiring) and a news page (a funding round or a partnership). What a page says is a
 pure function of the domain, so a page reads the same however often and in whatever order it is
 fetched. An unknown domain or a page the company does not have raises ``NotFound``, as a 404
@@ -19,9 +19,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from leadflow.domain.models import Lead
 from leadflow.exceptions import NotFound
 from leadflow.integrations.web import FetchedPage
-from leadflow.sim.prospects import SimProspect
 
 FETCHED_AT = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 _TOOLS = ("HubSpot", "Salesforce", "Pipedrive", "Stripe", "Zendesk", "Slack")
@@ -29,29 +29,29 @@ _ROLES = ("Account Executives", "SDRs", "sales development representatives", "cu
 
 
 class SimWeb:
-    """Pages for the prospects' company domains; ``fetched`` lists every URL asked for, in order."""
+    """Pages for the leads' company domains; ``fetched`` lists every URL asked for, in order."""
 
-    def __init__(self, prospects: Iterable[SimProspect]) -> None:
-        self._sites: dict[str, SimProspect] = {}
-        for p in prospects:
-            domain = (p.lead.company_domain or "").lower().removeprefix("www.")
+    def __init__(self, leads: Iterable[Lead]) -> None:
+        self._sites: dict[str, Lead] = {}
+        for lead in leads:
+            domain = (lead.company_domain or "").lower().removeprefix("www.")
             if domain and domain not in self._sites:
-                self._sites[domain] = p
+                self._sites[domain] = lead
         self.fetched: list[str] = []
 
     def fetch(self, url: str) -> FetchedPage:
         """The page at ``url``.
 
         Raises:
-            NotFound: The domain is not a prospect's company, or the company has no such page.
+            NotFound: The domain is not a lead's company, or the company has no such page.
         """
         self.fetched.append(url)
         parts = urlsplit(url)
         domain = (parts.hostname or "").lower().removeprefix("www.")
-        prospect = self._sites.get(domain)
-        if prospect is None:
+        lead = self._sites.get(domain)
+        if lead is None:
             raise NotFound(f"no simulated site for {domain or url!r}")
-        text = page(prospect, domain, parts.path.rstrip("/") or "/")
+        text = page(lead, domain, parts.path.rstrip("/") or "/")
         if text is None:
             raise NotFound(f"404: {url}")
         return FetchedPage(
@@ -63,10 +63,9 @@ class SimWeb:
         )
 
 
-def page(prospect: SimProspect, domain: str, path: str) -> str | None:
-    """The text of ``path`` on the prospect's company site, or ``None`` when it has no such page."""
+def page(lead: Lead, domain: str, path: str) -> str | None:
+    """The text of ``path`` on the lead's company site, or ``None`` when it has no such page."""
     rng = random.Random(f"site:{domain}")  # one stream per site: every page is fixed by the domain
-    lead = prospect.lead
     company = lead.company or domain.split(".")[0].title()
     tool, other = rng.sample(_TOOLS, 2)
     employees = lead.attributes.get("employees")
