@@ -4,6 +4,11 @@ On ``lead.converted`` the lead becomes a customer (stage ``won``): a welcome ema
 once and durable timers deliver the rest of the onboarding sequence (days 3, 7 and 14) and the
 check-ins (days 30, 60 and 90). A customer's reply is read with the offline reply analyser;
 a negative one, or no engagement at all by a check-in, flags churn risk and escalates.
+The reply's intent reads as (see ``leadflow.reply.intent``): a happy customer ``interested``,
+a neutral update ``other``, a how-to ``question``, a complaint ``objection_need`` (or
+``objection_price`` about the bill), a cancellation threat or request ``not_interested``; the
+last three are :data:`NEGATIVE`. An automatic answer (out-of-office, ticket receipt) is
+recorded but is neither negative nor engagement.
 Messages only ever go to the customer's own address.
 
 Model mode (:meth:`PostSaleAgent.handle_llm`) also asks the fast model for a churn-risk score of
@@ -185,7 +190,10 @@ class PostSaleAgent:
     def _engaged_since_conversion(self, state: LeadState) -> bool:
         raw = state.qualification.get(CONVERTED_KEY)
         since = datetime.fromisoformat(raw) if isinstance(raw, str) else state.created_at
-        return any(m.direction is Direction.INBOUND and m.at >= since for m in state.messages)
+        automatic = {str(x.get("message_id")) for x in state.signals if x.get("type") == "auto_reply"}
+        return any(
+            m.direction is Direction.INBOUND and m.at >= since and m.id not in automatic for m in state.messages
+        )
 
     def _churn_risk(self, ctx: AgentContext, state: LeadState, why: str) -> Escalation | None:
         now = ctx.clock.now()
@@ -243,6 +251,9 @@ class PostSaleAgent:
                 channel=p.get("channel", "email"),
             )
             intent, text = str(analysis.intent), analysis.text or ""
+            if analysis.auto_reply:
+                # An out-of-office or ticket receipt is recorded but is not the customer engaging.
+                state.signals.append({"type": "auto_reply", "message_id": str(p.get("message_id") or event.id)})
             state.messages.append(
                 Message(
                     id=str(p.get("message_id") or event.id),

@@ -1,10 +1,11 @@
 """Reply understanding agent: classifies an inbound reply and turns it into lead events.
 
 It reads the reply as data (never as instructions), records it in the conversation, and
-emits what it means: ``reply.classified`` always; ``lead.engaged`` for a positive reply from a
+emits what it means: ``reply.classified`` for every reply a person wrote; ``lead.engaged`` for a positive reply from a
 lead not yet in conversation; ``lead.opted_out`` (do-not-contact, address suppressed) for an
 unsubscribe; ``message.bounced`` (address suppressed) for a bounce; a pause until the return
-date for an out-of-office.
+date for an out-of-office, and a week's pause (no ``reply.classified``, no engagement) for any
+other automatic answer such as a ticket receipt.
 """
 
 from __future__ import annotations
@@ -84,7 +85,15 @@ class ReplyUnderstandingAgent:
         )
         info: dict[str, Any] = a.model_dump(mode="json")
         info.pop("id", None)
-        events = [EmitEvent(type=EventType.REPLY_CLASSIFIED, payload=info, confidence=float(a.confidence))]
+        # An automatic answer (out-of-office, ticket receipt, unmonitored inbox) is not the lead
+        # talking: it pauses the sequence below but is not offered to the agents that answer
+        # replies (qualification, appointment, closing), which would otherwise write back to it.
+        automatic = bool(a.auto_reply) and not a.bounce and intent != "unsubscribe"
+        events = (
+            []
+            if automatic
+            else [EmitEvent(type=EventType.REPLY_CLASSIFIED, payload=info, confidence=float(a.confidence))]
+        )
         timers: list[TimerSpec] = []
         cancel: list[str] = []
         suppress: list[str] = []

@@ -95,6 +95,14 @@ _CONTRAST = frozenset(
     "but however though although aber jedoch allerdings mais pourtant pero sino mas porem ma pero maar".split()
 )
 _NEG_SCOPE = 3
+_QUESTIONS = re.compile(r"(?:^|[.!?\n])\s*([^.!?\n]{3,200}\?)")
+_ASKS = re.compile(
+    r"(?:how|what|where|when|which|who|why|can|could|is|are|do|does|will|would|should"
+    r"|wie|was|wo|wann|welche[rsmn]?|warum|kann|konnen|gibt|ist|sind"
+    r"|comment|ou|quand|quel(?:le)?s?|pourquoi|est-ce|peut-on|puis-je|pouvez"
+    r"|como|donde|cuando|cual|cuanto|por que|puedo|pueden|hay|onde|quando|qual|quanto|posso|podem|tem"
+    r"|hoe|waar|wanneer|welke|waarom|kan|kunnen|is er|come|dove|quale|perche|si puo|c'e)\b"
+)
 
 
 def _load_concepts() -> dict[str, re.Pattern[str]]:
@@ -156,6 +164,14 @@ def features(text: str) -> Counter[str]:
         feats[f"b:{a}_{b}"] += 1
     if "?" in core:
         feats["p:?"] += 1
+        # A sentence that opens with a question word and ends in "?" asks something, in any
+        # of the seven languages, whatever the words between ("Wie füge ich ... hinzu?").
+        if any(_ASKS.match(q.strip()) for q in _QUESTIONS.findall(folded)):
+            feats["q:asks"] += _CONCEPT_WEIGHT
+    if "k:content" in feats and "k:competitor" not in feats:
+        # Satisfaction with no other provider named is a happy customer, not "we're happy
+        # with our current vendor".
+        feats["k:content_alone"] += _CONCEPT_WEIGHT
     if len(words) <= 3:
         feats["len:short"] += 1
     elif len(words) > 25:

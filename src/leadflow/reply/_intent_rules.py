@@ -61,11 +61,14 @@ _WRONG_PERSON = re.compile(
     r"\b(not the (?:right|correct|best|appropriate) (?:person|contact)|wrong (?:person|contact)"
     r"|no longer (?:with|at|work|employed|part of)|(?:left|retired from) the company"
     r"|(?:don'?t|do not) work (?:there|here) any ?more|not my (?:area|department|role|responsibility)"
-    r"|not (?:the )?(?:decision[- ]maker|responsible for)|nicht (?:mehr )?zustandig|falsche[rn]? ansprechpartner"
+    r"|not (?:the )?(?:decision[- ]maker|responsible for)|no longer (?:responsible|in charge) for"
+    r"|(?:don'?t|do not|no longer) (?:handle|deal with|look after|cover|manage) (?:anything|sales|marketing|purchasing|buying|vendors?)"
+    r"|nicht (?:mehr )?zustandig|falsche[rn]? ansprechpartner"
     r"|nicht mehr (?:bei|fur)|arbeite (?:dort|hier) nicht mehr|pas la bonne personne|ne travaille plus"
-    r"|ne fais plus partie|trompe de personne|no soy la persona|ya no trabajo|equivocado de persona"
-    r"|nao sou a pessoa|nao trabalho mais|pessoa errada|niet de juiste persoon|werk (?:hier )?niet meer"
-    r"|verkeerde persoon|non sono la persona giusta|non lavoro piu|sbagliato persona)",
+    r"|ne fais plus partie|ne suis plus (?:dans|chez)|trompe de personne|no soy la persona|ya no trabajo"
+    r"|ya no estoy en|equivocado de persona|nao sou a pessoa|nao trabalho mais|nao estou mais na"
+    r"|pessoa errada|niet de juiste persoon|werk (?:hier )?niet meer|verkeerde persoon|non sono la persona giusta"
+    r"|non lavoro piu|non sono piu (?:in|presso)|sbagliato persona)",
 )
 
 _HANDOVER = re.compile(
