@@ -18,6 +18,11 @@ Labelling convention for mixed replies (what the sales team must act on first):
 an opt-out wins; then a named hand-over (referral) over "not the right person"; a concrete
 meeting ask or accepted time is ``meeting_request``; an objection with a follow-up question
 keeps the objection's label; a bare decline without a reason is ``not_interested``.
+
+Customers (after a sale): happy is ``interested``, a neutral update ``other``, a how-to
+``question``, a complaint ``objection_need`` (``objection_price`` about the bill), a
+cancellation threat or request ``not_interested``. Automatic answers: an absence is
+``out_of_office``, any other (ticket receipt, unmonitored inbox) ``other``.
 """
 
 from __future__ import annotations

@@ -19,15 +19,20 @@ from leadflow.reply.intent_eval import evaluate, format_report, load_holdout, sc
 DATA = Path(__file__).resolve().parents[2] / "data"
 HOLDOUT = DATA / "intent_holdout.jsonl"
 FRESH = DATA / "intent_holdout_fresh.jsonl"
+CUSTOMER = DATA / "intent_holdout_customer.jsonl"
 # Measured through analyze_reply: holdout 0.782 before this work and 0.893 after (its
 # mistakes were looked at while tuning, so that figure is optimistic); the fresh set was
 # written after tuning and scored once: 0.733 before, 0.817 after (60 replies, +-5 points).
+# The customer set (customer/onboarding replies, non-absence auto-replies, sarcasm, mixed)
+# was written before that work and scored 0.452 before it, 0.871 after; its misses were
+# then looked at, so the figure is optimistic (62 replies, +-5 points).
 HOLDOUT_FLOOR = 0.85
 FRESH_FLOOR = 0.75
+CUSTOMER_FLOOR = 0.8
 
 
 def test_holdout_is_varied_and_unseen_by_training() -> None:
-    items = load_holdout(HOLDOUT) + load_holdout(FRESH)
+    items = load_holdout(HOLDOUT) + load_holdout(FRESH) + load_holdout(CUSTOMER)
     assert len(items) >= 290
     assert {"en", "es", "fr", "de", "pt", "it", "nl"} <= {i.lang for i in items}
     assert {"long", "terse", "quoted", "mixed", "sarcasm", "html", "typo"} <= {i.style for i in items}
@@ -36,7 +41,9 @@ def test_holdout_is_varied_and_unseen_by_training() -> None:
     assert leaked == []
 
 
-@pytest.mark.parametrize(("path", "floor"), [(HOLDOUT, HOLDOUT_FLOOR), (FRESH, FRESH_FLOOR)])
+@pytest.mark.parametrize(
+    ("path", "floor"), [(HOLDOUT, HOLDOUT_FLOOR), (FRESH, FRESH_FLOOR), (CUSTOMER, CUSTOMER_FLOOR)]
+)
 def test_holdout_accuracy_has_a_floor(path: Path, floor: float) -> None:
     report, _ = evaluate(load_holdout(path))
     print("\n" + format_report(report))
