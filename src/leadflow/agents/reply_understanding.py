@@ -69,7 +69,13 @@ class ReplyUnderstandingAgent:
         p = event.payload
         channel = Channel(p.get("channel", "email"))
         intent = str(a.intent)
-        state.replies += 1
+        # An automatic answer (out-of-office, ticket receipt, unmonitored inbox) is not the lead
+        # talking: it is recorded and pauses the sequence below, but it is not counted as a
+        # reply nor offered to the agents that answer replies (qualification, appointment,
+        # closing), which would otherwise write back to it.
+        automatic = bool(a.auto_reply) and not a.bounce and intent != "unsubscribe"
+        if not automatic:
+            state.replies += 1
         state.last_intent = intent
         state.messages.append(
             Message(
@@ -85,10 +91,6 @@ class ReplyUnderstandingAgent:
         )
         info: dict[str, Any] = a.model_dump(mode="json")
         info.pop("id", None)
-        # An automatic answer (out-of-office, ticket receipt, unmonitored inbox) is not the lead
-        # talking: it pauses the sequence below but is not offered to the agents that answer
-        # replies (qualification, appointment, closing), which would otherwise write back to it.
-        automatic = bool(a.auto_reply) and not a.bounce and intent != "unsubscribe"
         events = (
             []
             if automatic

@@ -137,6 +137,7 @@ def test_a_ticket_receipt_pauses_without_engaging_or_being_answered() -> None:
     assert EventType.REPLY_CLASSIFIED not in types and EventType.LEAD_ENGAGED not in types
     assert d.result == "paused_until_return"
     assert d.state is not None and d.state.stage is not Stage.ENGAGED
+    assert d.state.replies == 0 and d.state.messages[-1].id == "t1"  # recorded, not a reply
 
 
 def test_a_person_is_classified_and_engaged() -> None:
