@@ -68,14 +68,17 @@ class Runtime:
 
         calendars = StoreCalendars(store)  # the built-in calendar: booked appointments in the store
         # sequencing's caps and rotation, counted in the store (shared by workers, kept across restarts)
-        extras = {"send_ledger": StoreSendLedgers(store), **(extras or {})}
+        ledgers = StoreSendLedgers(store)
+        extras = {"send_ledger": ledgers, **(extras or {})}
 
         def context(workspace_id: str, campaign: Campaign) -> AgentContext:
             return AgentContext(clock=clock, campaign=campaign, workspace_id=workspace_id, llm=llm, extras=extras,
                                 calendar=calendars.for_rep(workspace_id, campaign.rep_name))
 
+        # a batch's plans are in the store once it commits: the ledger holds only the open batch's,
+        # so a restarted worker plans exactly as one that never stopped
         orchestrator = Orchestrator(store=store, registry=registry, routes=routes, runner=runner,
-                                    context_factory=context, clock=clock)
+                                    context_factory=context, clock=clock, after_batch=[ledgers.forget])
         out = channel or TranscriptChannel(settings.transcript_path)
         channels: dict[ActionKind, DeliveryChannel] = {
             ActionKind.SEND_EMAIL: out, ActionKind.SEND_SMS: out, ActionKind.SEND_LINKEDIN: out,

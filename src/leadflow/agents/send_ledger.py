@@ -91,7 +91,6 @@ class _CountCache:
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._items: dict[tuple[Any, ...], tuple[SendCounts, int, float]] = {}
-        self._first: dict[tuple[str, str], datetime] = {}
 
     def get(self, key: tuple[Any, ...]) -> SendCounts | None:
         generation = getattr(self._store, "write_generation", None)
@@ -102,6 +101,7 @@ class _CountCache:
         return hit[0]
 
     def put(self, items: list[tuple[tuple[Any, ...], SendCounts]]) -> None:
+        """Remember counts read now (for as long as :meth:`get` trusts them)."""
         generation = getattr(self._store, "write_generation", None)
         if generation is None:
             return
@@ -111,19 +111,6 @@ class _CountCache:
                 self._items.clear()
             for key, value in items:
                 self._items[key] = (value, generation, now)
-
-    def first(self, workspace_id: str, mailbox: str, fetch: Callable[[], datetime | None]) -> datetime | None:
-        """A mailbox's first send never changes once there is one."""
-        key = (workspace_id, mailbox)
-        with self._lock:
-            known = self._first.get(key)
-        if known is not None:
-            return known
-        value = fetch()
-        if value is not None:
-            with self._lock:
-                self._first[key] = value
-        return value
 
 
 class StoreSendLedger:
@@ -194,11 +181,13 @@ class StoreSendLedger:
         return self._overlay.count(*self._domain(domain, hour))
 
     def first_day(self, mailbox: str) -> date | None:
-        first = self._cache.first(
-            self.workspace_id,
-            mailbox.lower(),
-            lambda: self.store.send_counts(self.workspace_id, mailbox=mailbox).first,
-        )
+        # not cached for good: the first send moves if it is suppressed, or an earlier one is planned
+        key = (self.workspace_id, "first", mailbox.lower())
+        counts = self._cache.get(key)
+        if counts is None:
+            counts = self.store.send_counts(self.workspace_id, mailbox=mailbox)
+            self._cache.put([(key, counts)])
+        first = counts.first
         planned = self._overlay.first_day(self.workspace_id, mailbox.lower())
         days = [d for d in (first.astimezone(UTC).date() if first else None, planned) if d is not None]
         return min(days, default=None)

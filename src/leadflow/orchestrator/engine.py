@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -60,8 +60,12 @@ class Orchestrator:
         clock: Any,
         max_attempts: int = 5,
         retry_base: timedelta = timedelta(seconds=2),
+        after_batch: Sequence[Callable[[], None]] = (),
     ) -> None:
         registry.check(routes.agent_names())
+        self.after_batch = list(after_batch)
+        """Called once a batch's commits are applied (or refused): e.g. the send ledger drops
+        the plans it held for the batch, which are now in the store or will be made again."""
         self.store = store
         self.registry = registry
         self.routes = routes
@@ -269,7 +273,12 @@ class Orchestrator:
                 follow = self._follow_ups(commit, item.event)
                 commits += follow
                 owners += [None] * len(follow)
-        for owner, result in zip(owners, self.store.apply(commits), strict=True):
+        try:
+            results = self.store.apply(commits)
+        finally:
+            for hook in self.after_batch:
+                hook()
+        for owner, result in zip(owners, results, strict=True):
             if result is None or isinstance(result, DuplicateMessage):
                 continue
             if isinstance(result, Conflict | NotFound) or owner is None:

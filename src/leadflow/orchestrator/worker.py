@@ -127,7 +127,19 @@ class Worker:
             self.clock.advance_to(nxt)
         return rounds
 
-    def run_forever(self, *, poll_interval: float = 0.2, stop: Any = None) -> None:
+    def run_forever(self, *, poll_interval: float = 0.2, stop: Any = None, max_backoff: float = 30.0) -> None:
+        """Tick until ``stop`` is set. A failing round (the database restarting, a deadlock
+        between workers) is logged and retried with backoff: everything it did is either
+        committed or will be done again, so the worker never has to exit for it."""
+        failures = 0
         while stop is None or not stop.is_set():
-            if not self.tick():
+            try:
+                busy = self.tick()
+            except Exception:
+                failures += 1
+                log.exception("worker round failed (%d in a row); retrying", failures)
+                time.sleep(min(max_backoff, poll_interval * 2**failures))
+                continue
+            failures = 0
+            if not busy:
                 time.sleep(poll_interval)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Integer, bindparam, cast, func, insert, select, update
 
 from leadflow.state import schema as t
 from leadflow.state.sends import COUNTED_STATUSES
@@ -64,6 +64,20 @@ SET_TIMER_STATUS = (
 MARK_PUBLISHED = (
     update(t.events).where(_e.seq.in_(bindparam("b_seqs", expanding=True))).values(published=True)
 )
+MARK_PUBLISHED_SKIP_LOCKED = (
+    update(t.events)
+    .where(
+        _e.seq.in_(
+            select(_e.seq)
+            .where(_e.seq.in_(bindparam("b_seqs", expanding=True)), _e.published.is_(False))
+            .order_by(_e.seq)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    .values(published=True)
+)
+"""PostgreSQL, several relays: rows another worker is marking (or handling) are skipped, not
+waited for, so two relays never deadlock; a skipped mark only means the event is published again."""
 
 SUPPRESSED = select(t.suppressions.c.address).where(
     t.suppressions.c.workspace_id == bindparam("ws"), t.suppressions.c.address == bindparam("address")
@@ -106,19 +120,30 @@ NEXT_RETRY = select(func.min(_e.available_at)).where(
 )
 
 
-def _send_times(column: str) -> Any:
-    return select(_a.status, t.SEND_TIME).where(
-        _a.workspace_id == bindparam("ws"),
-        getattr(_a, column) == bindparam("key"),
-        _a.status.in_(COUNTED_STATUSES),
-        t.SEND_TIME >= bindparam("since", type_=_a.not_before.type),
-        t.SEND_TIME < bindparam("until", type_=_a.not_before.type),
+def _bucket(dialect: str) -> Any:
+    """The index of the ``step``-second range (from ``since``) a send's time falls in."""
+    since = bindparam("since", type_=_a.not_before.type)
+    step = bindparam("step", type_=Integer)
+    if dialect == "sqlite":  # whole seconds (exact, unlike julianday's floats); bounds are whole seconds
+        offset = cast(func.strftime("%s", t.SEND_TIME), Integer) - cast(func.strftime("%s", since), Integer)
+        return offset / step  # integers: SQLite divides to the floor for offsets >= 0
+    return cast(func.floor(func.extract("epoch", t.SEND_TIME - since) / step), Integer)
+
+
+def send_series(dialect: str, column: str) -> Any:
+    """Per status and ``step``-second bucket from ``since`` to ``until``: count and first send."""
+    bucket = _bucket(dialect).label("bucket")
+    return (
+        select(_a.status, bucket, func.count(), func.min(t.SEND_TIME))
+        .where(
+            _a.workspace_id == bindparam("ws"),
+            getattr(_a, column) == bindparam("key"),
+            _a.status.in_(COUNTED_STATUSES),
+            t.SEND_TIME >= bindparam("since", type_=_a.not_before.type),
+            t.SEND_TIME < bindparam("until", type_=_a.not_before.type),
+        )
+        .group_by(_a.status, bucket)
     )
-
-
-SEND_TIMES_BY_MAILBOX = _send_times("mailbox")
-"""Status and send time of each send of mailbox ``key`` timed in [``since``, ``until``)."""
-SEND_TIMES_BY_DOMAIN = _send_times("domain")
 
 
 def _send_counts(column: str) -> Any:

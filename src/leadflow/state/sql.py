@@ -81,6 +81,7 @@ class SqlStore(Store):
         self._write_lock = threading.Lock() if self.is_sqlite else None
         # written with the next write transaction (see ``mark_published`` and ``set_meta``)
         self._pending_lock = threading.Lock()
+        self._series_stmts: dict[str, Any] = {}
         self.write_generation = 0
         """Counts this process's committed write transactions (caches of counts check it)."""
         self._pending_meta: dict[str, str] = {}
@@ -541,7 +542,7 @@ class SqlStore(Store):
             return
         if not self.is_sqlite:  # several writers: no extra row locks in their transactions
             with self._write() as conn:
-                conn.execute(update(t.events).where(t.events.c.seq.in_(list(seqs))).values(published=True))
+                conn.execute(stmts.MARK_PUBLISHED_SKIP_LOCKED, {"b_seqs": sorted(seqs)})
             return
         with self._pending_lock:
             self._pending_published.update(seqs)
@@ -772,32 +773,38 @@ class SqlStore(Store):
         buckets: int,
     ) -> list[SendCounts]:
         check_keys(mailbox, domain, since, since)
-        if bool(mailbox) == bool(domain):
+        if bool(mailbox) == bool(domain) or step.total_seconds() % 1 or step.total_seconds() < 1:
             return super().send_count_series(
                 workspace_id, mailbox=mailbox, domain=domain, since=since, step=step, buckets=buckets
             )
-        stmt = stmts.SEND_TIMES_BY_MAILBOX if mailbox else stmts.SEND_TIMES_BY_DOMAIN
+        column = "mailbox" if mailbox else "domain"
+        stmt = self._series_stmts.get(column)
+        if stmt is None:
+            stmt = self._series_stmts[column] = stmts.send_series(
+                "sqlite" if self.is_sqlite else "postgresql", column
+            )
         params = {
             "ws": workspace_id,
             "key": (mailbox or domain or "").lower(),
             "since": _db_time(since),
             "until": _db_time(since + step * buckets),
+            "step": max(1, int(step.total_seconds())),
         }
         with self._read() as conn:
             rows = conn.execute(stmt, params).all()
         sent, pending = [0] * buckets, [0] * buckets
         first: list[datetime | None] = [None] * buckets
-        start = _utc(since) or since
-        for status, at in rows:
-            when = _utc(at) or at
-            i = int((when - start) / step)
-            if not 0 <= i < buckets:
+        for status, i, n, at in rows:
+            if i is None or not 0 <= int(i) < buckets:
                 continue
+            i = int(i)
             if status == "sent":
-                sent[i] += 1
+                sent[i] += int(n)
             else:
-                pending[i] += 1
-            first[i] = when if first[i] is None or when < first[i] else first[i]  # type: ignore[operator]
+                pending[i] += int(n)
+            when = _utc(at)
+            if when is not None and (first[i] is None or when < first[i]):  # type: ignore[operator]
+                first[i] = when
         return [SendCounts(sent[i], pending[i], first[i]) for i in range(buckets)]
 
     @staticmethod
