@@ -54,6 +54,48 @@ class SendCountsContract:
         finally:
             s.close()
 
+    def test_send_generation_moves_only_when_that_mailbox_or_domain_changes(self, store: Store) -> None:
+        def gen(kind: str, key: str) -> int | None:
+            return store.send_generation(WS_A, kind, key)
+
+        if gen("mailbox", "rep@sender.example") is None:
+            pytest.skip("this store does not offer send generations (counts are never reused)")
+        a = StoreContract.new_lead(store, "a1")
+        box0, dom0, other0 = (
+            gen("mailbox", "rep@sender.example"),
+            gen("domain", "acme.com"),
+            gen("domain", "beta.io"),
+        )
+        ok(store.apply([commit(a, actions=[email("s1", not_before=at(5))])]))
+        box1, dom1 = gen("mailbox", "REP@sender.example"), gen("domain", "acme.com")
+        assert box1 != box0 and dom1 != dom0
+        assert gen("domain", "beta.io") == other0
+        ok(store.apply([commit(a, events=[event(a, "e-unrelated")])]))
+        assert (gen("mailbox", "rep@sender.example"), gen("domain", "acme.com")) == (box1, dom1)
+        [row] = store.due_actions(at(5))
+        from leadflow.state.records import Commit
+
+        ok(store.apply([Commit(WS_A, "a1", finish_action=(row.seq, "sent", "p1"), at=at(5))]))
+        assert gen("mailbox", "rep@sender.example") != box1
+        box2 = gen("mailbox", "rep@sender.example")
+        store.postpone_action(row.seq, until=at(50), error="later")  # no longer pending: nothing moves
+        assert gen("mailbox", "rep@sender.example") in (box2, (box2 or 0) + 1)
+
+    def test_first_send_time_is_the_earliest_counted_send(self, store: Store) -> None:
+        assert store.first_send_time(WS_A, "rep@sender.example") is None
+        a = StoreContract.new_lead(store, "a1")
+        ok(
+            store.apply(
+                [commit(a, actions=[email("late", not_before=at(300)), email("early", not_before=at(30))])]
+            )
+        )
+        assert store.first_send_time(WS_A, "REP@sender.example") == at(30)
+        assert (
+            store.first_send_time(WS_A, "rep@sender.example")
+            == store.send_counts(WS_A, mailbox="rep@sender.example").first
+        )
+        assert store.first_send_time(WS_B, "rep@sender.example") is None
+
     def test_a_series_equals_counting_bucket_by_bucket(self, store: Store) -> None:
         a = StoreContract.new_lead(store, "a1")
         sends = [email("now")] + [email(f"s{i}", not_before=at(i * 7 * 60)) for i in range(1, 12)]

@@ -78,10 +78,15 @@ class _Overlay:
 
 
 class _CountCache:
-    """Store counts, reused while this process has not written to the store since, and for at
-    most ``max_age`` seconds (another process's sends show up within that). Exact for this
-    process: a planner scanning day after day while caps bind fetches the days ahead in one
-    query and reads them from here. Stores without a ``write_generation`` are always asked."""
+    """Store counts, reused while the store's :meth:`~leadflow.state.base.Store.send_generation`
+    of their mailbox or domain holds (no send of it committed by this process since), and for at
+    most ``max_age`` seconds (another process's sends show up within that). So it is exact for
+    this process: a planner scanning day after day while caps bind reads the days ahead in one
+    query, and later plans reuse them until that mailbox's or domain's sends change.
+    Stores without send generations are always asked.
+
+    Keys are ``(workspace, kind, address, ...)`` with ``kind`` "mailbox", "domain" or "first"
+    (a mailbox's first send)."""
 
     MAX_ITEMS = 4096
 
@@ -92,18 +97,30 @@ class _CountCache:
         self._lock = threading.Lock()
         self._items: dict[tuple[Any, ...], tuple[SendCounts, int, float]] = {}
 
+    def generation(self, key: tuple[Any, ...]) -> int | None:
+        """Read it before fetching: a count fetched after a commit must not be kept under the old one."""
+        return self._generation(key)
+
+    def _generation(self, key: tuple[Any, ...]) -> int | None:
+        workspace_id, kind, address = key[0], key[1], key[2]
+        return self._store.send_generation(workspace_id, "domain" if kind == "domain" else "mailbox", address)
+
     def get(self, key: tuple[Any, ...]) -> SendCounts | None:
-        generation = getattr(self._store, "write_generation", None)
+        generation = self._generation(key)
         with self._lock:
             hit = self._items.get(key)
-        if hit is None or hit[1] != generation or self._monotonic() - hit[2] > self._max_age:
+        if (
+            generation is None
+            or hit is None
+            or hit[1] != generation
+            or self._monotonic() - hit[2] > self._max_age
+        ):
             return None
         return hit[0]
 
-    def put(self, items: list[tuple[tuple[Any, ...], SendCounts]]) -> None:
-        """Remember counts read now (for as long as :meth:`get` trusts them)."""
-        generation = getattr(self._store, "write_generation", None)
-        if generation is None:
+    def put(self, items: list[tuple[tuple[Any, ...], SendCounts]], generation: int | None) -> None:
+        """Remember counts fetched under ``generation`` (for as long as :meth:`get` trusts them)."""
+        if not items or generation is None:
             return
         now = self._monotonic()
         with self._lock:
@@ -148,6 +165,7 @@ class StoreSendLedger:
         hit = self._cache.get(key)
         if hit is not None:
             return hit
+        generation = self._cache.generation(key)
         series = self.store.send_count_series(
             self.workspace_id,
             mailbox=address if kind == "mailbox" else None,
@@ -157,7 +175,8 @@ class StoreSendLedger:
             buckets=self.AHEAD[kind],
         )
         self._cache.put(
-            [((self.workspace_id, kind, address, start + step * i, step), c) for i, c in enumerate(series)]
+            [((self.workspace_id, kind, address, start + step * i, step), c) for i, c in enumerate(series)],
+            generation,
         )
         return series[0]
 
@@ -185,8 +204,9 @@ class StoreSendLedger:
         key = (self.workspace_id, "first", mailbox.lower())
         counts = self._cache.get(key)
         if counts is None:
-            counts = self.store.send_counts(self.workspace_id, mailbox=mailbox)
-            self._cache.put([(key, counts)])
+            generation = self._cache.generation(key)
+            counts = SendCounts(first=self.store.first_send_time(self.workspace_id, mailbox))
+            self._cache.put([(key, counts)], generation)
         first = counts.first
         planned = self._overlay.first_day(self.workspace_id, mailbox.lower())
         days = [d for d in (first.astimezone(UTC).date() if first else None, planned) if d is not None]

@@ -44,6 +44,7 @@ FINISH_ACTION = (
     update(t.actions)
     .where(_a.seq == bindparam("b_seq"), _a.status == "pending")
     .values(status=bindparam("b_status"), detail=bindparam("b_detail"), attempts=_a.attempts + 1)
+    .returning(_a.workspace_id, _a.mailbox, _a.domain)
 )
 FIRE_TIMER = (
     update(t.timers).where(_ti.seq == bindparam("b_seq"), _ti.status == "active").values(status="fired")
@@ -164,3 +165,8 @@ def _send_counts(column: str) -> Any:
 SENDS_BY_MAILBOX = _send_counts("mailbox")
 """Sends of mailbox ``key`` timed in [``since``, ``until``), per status: count and first."""
 SENDS_BY_DOMAIN = _send_counts("domain")
+
+FIRST_SEND = select(func.min(t.SEND_TIME)).where(
+    _a.workspace_id == bindparam("ws"), _a.mailbox == bindparam("key"), _a.status.in_(COUNTED_STATUSES)
+)
+"""The earliest counted send of mailbox ``key`` (ix_actions_mailbox_at, read from its start)."""

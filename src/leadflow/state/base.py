@@ -152,6 +152,16 @@ class Store(abc.ABC):
         when neither key is given or a bound is a naive datetime.
         """
 
+    def send_generation(self, workspace_id: str, kind: str, key: str) -> int | None:
+        """A number that changes whenever this process commits a change to the send counts of
+        ``key`` (``kind`` "mailbox" or "domain"), so counts read earlier may be reused while it
+        holds; ``None`` (the default) means "do not reuse"."""
+        return None
+
+    def first_send_time(self, workspace_id: str, mailbox: str) -> datetime | None:
+        """The earliest send time of a mailbox's pending or sent emails (its ramp-up starts there)."""
+        return self.send_counts(workspace_id, mailbox=mailbox).first
+
     def send_count_series(
         self,
         workspace_id: str,

@@ -50,6 +50,19 @@ def _db_time(value: datetime | None) -> datetime | None:
     return _utc(value)
 
 
+_TOUCHED = "leadflow_send_keys"
+"""``Connection.info`` key: the (workspace, "mailbox"|"domain", key) whose send counts this
+transaction changes; their generations move on once it commits (see ``send_generation``)."""
+
+
+def _touch(conn: Connection, workspace_id: str, mailbox: str | None, domain: str | None) -> None:
+    touched = conn.info.setdefault(_TOUCHED, set())
+    if mailbox:
+        touched.add((workspace_id, "mailbox", mailbox))
+    if domain:
+        touched.add((workspace_id, "domain", domain))
+
+
 class _Refused(Exception):
     def __init__(self, exc: Exception) -> None:
         super().__init__(str(exc))
@@ -82,6 +95,7 @@ class SqlStore(Store):
         # written with the next write transaction (see ``mark_published`` and ``set_meta``)
         self._pending_lock = threading.Lock()
         self._series_stmts: dict[str, Any] = {}
+        self._send_generations: dict[tuple[str, str, str], int] = {}
         self.write_generation = 0
         """Counts this process's committed write transactions (caches of counts check it)."""
         self._pending_meta: dict[str, str] = {}
@@ -129,6 +143,8 @@ class SqlStore(Store):
                 try:
                     self.cm = store.engine.begin()
                     conn: Connection = self.cm.__enter__()
+                    self.conn = conn
+                    conn.info[_TOUCHED] = set()
                     try:
                         self.pending = store._write_pending(conn)
                     except BaseException as exc:
@@ -141,6 +157,7 @@ class SqlStore(Store):
                     raise
 
             def __exit__(self, *exc: Any) -> None:
+                touched = self.conn.info.pop(_TOUCHED, set())
                 try:
                     self.cm.__exit__(*exc)
                 except BaseException:
@@ -151,6 +168,7 @@ class SqlStore(Store):
                         store._restore_pending(*self.pending)
                     else:
                         store.write_generation += 1
+                        store._bump_send_keys(touched)
                 finally:
                     if store._write_lock is not None:
                         store._write_lock.release()
@@ -307,9 +325,12 @@ class SqlStore(Store):
                 raise _Refused(DuplicateMessage(f"event {c.handled} already handled"))
         if c.finish_action is not None:
             seq, status, detail = c.finish_action
-            res = conn.execute(stmts.FINISH_ACTION, {"b_seq": seq, "b_status": status, "b_detail": detail})
-            if res.rowcount != 1:
+            finished = conn.execute(
+                stmts.FINISH_ACTION, {"b_seq": seq, "b_status": status, "b_detail": detail}
+            ).all()
+            if len(finished) != 1:
                 raise _Refused(DuplicateMessage(f"action {seq} is not pending"))
+            _touch(conn, *finished[0])
         if c.fire_timer is not None:
             res = conn.execute(stmts.FIRE_TIMER, {"b_seq": c.fire_timer})
             if res.rowcount != 1:
@@ -352,7 +373,10 @@ class SqlStore(Store):
                     unique.append(a)
             fresh = unique
         if fresh:
-            conn.execute(stmts.INSERT_ACTION, [self._action_insert(c, a, now) for a in fresh])
+            rows = [self._action_insert(c, a, now) for a in fresh]
+            conn.execute(stmts.INSERT_ACTION, rows)
+            for row in rows:
+                _touch(conn, c.workspace_id, row["mailbox"], row["domain"])
         if c.cancel_timers or c.timers:
             active = conn.execute(stmts.ACTIVE_TIMERS, {"lead_id": c.lead_id}).all()
             cancel = [seq for seq, name in active if any(timer_matches(name, p) for p in c.cancel_timers)]
@@ -670,7 +694,14 @@ class SqlStore(Store):
                 "not_before": _db_time(until),
                 "detail": error[:2000],
             }
-            doc = conn.execute(select(t.actions.c.doc).where(t.actions.c.seq == seq)).scalar()
+            found = conn.execute(
+                select(
+                    t.actions.c.doc, t.actions.c.workspace_id, t.actions.c.mailbox, t.actions.c.domain
+                ).where(t.actions.c.seq == seq)
+            ).first()
+            doc = None if found is None else found[0]
+            if found is not None:
+                _touch(conn, found[1], found[2], found[3])  # its send time moves
             if doc is not None:  # readers see the document (``ActionRow.action``): move its not_before too
                 values["doc"] = {**doc, "not_before": (_utc(until) or until).isoformat()}
             conn.execute(
@@ -761,6 +792,18 @@ class SqlStore(Store):
                 str(status): (int(n), _utc(first)) for status, n, first in conn.execute(q.group_by(a.status))
             }
         return self._send_counts(rows)
+
+    def send_generation(self, workspace_id: str, kind: str, key: str) -> int | None:
+        return self._send_generations.get((workspace_id, kind, key.lower()), 0)
+
+    def _bump_send_keys(self, keys: set[tuple[str, str, str]]) -> None:
+        for key in keys:
+            self._send_generations[key] = self._send_generations.get(key, 0) + 1
+
+    def first_send_time(self, workspace_id: str, mailbox: str) -> datetime | None:
+        with self._read() as conn:
+            first = conn.execute(stmts.FIRST_SEND, {"ws": workspace_id, "key": mailbox.lower()}).scalar()
+        return _utc(first)
 
     def send_count_series(
         self,
