@@ -8,10 +8,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from functools import lru_cache
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic.networks import validate_email
+
+
+@lru_cache(maxsize=100_000)
+def _email(value: str) -> str:
+    """pydantic's email check and normalisation, remembered: every copy of a lead's state is
+    validated again, and the same few addresses come back thousands of times."""
+    return validate_email(value)[1]
+
+
+Email = Annotated[str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email"})]
+"""An email address, validated and normalised as pydantic's ``EmailStr``."""
 
 
 class Stage(StrEnum):
@@ -78,7 +91,7 @@ class Lead(BaseModel):
 
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(default="", max_length=100)
-    email: EmailStr | None = None
+    email: Email | None = None
     phone: str | None = Field(default=None, max_length=32)
     title: str | None = Field(default=None, max_length=200)
     company: str | None = Field(default=None, max_length=200)
@@ -115,7 +128,7 @@ class SenderIdentity(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     name: str
-    email: EmailStr
+    email: Email
     phone: str | None = None
     mailbox_daily_cap: int = 50
     postal_address: str = "1 Market Street, San Francisco, CA 94105"
