@@ -195,6 +195,15 @@ def pct(sorted_ms: list[float], p: float) -> float:
     return sorted_ms[k]
 
 
+def warmed_campaign() -> Any:
+    """The demo campaign with warmed-up mailboxes whose daily caps exceed the benchmark's volume:
+    latency is measured on the engine, not on sequencing holding sends for tomorrow."""
+    campaign = demo_campaign()
+    senders = [s.model_copy(update={"mailbox_daily_cap": 100_000}) for s in campaign.senders]
+    sending = {**(campaign.settings.get("sending") or {}), "ramp_start": 100_000, "domain_hourly_cap": 100_000}
+    return campaign.model_copy(update={"senders": senders, "settings": {**campaign.settings, "sending": sending}})
+
+
 def bench_latency(workdir: Path, *, leads: int, seed: int, warmup: int) -> None:
     settings = Settings(
         db_url=f"sqlite:///{workdir / 'latency.db'}",
@@ -203,7 +212,7 @@ def bench_latency(workdir: Path, *, leads: int, seed: int, warmup: int) -> None:
     )
     channel = TimedChannel(TranscriptChannel(settings.transcript_path))
     runtime = Runtime.build(settings, clock=ShiftedClock(), channel=channel)  # type: ignore[arg-type]
-    runtime.store.save_campaign("bench", demo_campaign())
+    runtime.store.save_campaign("bench", warmed_campaign())
     prospects = generate_prospects(seed=seed, n=leads + warmup)
     latencies: list[float] = []
     ticks = 0

@@ -361,13 +361,37 @@ class StoreContract:
         # c-2 was recorded quietly (logged, not routed)
         assert [i.event.id for i in store.inbox(now=T0)] == ["a-3"]
 
+    def test_a_commit_can_cancel_the_leads_pending_contact(self, store: Store) -> None:
+        a = self.new_lead(store, "a1")
+        b = self.new_lead(store, "b1")
+        note = OutboundAction(
+            kind=ActionKind.NOTIFY_HUMAN, idempotency_key="a-note", to="rep@example.com", body="fyi"
+        )
+        ok(store.apply([commit(a, actions=[action("a-sent"), action("a-later", not_before=at(60)), note])]))
+        ok(store.apply([commit(b, actions=[action("b-later", not_before=at(60))])]))
+        [sent] = [r for r in store.due_actions(at(0)) if r.action.idempotency_key == "a-sent"]
+        ok(store.apply([commit(a, finish_action=(sent.seq, "sent", "p1"))]))
+        ok(store.apply([commit(a, drop_pending_contact="lead_lost", actions=[action("a-goodbye")])]))
+        status = {
+            r.action.idempotency_key: (r.status, r.detail) for r in store.actions_for(a.workspace_id, "a1")
+        }
+        assert status["a-later"] == ("cancelled", "lead_lost")
+        assert status["a-sent"][0] == "sent"
+        assert status["a-note"][0] == "pending", "notes to the human are not contact"
+        assert status["a-goodbye"][0] == "pending", "the commit's own messages are queued after the cancel"
+        assert [r.status for r in store.actions_for(b.workspace_id, "b1")] == ["pending"]
+
     def test_inbox_flags_leads_with_nothing_else_pending(self, store: Store) -> None:
         a = self.new_lead(store, "a1")
         b = self.new_lead(store, "b1")
         ok(store.apply([commit(a, events=[event(a, "a-2")])]))
         alone = {i.event.id: i.alone for i in store.inbox(now=T0)}
         assert alone == {"created-a1": False, "created-b1": True}
-        ok(store.apply([commit(a, handled="created-a1"), commit(b, handled="created-b1", events=[event(b, "b-2")])]))
+        ok(
+            store.apply(
+                [commit(a, handled="created-a1"), commit(b, handled="created-b1", events=[event(b, "b-2")])]
+            )
+        )
         assert {i.event.id: i.alone for i in store.inbox(now=T0)} == {"a-2": True, "b-2": True}
 
     def test_defer_hides_an_event_until_it_is_available(self, store: Store) -> None:

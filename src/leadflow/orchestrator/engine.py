@@ -216,7 +216,9 @@ class Orchestrator:
             cancel.append("route:*")
             timers = [t for t in timers if not t.name.startswith("route:")]
         new_state.updated_at = now
+        ended = new_state.stage in (Stage.LOST, Stage.DO_NOT_CONTACT) and before.stage is not new_state.stage
         return Commit(
+            drop_pending_contact=f"lead_{new_state.stage.value}" if ended else None,
             workspace_id=cause.workspace_id,
             lead_id=cause.lead_id,
             expected_version=before.version,

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, cast, func, insert, select, update
 
+from leadflow.domain.actions import CONTACT_ACTIONS
 from leadflow.state import schema as t
 from leadflow.state.sends import COUNTED_STATUSES
 
@@ -52,6 +53,17 @@ FIRE_TIMER = (
 
 INSERT_EVENT = insert(t.events)
 INSERT_ACTION = insert(t.actions)
+DROP_PENDING_CONTACT = (
+    update(t.actions)
+    .where(
+        _a.lead_id == bindparam("b_lead_id"),
+        _a.workspace_id == bindparam("b_ws"),
+        _a.status == "pending",
+        _a.kind.in_([k.value for k in CONTACT_ACTIONS]),
+    )
+    .values(status="cancelled", detail=bindparam("b_detail"))
+    .returning(_a.workspace_id, _a.mailbox, _a.domain)
+)
 INSERT_TIMER = insert(t.timers)
 INSERT_TRACE = insert(t.traces)
 

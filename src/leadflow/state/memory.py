@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from leadflow.domain.actions import CONTACT_ACTIONS
 from leadflow.domain.events import Event
 from leadflow.domain.models import Campaign, LeadState
 from leadflow.exceptions import Conflict, DuplicateMessage, NotFound
@@ -185,6 +186,13 @@ class MemoryStore(Store):
             for item in self._inbox:
                 if item.event.id == c.handled:
                     item.handled = True
+        if c.drop_pending_contact is not None:
+            self._actions = [
+                replace(r, status="cancelled", detail=c.drop_pending_contact)
+                if r.lead_id == c.lead_id and r.status == "pending" and r.action.kind in CONTACT_ACTIONS
+                else r
+                for r in self._actions
+            ]
         for action in c.actions:
             if action.idempotency_key in self._action_keys:
                 continue  # enqueueing is idempotent: this key is already recorded

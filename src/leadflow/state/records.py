@@ -54,6 +54,9 @@ class Commit:
     handled: str | None = None
     finish_action: tuple[int, str, str | None] | None = None  # (action seq, status, detail)
     fire_timer: int | None = None
+    drop_pending_contact: str | None = None
+    """A reason: the lead's pending messages to the prospect (queued before this commit) are
+    cancelled with it, so they free the send caps at once instead of waiting to be suppressed."""
     suppress: list[tuple[str, str]] = field(default_factory=list)  # (address, reason)
     quiet: set[str] = field(default_factory=set)
     at: datetime | None = None  # ids of events recorded but not queued for routing

@@ -361,6 +361,10 @@ class SqlStore(Store):
             except IntegrityError as exc:
                 ids = ", ".join(e.id for e in c.events)
                 raise _Refused(DuplicateMessage(f"an event of [{ids}] is already recorded")) from exc
+        if c.drop_pending_contact is not None:  # before this commit's own actions are queued
+            params = {"b_lead_id": c.lead_id, "b_ws": c.workspace_id, "b_detail": c.drop_pending_contact}
+            for ws, mailbox, domain in conn.execute(stmts.DROP_PENDING_CONTACT, params).all():
+                _touch(conn, ws, mailbox, domain)
         fresh = c.actions
         if fresh:
             # enqueueing is idempotent: an action whose key is already recorded is already done

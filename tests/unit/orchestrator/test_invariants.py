@@ -89,15 +89,26 @@ class World:
         self.channel = FlakyChannel(TranscriptChannel(":memory:"), fail_on)
         self.rt = Runtime.build(
             Settings(db_url="memory://", transcript_path=":memory:", workspace=WS),
-            store=self.store, clock=self.clock, channel=self.channel,
+            store=self.store,
+            clock=self.clock,
+            channel=self.channel,
         )
         self.store.save_campaign(WS, demo_campaign())
         self.leads: list[str] = []
         for i in range(LEADS):
-            lead = Lead(first_name=f"Pat{i}", last_name="Lee", email=f"pat{i}@acme{i}.example", phone=f"+1415555010{i}",
-                        company=f"Acme {i}", industry="b2b_saas", title="Head of Sales", source="test",
-                        source_lead_id=f"l{i}", consent=Consent(email=True, sms=True),
-                        inquiry="We want more meetings for our sales team.")
+            lead = Lead(
+                first_name=f"Pat{i}",
+                last_name="Lee",
+                email=f"pat{i}@acme{i}.example",
+                phone=f"+1415555010{i}",
+                company=f"Acme {i}",
+                industry="b2b_saas",
+                title="Head of Sales",
+                source="test",
+                source_lead_id=f"l{i}",
+                consent=Consent(email=True, sms=True),
+                inquiry="We want more meetings for our sales team.",
+            )
             state, _ = self.rt.intake.create_lead(WS, CAMPAIGN, lead, lead_id=f"lead-{i}")
             self.leads.append(state.lead_id)
         self.message_ids: list[tuple[str, str, str]] = []  # (lead, message id, text)
@@ -140,7 +151,11 @@ def check_drained(w: World) -> None:
     assert w.store.inbox(limit=1000, now=far) == [], "events left unhandled"
     assert w.store.list_dead() == [], w.store.list_dead()
     for lead in w.leads:
-        stuck = [a for a in w.store.actions_for(WS, lead) if a.status not in ("sent", "suppressed", "failed")]
+        stuck = [
+            a
+            for a in w.store.actions_for(WS, lead)
+            if a.status not in ("sent", "suppressed", "failed", "cancelled")
+        ]
         assert not stuck, stuck
     replies = [e for e in w.store.all_events() if e.type == EventType.REPLY_RECEIVED]
     assert len({e.payload["message_id"] for e in replies}) == len(replies)
@@ -220,8 +235,12 @@ def test_invariants_hold_under_any_ordering(ops: list[tuple[Any, ...]], fail_on:
         check_log(w)
         check_drained(w)
         types = {e.type for e in w.store.all_events()}
-        for t in (EventType.LEAD_OPTED_OUT, EventType.MESSAGE_FAILED, EventType.LEAD_QUALIFIED,
-                  EventType.LEAD_APPOINTMENT_BOOKED):
+        for t in (
+            EventType.LEAD_OPTED_OUT,
+            EventType.MESSAGE_FAILED,
+            EventType.LEAD_QUALIFIED,
+            EventType.LEAD_APPOINTMENT_BOOKED,
+        ):
             event(f"{t} {'seen' if t in types else 'not seen'}")
         event(f"postponed deliveries: {'some' if w.channel.calls > len(w.channel.fresh) else 'none'}")
     finally:
