@@ -306,6 +306,13 @@ class SqlStore(Store):
         results: list[Exception | None] = []
         if not commits:
             return results  # nothing to write: no transaction, no fsync
+        if len(commits) == 1:  # alone in its transaction: a refusal rolls that back, no savepoint needed
+            try:
+                with self._write() as conn:
+                    self._apply_one(conn, commits[0])
+            except _Refused as refused:
+                return [refused.exc]
+            return [None]
         with self._write() as conn:
             for commit in commits:
                 try:
@@ -319,6 +326,7 @@ class SqlStore(Store):
 
     def _apply_one(self, conn: Connection, c: Commit) -> None:
         now = _db_time(c.at or datetime.now(UTC))
+        event_rows: list[dict[str, Any]] = []
         if c.handled is not None:
             res = conn.execute(stmts.MARK_HANDLED, {"b_event_id": c.handled})
             if res.rowcount != 1:
@@ -352,12 +360,11 @@ class SqlStore(Store):
             if res.rowcount != 1:
                 raise _Refused(Conflict(f"lead {c.lead_id} changed concurrently"))
             updated = lead_updated_from_docs(old_doc, new, new_doc, cause=c.handled)
-            conn.execute(stmts.INSERT_EVENT, [self._event_row(updated, queued=False)])
-        if c.events:
-            try:  # the unique event id refuses a repeat (the commit's savepoint then rolls back)
-                conn.execute(
-                    stmts.INSERT_EVENT, [self._event_row(e, queued=e.id not in c.quiet) for e in c.events]
-                )
+            event_rows.append(self._event_row(updated, queued=False))  # first: the log order is the seq order
+        event_rows += [self._event_row(e, queued=e.id not in c.quiet) for e in c.events]
+        if event_rows:
+            try:  # the unique event id refuses a repeat (the commit is then rolled back)
+                conn.execute(stmts.INSERT_EVENT, event_rows)
             except IntegrityError as exc:
                 ids = ", ".join(e.id for e in c.events)
                 raise _Refused(DuplicateMessage(f"an event of [{ids}] is already recorded")) from exc
