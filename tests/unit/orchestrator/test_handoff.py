@@ -8,38 +8,13 @@ Qualification, appointment and nurture no longer answer the lead on their own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
-
-import pytest
+from tests.unit.orchestrator.conftest import WS
 
 from leadflow.domain.actions import ActionKind
 from leadflow.domain.models import Consent, Lead, Stage
-from leadflow.integrations.channels import TranscriptChannel
-from leadflow.orchestrator.clock import FixedClock
 from leadflow.orchestrator.routes import RouteTable, When
 from leadflow.runtime import Runtime
-from leadflow.settings import Settings
-from leadflow.sim.run import CAMPAIGN, demo_campaign
-from leadflow.state import MemoryStore
-
-WS = "default"
-NOW = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)  # a Tuesday, 10:00 in New York
-
-
-@pytest.fixture
-def rt() -> Iterator[Runtime]:
-    channel = TranscriptChannel(":memory:")
-    runtime = Runtime.build(
-        Settings(db_url="memory://", transcript_path=":memory:", workspace=WS),
-        store=MemoryStore(),
-        clock=FixedClock(NOW),
-        channel=channel,
-    )
-    runtime.store.save_campaign(WS, demo_campaign())
-    yield runtime
-    runtime.close()
-    channel.close()
+from leadflow.sim.run import CAMPAIGN
 
 
 def _lead(rt: Runtime) -> str:

@@ -7,38 +7,15 @@ lost is read rather than dropped: if it is interested, the lead is engaged again
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
+from tests.unit.orchestrator.conftest import NOW, WS
 
 from leadflow.domain.actions import ActionKind, OutboundAction
 from leadflow.domain.models import Consent, Lead, Stage
-from leadflow.integrations.channels import TranscriptChannel
-from leadflow.orchestrator.clock import FixedClock
 from leadflow.runtime import Runtime
-from leadflow.settings import Settings
-from leadflow.sim.run import CAMPAIGN, demo_campaign
-from leadflow.state import MemoryStore
+from leadflow.sim.run import CAMPAIGN
 from leadflow.state.records import Commit
-
-WS = "default"
-NOW = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)  # a Tuesday, 10:00 in New York
-
-
-@pytest.fixture
-def rt() -> Iterator[Runtime]:
-    channel = TranscriptChannel(":memory:")
-    runtime = Runtime.build(
-        Settings(db_url="memory://", transcript_path=":memory:", workspace=WS),
-        store=MemoryStore(),
-        clock=FixedClock(NOW),
-        channel=channel,
-    )
-    runtime.store.save_campaign(WS, demo_campaign())
-    yield runtime
-    runtime.close()
-    channel.close()
 
 
 def _lead(rt: Runtime) -> str:

@@ -194,3 +194,24 @@ def free_in_window(
                 return slot
         day += timedelta(days=1)
     return None
+
+
+class FreeSlotsFromBusy:
+    """``free_slots`` for a calendar that knows its ``busy`` intervals (the built-in calendars)."""
+
+    def busy(self, start: datetime, end: datetime) -> list[Interval]:
+        raise NotImplementedError
+
+    def free_slots(
+        self,
+        after: datetime,
+        *,
+        count: int = 3,
+        duration: timedelta = SLOT,
+        rep_tz: str,
+        hours: WorkingHours = OFFICE_HOURS,
+        lead_tz: str | None = None,
+    ) -> list[datetime]:
+        return search_free_slots(
+            self.busy, after, count=count, duration=duration, rep_tz=rep_tz, hours=hours, lead_tz=lead_tz
+        )

@@ -5,16 +5,13 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from leadflow.exceptions import Conflict, InvalidInput, NotFound
 from leadflow.integrations.calendar._base import (
-    OFFICE_HOURS,
-    SLOT,
+    FreeSlotsFromBusy,
     Interval,
-    WorkingHours,
     overlaps,
-    search_free_slots,
     utc,
 )
 
@@ -30,7 +27,7 @@ class Booking:
     title: str = ""
 
 
-class MemoryCalendar:
+class MemoryCalendar(FreeSlotsFromBusy):
     """A rep's calendar held in memory. Thread-safe; lost when the process ends.
 
     ``busy`` may be seeded with intervals that are not bookings (the rep's other meetings).
@@ -45,20 +42,6 @@ class MemoryCalendar:
         with self._lock:
             spans = self._blocked + [(b.start, b.end) for b in self._bookings.values()]
         return sorted((s, e) for s, e in spans if overlaps(s, e, [(start, end)]))
-
-    def free_slots(
-        self,
-        after: datetime,
-        *,
-        count: int = 3,
-        duration: timedelta = SLOT,
-        rep_tz: str,
-        hours: WorkingHours = OFFICE_HOURS,
-        lead_tz: str | None = None,
-    ) -> list[datetime]:
-        return search_free_slots(
-            self.busy, after, count=count, duration=duration, rep_tz=rep_tz, hours=hours, lead_tz=lead_tz
-        )
 
     def book(
         self, start: datetime, end: datetime, *, owner: str, booking_id: str | None = None, title: str = ""

@@ -21,17 +21,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from leadflow.domain.models import Stage
 from leadflow.exceptions import Conflict, InvalidInput, NotFound
 from leadflow.integrations.calendar._base import (
-    OFFICE_HOURS,
-    SLOT,
+    FreeSlotsFromBusy,
     Interval,
-    WorkingHours,
     overlaps,
-    search_free_slots,
     utc,
 )
 from leadflow.integrations.calendar._memory import Booking
@@ -50,7 +47,7 @@ class _Hold:
     made: float
 
 
-class StoreCalendar:
+class StoreCalendar(FreeSlotsFromBusy):
     """The calendar of ``rep`` in ``workspace_id``, derived from the store's lead states."""
 
     def __init__(
@@ -100,20 +97,6 @@ class StoreCalendar:
         with self._lock:
             spans = {(b.start, b.end) for b in self._all()}
         return sorted(s for s in spans if overlaps(s[0], s[1], [(start, end)]))
-
-    def free_slots(
-        self,
-        after: datetime,
-        *,
-        count: int = 3,
-        duration: timedelta = SLOT,
-        rep_tz: str,
-        hours: WorkingHours = OFFICE_HOURS,
-        lead_tz: str | None = None,
-    ) -> list[datetime]:
-        return search_free_slots(
-            self.busy, after, count=count, duration=duration, rep_tz=rep_tz, hours=hours, lead_tz=lead_tz
-        )
 
     # -- writing ----------------------------------------------------------------------
     def book(
