@@ -8,8 +8,6 @@ is the lead. Models are pydantic-ai ``FunctionModel``s behind a real ``ModelRout
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,14 +16,12 @@ import icalendar
 import pytest
 from pydantic_ai.messages import (
     ModelMessage,
-    ModelRequest,
     ModelResponse,
-    TextPart,
     ToolCallPart,
-    UserPromptPart,
 )
-from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.models.function import AgentInfo
 from tests.unit.agents.agent_helpers import FixedClock, make_campaign, make_state
+from tests.unit.agents.scripted import Fn, make_router, prompt_of, refusal, slow
 
 from leadflow.agents.appointment import AppointmentAgent
 from leadflow.agents.base import AgentContext
@@ -42,32 +38,6 @@ MON = datetime(2026, 3, 9, 14, tzinfo=UTC)  # Monday 10:00 EDT: offers Tue 10:00
 TUE_10 = datetime(2026, 3, 10, 10, tzinfo=NY)
 WED_14 = datetime(2026, 3, 11, 14, tzinfo=NY)
 FRI_9 = datetime(2026, 3, 13, 9, tzinfo=NY)
-Fn = Callable[[list[ModelMessage], AgentInfo], ModelResponse | Awaitable[ModelResponse]]
-
-
-@pytest.fixture
-def routers() -> Iterator[list[ModelRouter]]:
-    made: list[ModelRouter] = []
-    yield made
-    for router in made:
-        router.close()
-
-
-def make_router(made: list[ModelRouter], fn: Fn) -> ModelRouter:
-    model = FunctionModel(fn, model_name="scripted")
-    router = ModelRouter({"fast": model, "strong": model}, timeout=0.3, max_retries=0, sleep=lambda _s: None)
-    made.append(router)
-    return router
-
-
-def prompt_of(messages: list[ModelMessage]) -> str:
-    return " ".join(
-        str(p.content)
-        for m in messages
-        if isinstance(m, ModelRequest)
-        for p in m.parts
-        if isinstance(p, UserPromptPart)
-    )
 
 
 def says(args: dict[str, Any], seen: list[str] | None = None) -> Fn:
@@ -83,15 +53,6 @@ def malformed(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
     return ModelResponse(
         parts=[ToolCallPart(info.output_tools[0].name, {"answer": "maybe", "offered": "two"})]
     )
-
-
-def refusal(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-    return ModelResponse(parts=[TextPart("I'm sorry, but I can't help with that request.")])
-
-
-async def slow(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-    await asyncio.sleep(5)
-    return ModelResponse(parts=[TextPart("too late")])
 
 
 def offered_state(cal: MemoryCalendar) -> LeadState:

@@ -7,9 +7,8 @@ Models are pydantic-ai ``FunctionModel``s behind a real ``ModelRouter``; nothing
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -17,14 +16,12 @@ import httpx
 import pytest
 from pydantic_ai.messages import (
     ModelMessage,
-    ModelRequest,
     ModelResponse,
-    TextPart,
     ToolCallPart,
-    UserPromptPart,
 )
-from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.models.function import AgentInfo
 from tests.unit.agents.agent_helpers import T0, created, make_ctx, make_state
+from tests.unit.agents.scripted import FAILURES, Fn, make_router, prompt_of
 
 from leadflow.agents.base import Agent, AgentContext
 from leadflow.agents.escalation import EscalationAgent
@@ -41,8 +38,6 @@ from leadflow.llm import ModelRouter
 from leadflow.orchestrator.runner import AgentRunner, StepResult
 from leadflow.resilience import BreakerRegistry
 
-Fn = Callable[[list[ModelMessage], AgentInfo], ModelResponse | Awaitable[ModelResponse]]
-
 
 # -- scripted models (the pattern of test_llm_modes.py) -------------------------------------
 class Script:
@@ -56,47 +51,6 @@ class Script:
         text = prompt_of(messages)
         self.prompts.append(text)
         return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, self.args(text))])
-
-
-@pytest.fixture
-def routers() -> Iterator[list[ModelRouter]]:
-    made: list[ModelRouter] = []
-    yield made
-    for router in made:
-        router.close()
-
-
-def make_router(made: list[ModelRouter], fn: Fn) -> ModelRouter:
-    model = FunctionModel(fn, model_name="scripted")
-    router = ModelRouter({"fast": model, "strong": model}, timeout=0.3, max_retries=0, sleep=lambda _s: None)
-    made.append(router)
-    return router
-
-
-def prompt_of(messages: list[ModelMessage]) -> str:
-    return " ".join(
-        str(p.content)
-        for m in messages
-        if isinstance(m, ModelRequest)
-        for p in m.parts
-        if isinstance(p, UserPromptPart)
-    )
-
-
-def malformed(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-    return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, {"nonsense": [1, 2, 3]})])
-
-
-def refusal(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-    return ModelResponse(parts=[TextPart("I'm sorry, but I can't help with that request.")])
-
-
-async def slow(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-    await asyncio.sleep(5)
-    return ModelResponse(parts=[TextPart("too late")])
-
-
-FAILURES: list[tuple[str, Fn]] = [("malformed", malformed), ("timeout", slow), ("refusal", refusal)]
 
 
 def run(agent: Agent, ctx: AgentContext, s: LeadState, event: Any) -> StepResult:
