@@ -361,6 +361,21 @@ class StoreContract:
         # c-2 was recorded quietly (logged, not routed)
         assert [i.event.id for i in store.inbox(now=T0)] == ["a-3"]
 
+    def test_one_lead_per_calendar_slot(self, store: Store) -> None:
+        a = self.new_lead(store, "a1")
+        b = self.new_lead(store, "b1")
+        ten, eleven = at(60), at(120)
+        ok(store.apply([commit(a, booking=("Sam", ten))]))
+        [refused] = store.apply([commit(b, booking=("Sam", ten), events=[event(b, "b-booked")])])
+        assert isinstance(refused, Conflict) and not isinstance(refused, DuplicateMessage)
+        assert "b-booked" not in [e.id for e in store.lead_events(b.workspace_id, "b1")], "refused whole"
+        ok(store.apply([commit(b, booking=("Kim", ten))]))  # another rep's calendar
+        ok(store.apply([commit(a, booking=("Sam", ten))]))  # holding it again is no conflict
+        ok(store.apply([commit(a, booking=("Sam", eleven))]))  # a reschedule frees ten
+        ok(store.apply([commit(b, booking=("Sam", ten))]))
+        ok(store.apply([commit(a, booking=("Sam", None))]))  # a cancel frees eleven
+        ok(store.apply([commit(b, booking=("Sam", eleven))]))
+
     def test_a_commit_can_cancel_the_leads_pending_contact(self, store: Store) -> None:
         a = self.new_lead(store, "a1")
         b = self.new_lead(store, "b1")

@@ -41,6 +41,21 @@ ENGAGEMENT_EVENTS = frozenset(
 ContextFactory = Callable[[str, Campaign], AgentContext]
 
 
+def booking_change(before: LeadState, after: LeadState) -> tuple[str, datetime | None] | None:
+    """The calendar slot a step takes or gives up, for the store's one-lead-per-slot check."""
+
+    def held(state: LeadState) -> tuple[str, datetime] | None:
+        a = state.appointment
+        return (a.with_rep, a.start) if a is not None and a.status in ("scheduled", "confirmed") else None
+
+    old, new = held(before), held(after)
+    if new == old:
+        return None
+    if new is not None:
+        return new
+    return (old[0], None) if old is not None else None
+
+
 def derived_id(*parts: object) -> str:
     """A stable event id from its cause, so a retried step records the same ids."""
     return hashlib.sha1(":".join(str(p) for p in parts).encode()).hexdigest()
@@ -218,6 +233,7 @@ class Orchestrator:
         new_state.updated_at = now
         ended = new_state.stage in (Stage.LOST, Stage.DO_NOT_CONTACT) and before.stage is not new_state.stage
         return Commit(
+            booking=booking_change(before, new_state),
             drop_pending_contact=f"lead_{new_state.stage.value}" if ended else None,
             workspace_id=cause.workspace_id,
             lead_id=cause.lead_id,

@@ -182,3 +182,8 @@ FIRST_SEND = select(func.min(t.SEND_TIME)).where(
     _a.workspace_id == bindparam("ws"), _a.mailbox == bindparam("key"), _a.status.in_(COUNTED_STATUSES)
 )
 """The earliest counted send of mailbox ``key`` (ix_actions_mailbox_at, read from its start)."""
+
+RELEASE_BOOKINGS = t.bookings.delete().where(
+    t.bookings.c.workspace_id == bindparam("ws"), t.bookings.c.lead_id == bindparam("lead_id")
+)
+INSERT_BOOKING = insert(t.bookings)

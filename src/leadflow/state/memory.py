@@ -57,6 +57,7 @@ class MemoryStore(Store):
         self._dead: list[DeadLetter] = []
         self._rejects: list[Reject] = []
         self._meta: dict[str, str] = {}
+        self._bookings: dict[tuple[str, str, datetime], str] = {}  # (workspace, calendar, start) -> lead
         self._seq = 0
 
     def _next(self) -> int:
@@ -167,6 +168,10 @@ class MemoryStore(Store):
             timer = next((t for t in self._timers if t.seq == c.fire_timer), None)
             if timer is None or timer.status != "active":
                 raise DuplicateMessage(f"timer {c.fire_timer} is not active")
+        if c.booking is not None and c.booking[1] is not None:
+            holder = self._bookings.get((c.workspace_id, c.booking[0], c.booking[1]))
+            if holder is not None and holder != c.lead_id:
+                raise Conflict(f"{c.booking[0]} at {c.booking[1].isoformat()} is booked by another lead")
 
     def _action(self, seq: int) -> ActionRow:
         for row in self._actions:
@@ -186,6 +191,13 @@ class MemoryStore(Store):
             for item in self._inbox:
                 if item.event.id == c.handled:
                     item.handled = True
+        if c.booking is not None:
+            calendar, start = c.booking
+            self._bookings = {
+                k: v for k, v in self._bookings.items() if not (k[0] == c.workspace_id and v == c.lead_id)
+            }
+            if start is not None:
+                self._bookings[(c.workspace_id, calendar, start)] = c.lead_id
         if c.drop_pending_contact is not None:
             self._actions = [
                 replace(r, status="cancelled", detail=c.drop_pending_contact)

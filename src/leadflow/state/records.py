@@ -54,6 +54,9 @@ class Commit:
     handled: str | None = None
     finish_action: tuple[int, str, str | None] | None = None  # (action seq, status, detail)
     fire_timer: int | None = None
+    booking: tuple[str, datetime | None] | None = None
+    """``(calendar, start)``: the slot the lead now holds (its earlier one is released); start
+    ``None`` releases it. A slot another lead holds refuses the commit with ``Conflict``."""
     drop_pending_contact: str | None = None
     """A reason: the lead's pending messages to the prospect (queued before this commit) are
     cancelled with it, so they free the send caps at once instead of waiting to be suppressed."""

@@ -130,6 +130,18 @@ suppressions = Table(
     Column("reason", String(200), nullable=False),
 )
 
+bookings = Table(
+    "bookings",
+    metadata,
+    # one lead per calendar slot: a commit booking a slot another lead holds is refused, so two
+    # workers deciding two leads at once cannot both book it (migration 0004)
+    Column("workspace_id", WS, primary_key=True),
+    Column("calendar", String(200), primary_key=True),
+    Column("start", DateTime(timezone=True), primary_key=True),
+    Column("lead_id", ID, nullable=False),
+    Index("ix_bookings_lead", "workspace_id", "lead_id"),
+)
+
 claimed_keys = Table(
     "claimed_keys",
     metadata,

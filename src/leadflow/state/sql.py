@@ -368,6 +368,17 @@ class SqlStore(Store):
             except IntegrityError as exc:
                 ids = ", ".join(e.id for e in c.events)
                 raise _Refused(DuplicateMessage(f"an event of [{ids}] is already recorded")) from exc
+        if c.booking is not None:
+            calendar, start = c.booking
+            conn.execute(stmts.RELEASE_BOOKINGS, {"ws": c.workspace_id, "lead_id": c.lead_id})
+            if start is not None:
+                try:
+                    row = {"workspace_id": c.workspace_id, "calendar": calendar, "start": _db_time(start)}
+                    conn.execute(stmts.INSERT_BOOKING, [{**row, "lead_id": c.lead_id}])
+                except IntegrityError as exc:
+                    raise _Refused(
+                        Conflict(f"{calendar} at {start.isoformat()} is booked by another lead")
+                    ) from exc
         if c.drop_pending_contact is not None:  # before this commit's own actions are queued
             params = {"b_lead_id": c.lead_id, "b_ws": c.workspace_id, "b_detail": c.drop_pending_contact}
             for ws, mailbox, domain in conn.execute(stmts.DROP_PENDING_CONTACT, params).all():

@@ -359,6 +359,62 @@ def test_two_leads_in_one_batch_never_share_a_slot() -> None:
     assert len(calendars.for_rep("w", "Sam").busy(slot, slot + timedelta(minutes=30))) == 1
 
 
+def test_two_workers_deciding_at_once_never_share_a_slot() -> None:
+    """Two worker processes each hold slots only in their own memory; the store's one-lead-per-slot
+    check refuses the second booking, and that lead's reply, handled again, gets other offers."""
+    store = MemoryStore()
+    store.save_campaign("w", make_campaign(name="c", rep_name="Sam"))
+    clock = FixedClock(FRI)
+
+    def worker() -> Orchestrator:
+        calendars = StoreCalendars(store)  # a process of its own: its own holds
+        return Orchestrator(
+            store=store,
+            registry=AgentRegistry([AGENT]),
+            routes=RouteTable.from_yaml(ROUTES),
+            runner=AgentRunner(breakers=BreakerRegistry(), use_llm=False),
+            clock=clock,
+            context_factory=lambda ws, c: AgentContext(
+                clock=clock, campaign=c, workspace_id=ws, calendar=calendars.for_rep(ws, c.rep_name)
+            ),
+        )
+
+    one, two = worker(), worker()
+    intake = Intake(store=store, clock=clock)
+    ids = [
+        intake.create_lead("w", "c", make_state(email=e).lead)[0].lead_id
+        for e in ("dana@acme.com", "lee@beta.com")
+    ]
+    one.process()
+    slot = datetime(2026, 3, 10, 14, tzinfo=NY)
+    replies = []
+    for lead_id in ids:
+        old = store.get_lead("w", lead_id)
+        new = old.model_copy(
+            update={
+                "stage": Stage.QUALIFIED,
+                "proposed_slots": [
+                    {"start": slot.isoformat(), "end": (slot + timedelta(minutes=30)).isoformat()}
+                ],
+            }
+        )
+        replies.append(answer(old, "Tuesday works", FRI))
+        assert store.apply(
+            [Commit("w", lead_id, expected_version=old.version, state=new, events=[replies[-1]], at=FRI)]
+        ) == [None]
+    first, second = one.step(replies[0]), two.step(replies[1])  # decided at the same time
+    assert first.booking == second.booking == ("Sam", slot)
+    assert store.apply([first]) == [None]
+    [refused] = store.apply([second])
+    assert refused is not None and "booked by another lead" in str(refused)
+    assert store.get_lead("w", ids[1]).appointment is None
+    assert two.process() == 1  # the refused reply is still pending: handled again, on fresh state
+    other = store.get_lead("w", ids[1])
+    assert other.appointment is None and other.stage is Stage.QUALIFIED
+    assert slot not in offered(other) and len(offered(other)) == 3
+    assert store.get_lead("w", ids[0]).appointment is not None
+
+
 def test_an_unknown_rep_zone_is_a_clear_error() -> None:
     campaign = make_campaign(rep_name="Sam", settings={"rep_timezone": "Mars/Olympus"})
     s = qualified()
