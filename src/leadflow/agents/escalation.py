@@ -42,7 +42,15 @@ from leadflow.exceptions import ConfigError, ModelFailure
 DEFAULT_RULES = Path(__file__).with_name("escalation_rules.yaml")
 
 Check = Literal[
-    "angry", "human_request", "keywords", "budget_over", "enterprise", "reschedules", "stalled", "c_level"
+    "angry",
+    "human_request",
+    "keywords",
+    "budget_over",
+    "enterprise",
+    "reschedules",
+    "stalled",
+    "c_level",
+    "hot_after_nurture",
 ]
 
 _RESCHEDULE = re.compile(
@@ -203,6 +211,11 @@ def _why(rule: EscalationRule, state: LeadState, event: Event) -> str | None:
             return f"C-level executive involved ({state.lead.title})"
         mention = _EXEC_IN_TEXT.search(text)
         return f"C-level executive involved (reply mentions {mention.group(0)!r})" if mention else None
+    if rule.check == "hot_after_nurture":
+        hot = state.score is not None and state.score.value == "hot"
+        return (
+            f"hot again after {state.nurture_run} nurture drip(s)" if hot and state.nurture_run > 0 else None
+        )
     raise ConfigError(f"unknown escalation check {rule.check!r}")  # pragma: no cover - Literal guards it
 
 

@@ -121,6 +121,17 @@ def test_enterprise_account_by_size_or_title() -> None:
     assert evaluate_escalation(state(Stage.QUALIFIED, attributes={"employees": 40}), qualified) is None
 
 
+def test_a_nurtured_lead_that_turns_hot_goes_to_a_human() -> None:
+    qualified = event(EventType.LEAD_QUALIFIED, score="hot", answers={})
+    nurtured = state(Stage.QUALIFIED).model_copy(update={"score": Score.HOT, "nurture_run": 1})
+    esc = evaluate_escalation(nurtured, qualified)
+    assert esc is not None and esc.reason == "hot_after_nurture" and esc.agent == "nurture" and esc.priority == "high"
+    fresh = state(Stage.QUALIFIED).model_copy(update={"score": Score.HOT})
+    assert evaluate_escalation(fresh, qualified) is None, "a lead hot at first qualification books as usual"
+    warm = nurtured.model_copy(update={"score": Score.WARM})
+    assert evaluate_escalation(warm, event(EventType.LEAD_QUALIFIED, score="warm", answers={})) is None
+
+
 def test_more_than_three_reschedules() -> None:
     s = state(Stage.MEETING_BOOKED)
     s.appointment = Appointment(start=T0 + timedelta(days=2), end=T0 + timedelta(days=2, minutes=30), with_rep="Sam",
