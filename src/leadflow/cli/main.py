@@ -14,6 +14,8 @@ from rich.table import Table
 from leadflow.settings import Settings
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from leadflow.state.base import Store
 
 app = typer.Typer(help="leadflow: multi-agent AI sales development, durable and offline-first.", no_args_is_help=True)
@@ -106,8 +108,14 @@ def _team_table(store: Store, workspace: str) -> Table:
 
 
 @app.command()
-def trace(lead_id: str, db: DbOpt = None, workspace: WsOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Print a lead's whole story: events, agent steps (model, tokens, latency, fallback) and messages."""
+def trace(
+    lead_id: str,
+    db: DbOpt = None,
+    workspace: WsOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    everything: Annotated[bool, typer.Option("--all", help="also the events other rows already show")] = False,
+) -> None:
+    """Print a lead's whole story: events, agent steps (model, tokens, latency, fallback), messages and held sends."""
     from leadflow.exceptions import NotFound
     from leadflow.state import open_store
 
@@ -126,24 +134,45 @@ def trace(lead_id: str, db: DbOpt = None, workspace: WsOpt = None, as_json: Anno
         return
     console.print(f"[bold]{state.lead.full_name}[/bold] <{state.lead.email}> {state.lead.company or ''} "
                   f"industry={state.lead.industry} tz={state.lead.timezone} stage=[bold]{state.stage.value}[/bold] "
-                  f"score={state.score.value if state.score else '-'} version={state.version}")
+                  f"score={state.score.value if state.score else '-'} version={state.version}"
+                  + (f" owner={state.assigned_to}" if state.assigned_to else ""))
     table = Table(title="Story")
     for col in ("time", "kind", "what", "detail"):
         table.add_column(col)
-    rows: list[tuple[str, str, str, str]] = []
+    # (sort key, row): the full timestamp orders rows; shown to the minute
+    rows: list[tuple[str, tuple[str, str, str, str]]] = []
+    shown_elsewhere = {"lead.updated", "agent.completed", "message.sent", "lead.created"}
     for e in events:
-        if e.type == "lead.updated":
+        if e.type in shown_elsewhere and not everything:
             continue
-        rows.append((e.at.isoformat(timespec="minutes"), "event", e.type, json.dumps(e.payload, default=str)[:90]))
+        rows.append((e.at.isoformat(), (_minute(e.at), "event", e.type, _brief(e.payload))))
     for t in traces:
         extra = f"{t.latency_ms:.1f}ms model={t.model or 'offline'} tokens={t.tokens}" + (" FALLBACK" if t.fallback_used else "")
-        rows.append((t.at.isoformat(timespec="minutes"), f"agent:{t.agent}", t.decision[:60], extra))
+        rows.append((t.at.isoformat(), (_minute(t.at), f"agent:{t.agent}", t.decision[:60], extra)))
     for m in state.messages:
-        rows.append((m.at.isoformat(timespec="minutes"), f"{m.direction.value}:{m.channel.value}", (m.subject or "")[:40],
-                     m.body.replace("\n", " ")[:90]))
-    for r in sorted(rows, key=lambda r: r[0]):
-        table.add_row(*r)
+        rows.append((m.at.isoformat(), (_minute(m.at), f"{m.direction.value}:{m.channel.value}", (m.subject or "")[:40],
+                     m.body.replace("\n", " ")[:90])))
+    for r in store.actions_for(s.workspace, lead_id):
+        if r.status not in ("sent", "pending"):  # what was held back, and why
+            rows.append((r.created_at.isoformat(), (_minute(r.created_at), f"{r.action.kind.value}:{r.status}",
+                         (r.action.subject or r.action.idempotency_key)[:40], r.detail or "")))
+        elif r.status == "pending":
+            due = r.action.not_before or r.created_at
+            rows.append((due.isoformat(), (_minute(due), f"{r.action.kind.value}:pending", (r.action.subject or "")[:40],
+                         f"due {due.isoformat(timespec='minutes')}")))
+    for _, row in sorted(rows, key=lambda r: r[0]):
+        table.add_row(*row)
     console.print(table)
+
+
+def _minute(at: datetime) -> str:
+    return at.isoformat(timespec="minutes")
+
+
+def _brief(payload: dict[str, object], width: int = 90) -> str:
+    """An event's payload as ``key=value`` for its short scalar fields."""
+    parts = [f"{k}={v}" for k, v in payload.items() if isinstance(v, str | int | float | bool) and len(str(v)) <= 60]
+    return " ".join(parts)[:width]
 
 
 @app.command()
