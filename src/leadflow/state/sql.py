@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
@@ -19,12 +19,13 @@ from sqlalchemy.exc import IntegrityError
 from leadflow.domain.actions import OutboundAction
 from leadflow.domain.events import Event
 from leadflow.domain.models import Campaign, LeadState
-from leadflow.exceptions import Conflict, DuplicateMessage, NotFound
+from leadflow.exceptions import Conflict, NotFound
 from leadflow.state import _stmts as stmts
 from leadflow.state import schema as t
 from leadflow.state._lead_claims import LeadClaims
+from leadflow.state._sql_commit import TOUCHED, Refused, apply_one, db_time, event_row, lead_row, touch, utc
+from leadflow.state._sql_sends import SqlSendCounts
 from leadflow.state.base import Store
-from leadflow.state.common import lead_updated_from_docs, timer_matches
 from leadflow.state.records import (
     ActionRow,
     Commit,
@@ -34,42 +35,9 @@ from leadflow.state.records import (
     TimerRow,
     TraceRecord,
 )
-from leadflow.state.sends import COUNTED_STATUSES, SendCounts, check_keys, send_keys
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def _db_time(value: datetime | None) -> datetime | None:
-    """SQLite keeps naive UTC text; PostgreSQL keeps timestamptz. Both sort correctly."""
-    return _utc(value)
-
-
-_TOUCHED = "leadflow_send_keys"
-"""``Connection.info`` key: the (workspace, "mailbox"|"domain", key) whose send counts this
-transaction changes; their generations move on once it commits (see ``send_generation``)."""
-
-
-def _touch(conn: Connection, workspace_id: str, mailbox: str | None, domain: str | None) -> None:
-    touched = conn.info.setdefault(_TOUCHED, set())
-    if mailbox:
-        touched.add((workspace_id, "mailbox", mailbox))
-    if domain:
-        touched.add((workspace_id, "domain", domain))
-
-
-class _Refused(Exception):
-    def __init__(self, exc: Exception) -> None:
-        super().__init__(str(exc))
-        self.exc = exc
-
-
-class SqlStore(Store):
+class SqlStore(SqlSendCounts, Store):
     """The store on any SQLAlchemy URL: ``sqlite:///path.db`` or ``postgresql+psycopg://...``.
 
     On PostgreSQL, where several worker processes may share the database, ``inbox`` and
@@ -144,7 +112,7 @@ class SqlStore(Store):
                     self.cm = store.engine.begin()
                     conn: Connection = self.cm.__enter__()
                     self.conn = conn
-                    conn.info[_TOUCHED] = set()
+                    conn.info[TOUCHED] = set()
                     try:
                         self.pending = store._write_pending(conn)
                     except BaseException as exc:
@@ -157,7 +125,7 @@ class SqlStore(Store):
                     raise
 
             def __exit__(self, *exc: Any) -> None:
-                touched = self.conn.info.pop(_TOUCHED, set())
+                touched = self.conn.info.pop(TOUCHED, set())
                 try:
                     self.cm.__exit__(*exc)
                 except BaseException:
@@ -213,36 +181,6 @@ class SqlStore(Store):
             return [Campaign.model_validate(d) for d in rows]
 
     # -- leads ---------------------------------------------------------------------
-    @staticmethod
-    def _lead_row(state: LeadState, *, doc: dict[str, Any] | None = None) -> dict[str, Any]:
-        return {
-            "lead_id": state.lead_id,
-            "workspace_id": state.workspace_id,
-            "campaign": state.campaign,
-            "stage": state.stage.value,
-            "score": state.score.value if state.score else None,
-            "version": state.version,
-            "created_at": _db_time(state.created_at),
-            "updated_at": _db_time(state.updated_at),
-            "doc": doc if doc is not None else state.model_dump(mode="json"),
-        }
-
-    @staticmethod
-    def _event_row(e: Event, *, queued: bool) -> dict[str, Any]:
-        return {
-            "event_id": e.id,
-            "workspace_id": e.workspace_id,
-            "lead_id": e.lead_id,
-            "type": e.type,
-            "at": _db_time(e.at),
-            "doc": e.model_dump(mode="json"),
-            "queued": queued,
-            "handled": not queued,
-            "dead": False,
-            "published": False,
-            "attempts": 0,
-        }
-
     def create_lead(
         self, state: LeadState, created: Event, *, dedupe_key: str | None
     ) -> tuple[LeadState, bool]:
@@ -257,8 +195,8 @@ class SqlStore(Store):
                     return LeadState.model_validate(doc), False
             try:
                 with conn.begin_nested():
-                    conn.execute(insert(t.leads).values(dedupe_key=dedupe_key, **self._lead_row(state)))
-                    conn.execute(insert(t.events).values(**self._event_row(created, queued=True)))
+                    conn.execute(insert(t.leads).values(dedupe_key=dedupe_key, **lead_row(state)))
+                    conn.execute(insert(t.events).values(**event_row(created, queued=True)))
             except IntegrityError:
                 # a concurrent writer (another process) created it first
                 pass
@@ -309,164 +247,20 @@ class SqlStore(Store):
         if len(commits) == 1:  # alone in its transaction: a refusal rolls that back, no savepoint needed
             try:
                 with self._write() as conn:
-                    self._apply_one(conn, commits[0])
-            except _Refused as refused:
+                    apply_one(conn, commits[0])
+            except Refused as refused:
                 return [refused.exc]
             return [None]
         with self._write() as conn:
             for commit in commits:
                 try:
                     with conn.begin_nested():
-                        self._apply_one(conn, commit)
-                except _Refused as refused:
+                        apply_one(conn, commit)
+                except Refused as refused:
                     results.append(refused.exc)
                 else:
                     results.append(None)
         return results
-
-    def _apply_one(self, conn: Connection, c: Commit) -> None:
-        now = _db_time(c.at or datetime.now(UTC))
-        event_rows: list[dict[str, Any]] = []
-        if c.handled is not None:
-            res = conn.execute(stmts.MARK_HANDLED, {"b_event_id": c.handled})
-            if res.rowcount != 1:
-                raise _Refused(DuplicateMessage(f"event {c.handled} already handled"))
-        if c.finish_action is not None:
-            seq, status, detail = c.finish_action
-            finished = conn.execute(
-                stmts.FINISH_ACTION, {"b_seq": seq, "b_status": status, "b_detail": detail}
-            ).all()
-            if len(finished) != 1:
-                raise _Refused(DuplicateMessage(f"action {seq} is not pending"))
-            _touch(conn, *finished[0])
-        if c.fire_timer is not None:
-            res = conn.execute(stmts.FIRE_TIMER, {"b_seq": c.fire_timer})
-            if res.rowcount != 1:
-                raise _Refused(DuplicateMessage(f"timer {c.fire_timer} is not active"))
-        if c.state is not None:
-            old_doc = conn.execute(stmts.LEAD_DOC, {"lead_id": c.lead_id, "ws": c.workspace_id}).scalar()
-            if old_doc is None:
-                raise _Refused(NotFound(f"no lead {c.lead_id}"))
-            old_version = int(old_doc["version"])  # the stored document, not parsed: only its version counts
-            if old_version != c.expected_version:
-                raise _Refused(
-                    Conflict(f"lead {c.lead_id} is at version {old_version}, not {c.expected_version}")
-                )
-            new = c.state.model_copy(update={"version": old_version + 1})
-            new_doc = new.model_dump(mode="json")
-            row = self._lead_row(new, doc=new_doc)
-            del row["lead_id"], row["workspace_id"], row["created_at"]
-            res = conn.execute(stmts.UPDATE_LEAD, {**row, "b_lead_id": c.lead_id, "b_version": old_version})
-            if res.rowcount != 1:
-                raise _Refused(Conflict(f"lead {c.lead_id} changed concurrently"))
-            updated = lead_updated_from_docs(old_doc, new, new_doc, cause=c.handled)
-            event_rows.append(self._event_row(updated, queued=False))  # first: the log order is the seq order
-        event_rows += [self._event_row(e, queued=e.id not in c.quiet) for e in c.events]
-        if event_rows:
-            try:  # the unique event id refuses a repeat (the commit is then rolled back)
-                conn.execute(stmts.INSERT_EVENT, event_rows)
-            except IntegrityError as exc:
-                ids = ", ".join(e.id for e in c.events)
-                raise _Refused(DuplicateMessage(f"an event of [{ids}] is already recorded")) from exc
-        if c.booking is not None:
-            calendar, start = c.booking
-            conn.execute(stmts.RELEASE_BOOKINGS, {"ws": c.workspace_id, "lead_id": c.lead_id})
-            if start is not None:
-                try:
-                    row = {"workspace_id": c.workspace_id, "calendar": calendar, "start": _db_time(start)}
-                    conn.execute(stmts.INSERT_BOOKING, [{**row, "lead_id": c.lead_id}])
-                except IntegrityError as exc:
-                    raise _Refused(
-                        Conflict(f"{calendar} at {start.isoformat()} is booked by another lead")
-                    ) from exc
-        if c.drop_pending_contact is not None:  # before this commit's own actions are queued
-            params = {"b_lead_id": c.lead_id, "b_ws": c.workspace_id, "b_detail": c.drop_pending_contact}
-            for ws, mailbox, domain in conn.execute(stmts.DROP_PENDING_CONTACT, params).all():
-                _touch(conn, ws, mailbox, domain)
-        fresh = c.actions
-        if fresh:
-            # enqueueing is idempotent: an action whose key is already recorded is already done
-            keys = [a.idempotency_key for a in fresh]
-            known = set(conn.execute(stmts.KNOWN_KEYS, {"keys": keys}).scalars())
-            unique: list[OutboundAction] = []
-            for a in fresh:
-                if a.idempotency_key not in known:  # a key repeated within this commit counts once too
-                    known.add(a.idempotency_key)
-                    unique.append(a)
-            fresh = unique
-        if fresh:
-            rows = [self._action_insert(c, a, now) for a in fresh]
-            conn.execute(stmts.INSERT_ACTION, rows)
-            for row in rows:
-                _touch(conn, c.workspace_id, row["mailbox"], row["domain"])
-        if c.cancel_timers or c.timers:
-            active = conn.execute(stmts.ACTIVE_TIMERS, {"lead_id": c.lead_id}).all()
-            cancel = [seq for seq, name in active if any(timer_matches(name, p) for p in c.cancel_timers)]
-            replace = [
-                seq for seq, name in active if seq not in cancel and any(name == s.name for s in c.timers)
-            ]
-            if cancel:
-                conn.execute(stmts.SET_TIMER_STATUS, {"b_seqs": cancel, "b_status": "cancelled"})
-            if replace:
-                conn.execute(stmts.SET_TIMER_STATUS, {"b_seqs": replace, "b_status": "replaced"})
-        if c.timers:
-            conn.execute(
-                stmts.INSERT_TIMER,
-                [
-                    {
-                        "workspace_id": c.workspace_id,
-                        "lead_id": c.lead_id,
-                        "name": s.name,
-                        "fire_at": _db_time(s.fire_at),
-                        "status": "active",
-                        "doc": s.model_dump(mode="json"),
-                    }
-                    for s in c.timers
-                ],
-            )
-        if c.traces:
-            conn.execute(
-                insert(t.traces),
-                [
-                    {
-                        "workspace_id": r.workspace_id,
-                        "lead_id": r.lead_id,
-                        "at": _db_time(r.at),
-                        "doc": r.model_dump(mode="json"),
-                    }
-                    for r in c.traces
-                ],
-            )
-        for address, reason in c.suppress:
-            exists = conn.execute(
-                select(t.suppressions.c.address).where(
-                    t.suppressions.c.workspace_id == c.workspace_id,
-                    t.suppressions.c.address == address.lower(),
-                )
-            ).first()
-            if exists is None:
-                conn.execute(
-                    insert(t.suppressions).values(
-                        workspace_id=c.workspace_id, address=address.lower(), reason=reason
-                    )
-                )
-
-    @staticmethod
-    def _action_insert(c: Commit, a: OutboundAction, now: datetime | None) -> dict[str, Any]:
-        mailbox, domain = send_keys(a)
-        return {
-            "idempotency_key": a.idempotency_key,
-            "workspace_id": c.workspace_id,
-            "lead_id": c.lead_id,
-            "kind": a.kind.value,
-            "not_before": _db_time(a.not_before),
-            "status": "pending",
-            "attempts": 0,
-            "created_at": now,
-            "doc": a.model_dump(mode="json"),
-            "mailbox": mailbox,
-            "domain": domain,
-        }
 
     # -- log -------------------------------------------------------------------------
     def lead_events(self, workspace_id: str, lead_id: str) -> list[Event]:
@@ -497,7 +291,7 @@ class SqlStore(Store):
     def replace_states(self, states: Sequence[LeadState]) -> None:
         with self._write() as conn:
             for s in states:
-                row = self._lead_row(s)
+                row = lead_row(s)
                 conn.execute(
                     update(t.leads)
                     .where(t.leads.c.lead_id == s.lead_id)
@@ -509,7 +303,7 @@ class SqlStore(Store):
         if self._claims is not None:
             self._claims.release_all()  # the worker committed the previous batch before asking again
         page = limit * 4
-        when = _utc(now)
+        when = utc(now)
         seen: set[str] = set()
         out: list[InboxItem] = []
         last = 0
@@ -522,7 +316,7 @@ class SqlStore(Store):
                     if lead_id in seen:
                         continue  # only a lead's oldest pending event: a lead is served in order
                     seen.add(lead_id)
-                    if available_at is not None and when is not None and _utc(available_at) > when:  # type: ignore[operator]
+                    if available_at is not None and when is not None and utc(available_at) > when:  # type: ignore[operator]
                         continue
                     heads.append(InboxItem(seq, Event.model_validate(doc), attempts))
                     if len(out) + len(heads) >= limit:
@@ -621,7 +415,7 @@ class SqlStore(Store):
             conn.execute(
                 update(t.events)
                 .where(t.events.c.seq == seq)
-                .values(attempts=t.events.c.attempts + 1, available_at=_db_time(until))
+                .values(attempts=t.events.c.attempts + 1, available_at=db_time(until))
             )
             attempts = conn.execute(select(t.events.c.attempts).where(t.events.c.seq == seq)).scalar()
         if attempts is None:
@@ -645,7 +439,7 @@ class SqlStore(Store):
                     consumer=consumer,
                     error=error[:4000],
                     attempts=int(row[1]),
-                    at=_db_time(at),
+                    at=db_time(at),
                     status="dead",
                 )
             )
@@ -669,7 +463,7 @@ class SqlStore(Store):
                     r.consumer,
                     r.error,
                     r.attempts,
-                    _utc(r.at) or r.at,
+                    utc(r.at) or r.at,
                     r.status,
                 )
                 for r in conn.execute(q)
@@ -696,7 +490,6 @@ class SqlStore(Store):
     # -- actions ---------------------------------------------------------------------------
     @staticmethod
     def _action_row(r: Any) -> ActionRow:
-        from leadflow.domain.actions import OutboundAction
 
         return ActionRow(
             r.seq,
@@ -705,7 +498,7 @@ class SqlStore(Store):
             OutboundAction.model_validate(r.doc),
             r.status,
             r.attempts,
-            _utc(r.created_at) or r.created_at,
+            utc(r.created_at) or r.created_at,
             r.detail,
         )
 
@@ -713,7 +506,7 @@ class SqlStore(Store):
         with self._write() as conn:
             values: dict[str, Any] = {
                 "attempts": t.actions.c.attempts + (1 if count_attempt else 0),
-                "not_before": _db_time(until),
+                "not_before": db_time(until),
                 "detail": error[:2000],
             }
             found = conn.execute(
@@ -723,9 +516,9 @@ class SqlStore(Store):
             ).first()
             doc = None if found is None else found[0]
             if found is not None:
-                _touch(conn, found[1], found[2], found[3])  # its send time moves
+                touch(conn, found[1], found[2], found[3])  # its send time moves
             if doc is not None:  # readers see the document (``ActionRow.action``): move its not_before too
-                values["doc"] = {**doc, "not_before": (_utc(until) or until).isoformat()}
+                values["doc"] = {**doc, "not_before": (utc(until) or until).isoformat()}
             conn.execute(
                 update(t.actions)
                 .where(t.actions.c.seq == seq, t.actions.c.status == "pending")
@@ -738,7 +531,7 @@ class SqlStore(Store):
         if self._claims is not None:
             self._claims.release_all()  # the dispatcher recorded the previous batch before asking again
         due = (t.actions.c.status == "pending") & (
-            t.actions.c.not_before.is_(None) | (t.actions.c.not_before <= _db_time(now))
+            t.actions.c.not_before.is_(None) | (t.actions.c.not_before <= db_time(now))
         )
         q = select(t.actions).where(due).order_by(t.actions.c.seq)
         with self._read() as conn:
@@ -775,109 +568,6 @@ class SqlStore(Store):
         with self._read() as conn:
             return [self._action_row(r) for r in conn.execute(q)]
 
-    def send_counts(
-        self,
-        workspace_id: str,
-        *,
-        mailbox: str | None = None,
-        domain: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> SendCounts:
-        check_keys(mailbox, domain, since, until)
-        if (
-            since is not None and until is not None and bool(mailbox) != bool(domain)
-        ):  # the planners' question
-            stmt = stmts.SENDS_BY_MAILBOX if mailbox else stmts.SENDS_BY_DOMAIN
-            params = {"ws": workspace_id, "key": (mailbox or domain or "").lower()}
-            with self._read() as conn:
-                found = conn.execute(
-                    stmt, {**params, "since": _db_time(since), "until": _db_time(until)}
-                ).all()
-            return self._send_counts({str(status): (int(n), _utc(first)) for status, n, first in found})
-        a = t.actions.c
-        # a send's time; ix_actions_mailbox_at / ix_actions_domain_at index this very expression
-        when = t.SEND_TIME
-        q = select(a.status, func.count(), func.min(when)).where(
-            a.workspace_id == workspace_id, a.status.in_(COUNTED_STATUSES)
-        )
-        if mailbox:
-            q = q.where(a.mailbox == mailbox.lower())
-        if domain:
-            q = q.where(a.domain == domain.lower())
-        if since is not None:
-            q = q.where(when >= _db_time(since))
-        if until is not None:
-            q = q.where(when < _db_time(until))
-        with self._read() as conn:
-            rows = {
-                str(status): (int(n), _utc(first)) for status, n, first in conn.execute(q.group_by(a.status))
-            }
-        return self._send_counts(rows)
-
-    def send_generation(self, workspace_id: str, kind: str, key: str) -> int | None:
-        return self._send_generations.get((workspace_id, kind, key.lower()), 0)
-
-    def _bump_send_keys(self, keys: set[tuple[str, str, str]]) -> None:
-        for key in keys:
-            self._send_generations[key] = self._send_generations.get(key, 0) + 1
-
-    def first_send_time(self, workspace_id: str, mailbox: str) -> datetime | None:
-        with self._read() as conn:
-            first = conn.execute(stmts.FIRST_SEND, {"ws": workspace_id, "key": mailbox.lower()}).scalar()
-        return _utc(first)
-
-    def send_count_series(
-        self,
-        workspace_id: str,
-        *,
-        mailbox: str | None = None,
-        domain: str | None = None,
-        since: datetime,
-        step: timedelta,
-        buckets: int,
-    ) -> list[SendCounts]:
-        check_keys(mailbox, domain, since, since)
-        if bool(mailbox) == bool(domain) or step.total_seconds() % 1 or step.total_seconds() < 1:
-            return super().send_count_series(
-                workspace_id, mailbox=mailbox, domain=domain, since=since, step=step, buckets=buckets
-            )
-        column = "mailbox" if mailbox else "domain"
-        stmt = self._series_stmts.get(column)
-        if stmt is None:
-            stmt = self._series_stmts[column] = stmts.send_series(
-                "sqlite" if self.is_sqlite else "postgresql", column
-            )
-        params = {
-            "ws": workspace_id,
-            "key": (mailbox or domain or "").lower(),
-            "since": _db_time(since),
-            "until": _db_time(since + step * buckets),
-            "step": max(1, int(step.total_seconds())),
-        }
-        with self._read() as conn:
-            rows = conn.execute(stmt, params).all()
-        sent, pending = [0] * buckets, [0] * buckets
-        first: list[datetime | None] = [None] * buckets
-        for status, i, n, at in rows:
-            if i is None or not 0 <= int(i) < buckets:
-                continue
-            i = int(i)
-            if status == "sent":
-                sent[i] += int(n)
-            else:
-                pending[i] += int(n)
-            when = _utc(at)
-            if when is not None and (first[i] is None or when < first[i]):  # type: ignore[operator]
-                first[i] = when
-        return [SendCounts(sent[i], pending[i], first[i]) for i in range(buckets)]
-
-    @staticmethod
-    def _send_counts(rows: dict[str, tuple[int, datetime | None]]) -> SendCounts:
-        firsts = [f for _, f in rows.values() if f is not None]
-        sent, scheduled = rows.get("sent", (0, None))[0], rows.get("pending", (0, None))[0]
-        return SendCounts(sent, scheduled, min(firsts, default=None))
-
     # -- timers ----------------------------------------------------------------------------
     @staticmethod
     def _timer_row(r: Any) -> TimerRow:
@@ -889,7 +579,7 @@ class SqlStore(Store):
         with self._read() as conn:
             return [
                 self._timer_row(r)
-                for r in conn.execute(stmts.DUE_TIMERS, {"now": _db_time(now), "limit": limit})
+                for r in conn.execute(stmts.DUE_TIMERS, {"now": db_time(now), "limit": limit})
             ]
 
     def timers_for(self, workspace_id: str, lead_id: str, *, active_only: bool = True) -> list[TimerRow]:
@@ -904,7 +594,7 @@ class SqlStore(Store):
             a = conn.execute(stmts.NEXT_TIMER).scalar()
             b = conn.execute(stmts.NEXT_ACTION).scalar()
             c = conn.execute(stmts.NEXT_RETRY).scalar()
-        times = [_utc(x) for x in (a, b, c) if x is not None]
+        times = [utc(x) for x in (a, b, c) if x is not None]
         return min(x for x in times if x is not None) if times else None
 
     # -- the rest ----------------------------------------------------------------------------
@@ -936,7 +626,7 @@ class SqlStore(Store):
         with self._write() as conn:
             res = conn.execute(
                 insert(t.rejects).values(
-                    workspace_id=workspace_id, source=source, raw=raw, error=error, at=_db_time(at)
+                    workspace_id=workspace_id, source=source, raw=raw, error=error, at=db_time(at)
                 )
             )
             return int(res.inserted_primary_key[0])
@@ -945,7 +635,7 @@ class SqlStore(Store):
         q = select(t.rejects).where(t.rejects.c.workspace_id == workspace_id).order_by(t.rejects.c.id)
         with self._read() as conn:
             return [
-                Reject(r.id, r.workspace_id, r.source, r.raw, r.error, _utc(r.at) or r.at)
+                Reject(r.id, r.workspace_id, r.source, r.raw, r.error, utc(r.at) or r.at)
                 for r in conn.execute(q)
             ]
 

@@ -1,0 +1,232 @@
+"""How one commit is written in SQL: the rows it adds and changes, checked as it goes.
+
+``apply_one`` runs inside the store's write transaction (``SqlStore.apply``): the handled mark,
+the finished action or fired timer, the lead's new state (only if it is still at the version
+the step read), the ``lead.updated`` patch and the step's events, bookings, cancelled sends,
+queued actions, timers, traces and suppressions. Anything that cannot be done raises
+``Refused`` and the caller rolls the commit back.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from leadflow.domain.actions import OutboundAction
+from leadflow.domain.events import Event
+from leadflow.domain.models import LeadState
+from leadflow.exceptions import Conflict, DuplicateMessage, NotFound
+from leadflow.state import _stmts as stmts
+from leadflow.state import schema as t
+from leadflow.state.common import lead_updated_from_docs, timer_matches
+from leadflow.state.records import Commit
+from leadflow.state.sends import send_keys
+
+
+def utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def db_time(value: datetime | None) -> datetime | None:
+    """SQLite keeps naive UTC text; PostgreSQL keeps timestamptz. Both sort correctly."""
+    return utc(value)
+
+
+TOUCHED = "leadflow_send_keys"
+"""``Connection.info`` key: the (workspace, "mailbox"|"domain", key) whose send counts this
+transaction changes; their generations move on once it commits (see ``send_generation``)."""
+
+
+def touch(conn: Connection, workspace_id: str, mailbox: str | None, domain: str | None) -> None:
+    touched = conn.info.setdefault(TOUCHED, set())
+    if mailbox:
+        touched.add((workspace_id, "mailbox", mailbox))
+    if domain:
+        touched.add((workspace_id, "domain", domain))
+
+
+class Refused(Exception):
+    """A commit the store turns down; ``exc`` is what ``apply`` reports for it."""
+
+    def __init__(self, exc: Exception) -> None:
+        super().__init__(str(exc))
+        self.exc = exc
+
+
+def lead_row(state: LeadState, *, doc: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "lead_id": state.lead_id,
+        "workspace_id": state.workspace_id,
+        "campaign": state.campaign,
+        "stage": state.stage.value,
+        "score": state.score.value if state.score else None,
+        "version": state.version,
+        "created_at": db_time(state.created_at),
+        "updated_at": db_time(state.updated_at),
+        "doc": doc if doc is not None else state.model_dump(mode="json"),
+    }
+
+
+def event_row(e: Event, *, queued: bool) -> dict[str, Any]:
+    return {
+        "event_id": e.id,
+        "workspace_id": e.workspace_id,
+        "lead_id": e.lead_id,
+        "type": e.type,
+        "at": db_time(e.at),
+        "doc": e.model_dump(mode="json"),
+        "queued": queued,
+        "handled": not queued,
+        "dead": False,
+        "published": False,
+        "attempts": 0,
+    }
+
+
+def apply_one(conn: Connection, c: Commit) -> None:
+    """Write one commit inside ``conn``'s transaction; ``Refused`` (and nothing of it kept) when it cannot be."""
+    now = db_time(c.at or datetime.now(UTC))
+    event_rows: list[dict[str, Any]] = []
+    if c.handled is not None:
+        res = conn.execute(stmts.MARK_HANDLED, {"b_event_id": c.handled})
+        if res.rowcount != 1:
+            raise Refused(DuplicateMessage(f"event {c.handled} already handled"))
+    if c.finish_action is not None:
+        seq, status, detail = c.finish_action
+        finished = conn.execute(
+            stmts.FINISH_ACTION, {"b_seq": seq, "b_status": status, "b_detail": detail}
+        ).all()
+        if len(finished) != 1:
+            raise Refused(DuplicateMessage(f"action {seq} is not pending"))
+        touch(conn, *finished[0])
+    if c.fire_timer is not None:
+        res = conn.execute(stmts.FIRE_TIMER, {"b_seq": c.fire_timer})
+        if res.rowcount != 1:
+            raise Refused(DuplicateMessage(f"timer {c.fire_timer} is not active"))
+    if c.state is not None:
+        old_doc = conn.execute(stmts.LEAD_DOC, {"lead_id": c.lead_id, "ws": c.workspace_id}).scalar()
+        if old_doc is None:
+            raise Refused(NotFound(f"no lead {c.lead_id}"))
+        old_version = int(old_doc["version"])  # the stored document, not parsed: only its version counts
+        if old_version != c.expected_version:
+            raise Refused(Conflict(f"lead {c.lead_id} is at version {old_version}, not {c.expected_version}"))
+        new = c.state.model_copy(update={"version": old_version + 1})
+        new_doc = new.model_dump(mode="json")
+        row = lead_row(new, doc=new_doc)
+        del row["lead_id"], row["workspace_id"], row["created_at"]
+        res = conn.execute(stmts.UPDATE_LEAD, {**row, "b_lead_id": c.lead_id, "b_version": old_version})
+        if res.rowcount != 1:
+            raise Refused(Conflict(f"lead {c.lead_id} changed concurrently"))
+        updated = lead_updated_from_docs(old_doc, new, new_doc, cause=c.handled)
+        event_rows.append(event_row(updated, queued=False))  # first: the log order is the seq order
+    event_rows += [event_row(e, queued=e.id not in c.quiet) for e in c.events]
+    if event_rows:
+        try:  # the unique event id refuses a repeat (the commit is then rolled back)
+            conn.execute(stmts.INSERT_EVENT, event_rows)
+        except IntegrityError as exc:
+            ids = ", ".join(e.id for e in c.events)
+            raise Refused(DuplicateMessage(f"an event of [{ids}] is already recorded")) from exc
+    if c.booking is not None:
+        calendar, start = c.booking
+        conn.execute(stmts.RELEASE_BOOKINGS, {"ws": c.workspace_id, "lead_id": c.lead_id})
+        if start is not None:
+            try:
+                row = {"workspace_id": c.workspace_id, "calendar": calendar, "start": db_time(start)}
+                conn.execute(stmts.INSERT_BOOKING, [{**row, "lead_id": c.lead_id}])
+            except IntegrityError as exc:
+                raise Refused(
+                    Conflict(f"{calendar} at {start.isoformat()} is booked by another lead")
+                ) from exc
+    if c.drop_pending_contact is not None:  # before this commit's own actions are queued
+        params = {"b_lead_id": c.lead_id, "b_ws": c.workspace_id, "b_detail": c.drop_pending_contact}
+        for ws, mailbox, domain in conn.execute(stmts.DROP_PENDING_CONTACT, params).all():
+            touch(conn, ws, mailbox, domain)
+    fresh = c.actions
+    if fresh:
+        # enqueueing is idempotent: an action whose key is already recorded is already done
+        keys = [a.idempotency_key for a in fresh]
+        known = set(conn.execute(stmts.KNOWN_KEYS, {"keys": keys}).scalars())
+        unique: list[OutboundAction] = []
+        for a in fresh:
+            if a.idempotency_key not in known:  # a key repeated within this commit counts once too
+                known.add(a.idempotency_key)
+                unique.append(a)
+        fresh = unique
+    if fresh:
+        rows = [action_insert(c, a, now) for a in fresh]
+        conn.execute(stmts.INSERT_ACTION, rows)
+        for row in rows:
+            touch(conn, c.workspace_id, row["mailbox"], row["domain"])
+    if c.cancel_timers or c.timers:
+        active = conn.execute(stmts.ACTIVE_TIMERS, {"lead_id": c.lead_id}).all()
+        cancel = [seq for seq, name in active if any(timer_matches(name, p) for p in c.cancel_timers)]
+        replace = [seq for seq, name in active if seq not in cancel and any(name == s.name for s in c.timers)]
+        if cancel:
+            conn.execute(stmts.SET_TIMER_STATUS, {"b_seqs": cancel, "b_status": "cancelled"})
+        if replace:
+            conn.execute(stmts.SET_TIMER_STATUS, {"b_seqs": replace, "b_status": "replaced"})
+    if c.timers:
+        conn.execute(
+            stmts.INSERT_TIMER,
+            [
+                {
+                    "workspace_id": c.workspace_id,
+                    "lead_id": c.lead_id,
+                    "name": s.name,
+                    "fire_at": db_time(s.fire_at),
+                    "status": "active",
+                    "doc": s.model_dump(mode="json"),
+                }
+                for s in c.timers
+            ],
+        )
+    if c.traces:
+        conn.execute(
+            insert(t.traces),
+            [
+                {
+                    "workspace_id": r.workspace_id,
+                    "lead_id": r.lead_id,
+                    "at": db_time(r.at),
+                    "doc": r.model_dump(mode="json"),
+                }
+                for r in c.traces
+            ],
+        )
+    for address, reason in c.suppress:
+        exists = conn.execute(
+            select(t.suppressions.c.address).where(
+                t.suppressions.c.workspace_id == c.workspace_id,
+                t.suppressions.c.address == address.lower(),
+            )
+        ).first()
+        if exists is None:
+            conn.execute(
+                insert(t.suppressions).values(
+                    workspace_id=c.workspace_id, address=address.lower(), reason=reason
+                )
+            )
+
+
+def action_insert(c: Commit, a: OutboundAction, now: datetime | None) -> dict[str, Any]:
+    mailbox, domain = send_keys(a)
+    return {
+        "idempotency_key": a.idempotency_key,
+        "workspace_id": c.workspace_id,
+        "lead_id": c.lead_id,
+        "kind": a.kind.value,
+        "not_before": db_time(a.not_before),
+        "status": "pending",
+        "attempts": 0,
+        "created_at": now,
+        "doc": a.model_dump(mode="json"),
+        "mailbox": mailbox,
+        "domain": domain,
+    }

@@ -1,0 +1,131 @@
+"""The SQL store's send counts: what sequencing's caps and rotation read (see ``state/sends.py``).
+
+A mixin of :class:`~leadflow.state.sql.SqlStore`: counts per sending mailbox and recipient
+domain over the send-time expression indexes (migration 0003), whole horizons in one grouped
+query, and the per-mailbox/domain generations that let the send ledger reuse counts exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from leadflow.state import _stmts as stmts
+from leadflow.state import schema as t
+from leadflow.state._sql_commit import db_time, utc
+from leadflow.state.base import Store
+from leadflow.state.sends import COUNTED_STATUSES, SendCounts, check_keys
+
+
+class SqlSendCounts(Store):
+    """Send counts for ``SqlStore``; it supplies ``_read``, ``is_sqlite`` and the two dicts below."""
+
+    is_sqlite: bool
+    _series_stmts: dict[str, Any]
+    _send_generations: dict[tuple[str, str, str], int]
+
+    def _read(self) -> Any:
+        raise NotImplementedError
+
+    def send_counts(
+        self,
+        workspace_id: str,
+        *,
+        mailbox: str | None = None,
+        domain: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> SendCounts:
+        check_keys(mailbox, domain, since, until)
+        if (
+            since is not None and until is not None and bool(mailbox) != bool(domain)
+        ):  # the planners' question
+            stmt = stmts.SENDS_BY_MAILBOX if mailbox else stmts.SENDS_BY_DOMAIN
+            params = {"ws": workspace_id, "key": (mailbox or domain or "").lower()}
+            with self._read() as conn:
+                found = conn.execute(stmt, {**params, "since": db_time(since), "until": db_time(until)}).all()
+            return self._send_counts({str(status): (int(n), utc(first)) for status, n, first in found})
+        a = t.actions.c
+        # a send's time; ix_actions_mailbox_at / ix_actions_domain_at index this very expression
+        when = t.SEND_TIME
+        q = select(a.status, func.count(), func.min(when)).where(
+            a.workspace_id == workspace_id, a.status.in_(COUNTED_STATUSES)
+        )
+        if mailbox:
+            q = q.where(a.mailbox == mailbox.lower())
+        if domain:
+            q = q.where(a.domain == domain.lower())
+        if since is not None:
+            q = q.where(when >= db_time(since))
+        if until is not None:
+            q = q.where(when < db_time(until))
+        with self._read() as conn:
+            rows = {
+                str(status): (int(n), utc(first)) for status, n, first in conn.execute(q.group_by(a.status))
+            }
+        return self._send_counts(rows)
+
+    def send_generation(self, workspace_id: str, kind: str, key: str) -> int | None:
+        return self._send_generations.get((workspace_id, kind, key.lower()), 0)
+
+    def _bump_send_keys(self, keys: set[tuple[str, str, str]]) -> None:
+        for key in keys:
+            self._send_generations[key] = self._send_generations.get(key, 0) + 1
+
+    def first_send_time(self, workspace_id: str, mailbox: str) -> datetime | None:
+        with self._read() as conn:
+            first = conn.execute(stmts.FIRST_SEND, {"ws": workspace_id, "key": mailbox.lower()}).scalar()
+        return utc(first)
+
+    def send_count_series(
+        self,
+        workspace_id: str,
+        *,
+        mailbox: str | None = None,
+        domain: str | None = None,
+        since: datetime,
+        step: timedelta,
+        buckets: int,
+    ) -> list[SendCounts]:
+        check_keys(mailbox, domain, since, since)
+        if bool(mailbox) == bool(domain) or step.total_seconds() % 1 or step.total_seconds() < 1:
+            return super().send_count_series(
+                workspace_id, mailbox=mailbox, domain=domain, since=since, step=step, buckets=buckets
+            )
+        column = "mailbox" if mailbox else "domain"
+        stmt = self._series_stmts.get(column)
+        if stmt is None:
+            stmt = self._series_stmts[column] = stmts.send_series(
+                "sqlite" if self.is_sqlite else "postgresql", column
+            )
+        params = {
+            "ws": workspace_id,
+            "key": (mailbox or domain or "").lower(),
+            "since": db_time(since),
+            "until": db_time(since + step * buckets),
+            "step": max(1, int(step.total_seconds())),
+        }
+        with self._read() as conn:
+            rows = conn.execute(stmt, params).all()
+        sent, pending = [0] * buckets, [0] * buckets
+        first: list[datetime | None] = [None] * buckets
+        for status, i, n, at in rows:
+            if i is None or not 0 <= int(i) < buckets:
+                continue
+            i = int(i)
+            if status == "sent":
+                sent[i] += int(n)
+            else:
+                pending[i] += int(n)
+            when = utc(at)
+            if when is not None and (first[i] is None or when < first[i]):  # type: ignore[operator]
+                first[i] = when
+        return [SendCounts(sent[i], pending[i], first[i]) for i in range(buckets)]
+
+    @staticmethod
+    def _send_counts(rows: dict[str, tuple[int, datetime | None]]) -> SendCounts:
+        firsts = [f for _, f in rows.values() if f is not None]
+        sent, scheduled = rows.get("sent", (0, None))[0], rows.get("pending", (0, None))[0]
+        return SendCounts(sent, scheduled, min(firsts, default=None))
