@@ -1,8 +1,14 @@
 """``SqlStore``: the store on SQLAlchemy Core, for SQLite (the embedded default) and PostgreSQL.
 
-SQLite runs in WAL mode with ``synchronous=FULL`` so a returned ``apply`` is on disk, and
-``BEGIN IMMEDIATE`` so writers queue instead of failing. Each commit in a batch runs in its
-own SAVEPOINT: a conflict undoes that commit alone; the batch is then committed once.
+SQLite runs in WAL mode with ``synchronous=FULL`` so a returned ``apply`` is on disk; writers
+take ``BEGIN IMMEDIATE`` so they queue instead of failing, readers a deferred ``BEGIN`` (a WAL
+snapshot). Each commit of a batch runs in its own SAVEPOINT: a conflict undoes that commit
+alone and the batch is committed once (a lone commit needs no savepoint). Publish marks and
+lazy metadata ride along with the next SQLite write. On PostgreSQL, each worker claims the
+leads whose events and sends it hands out (``_lead_claims``).
+
+How one commit is written lives in ``_sql_commit``; the send counts in ``_sql_sends``; the hot
+statements, prebuilt, in ``_stmts``.
 """
 
 from __future__ import annotations
