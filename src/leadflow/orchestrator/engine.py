@@ -79,6 +79,8 @@ class Orchestrator:
     ) -> None:
         registry.check(routes.agent_names())
         self.after_batch = list(after_batch)
+        self.more = False
+        """After ``process``: whether the inbox may hold more for now (so a worker asks again)."""
         """Called once a batch's commits are applied (or refused): e.g. the send ledger drops
         the plans it held for the batch, which are now in the store or will be made again."""
         self.store = store
@@ -274,6 +276,7 @@ class Orchestrator:
         and outcome as handling them round by round, for one transaction instead of several.
         """
         now = self.clock.now()
+        self.more = False
         items = self.store.inbox(limit=limit, now=now)
         if not items:
             return 0
@@ -304,6 +307,16 @@ class Orchestrator:
                 log.debug("retrying %s after %s", owner.event.id if owner else "a follow-up", result)
                 continue
             self._failed(owner, result)
+        # a lead with more waiting, anything this batch queued and did not handle itself, or a
+        # refusal: go again
+        queued = sum(1 for c in commits for e in c.events if e.id not in c.quiet)
+        chained = sum(1 for owner in owners if owner is None)
+        self.more = (
+            len(items) >= limit
+            or any(not i.alone for i in items)
+            or queued > chained
+            or any(r is not None for r in results)
+        )
         return len(items)
 
     MAX_FOLLOW_UPS = 16

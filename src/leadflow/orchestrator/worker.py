@@ -103,7 +103,7 @@ class Worker:
         for _ in range(50):
             n = self.orchestrator.process(limit=self.batch)
             work += n
-            if n == 0:
+            if n == 0 or not self.orchestrator.more:
                 break
         work += self.dispatcher.dispatch(limit=self.batch)
         self.relay()

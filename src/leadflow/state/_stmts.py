@@ -131,6 +131,12 @@ NEXT_ACTION = select(func.min(_a.not_before)).where(_a.status == "pending")
 NEXT_RETRY = select(func.min(_e.available_at)).where(
     _e.queued.is_(True), _e.handled.is_(False), _e.dead.is_(False)
 )
+NEXT_WAKEUP = select(
+    NEXT_TIMER.scalar_subquery().label("timer"),
+    NEXT_ACTION.scalar_subquery().label("action"),
+    NEXT_RETRY.scalar_subquery().label("retry"),
+)
+"""The earliest active timer, scheduled send and deferred event, in one statement."""
 
 
 def _bucket(dialect: str) -> Any:

@@ -597,10 +597,8 @@ class SqlStore(SqlSendCounts, Store):
 
     def next_wakeup(self) -> datetime | None:
         with self._read() as conn:
-            a = conn.execute(stmts.NEXT_TIMER).scalar()
-            b = conn.execute(stmts.NEXT_ACTION).scalar()
-            c = conn.execute(stmts.NEXT_RETRY).scalar()
-        times = [utc(x) for x in (a, b, c) if x is not None]
+            row = conn.execute(stmts.NEXT_WAKEUP).one()
+        times = [utc(x) for x in row if x is not None]
         return min(x for x in times if x is not None) if times else None
 
     # -- the rest ----------------------------------------------------------------------------
