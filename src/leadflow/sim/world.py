@@ -65,6 +65,9 @@ CREATE TABLE IF NOT EXISTS inbound (
 CREATE TABLE IF NOT EXISTS outcomes (
   lead_id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, outcome TEXT NOT NULL, amount REAL, reason TEXT,
   report_at TEXT NOT NULL, ingested INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS ix_deliveries_lead ON deliveries(lead_id, sent_at);
+CREATE INDEX IF NOT EXISTS ix_inbound_due ON inbound(ingested, arrive_at);
+CREATE INDEX IF NOT EXISTS ix_outcomes_due ON outcomes(ingested, report_at);
 """
 
 
