@@ -34,6 +34,7 @@ from leadflow.exceptions import Conflict, ModelFailure, NotFound
 from leadflow.integrations.calendar import (
     Calendar,
     MemoryCalendar,
+    WorkingHours,
     free_in_window,
     ics_attachment,
     invite_ics,
@@ -51,6 +52,11 @@ _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 _DECLINE = ("none of", "neither", "doesn't work", "don't work", "does not work", "can't", "cannot", "no good")
 _CANCEL = re.compile(r"\bcancel", re.IGNORECASE)
 _MOVE = re.compile(r"\b(reschedul\w*|move|push|postpone)\b", re.IGNORECASE)
+
+
+def rep_hours(ctx: AgentContext) -> WorkingHours:
+    """The rep's bookable hours: ``campaign.settings["rep_hours"]``, office hours by default."""
+    return WorkingHours.from_settings(ctx.campaign.settings.get("rep_hours"))
 
 
 def working_slots(after: datetime, *, rep_tz: str, count: int = 3) -> list[datetime]:
@@ -249,7 +255,9 @@ class AppointmentAgent:
             calendar = self._calendar(ctx)
             earliest = ctx.clock.now() + MIN_NOTICE
             for start, end in choice.windows:
-                slot = free_in_window(calendar.busy, max(start, earliest), end, rep_tz=rep_tz)
+                slot = free_in_window(
+                    calendar.busy, max(start, earliest), end, rep_tz=rep_tz, hours=rep_hours(ctx)
+                )
                 if slot is not None:
                     return self._book(ctx, state, slot, lead_tz, rep_tz)
             start, end = choice.windows[0]
@@ -279,7 +287,9 @@ class AppointmentAgent:
                 state, now, "could not agree a time", f"{MAX_ROUNDS} rounds of slots without agreement"
             )
         base = after if after is not None else now + timedelta(days=2 * (rounds - 1))
-        slots = self._calendar(ctx).free_slots(base, count=3, rep_tz=rep_tz, lead_tz=lead_tz)
+        slots = self._calendar(ctx).free_slots(
+            base, count=3, rep_tz=rep_tz, lead_tz=lead_tz, hours=rep_hours(ctx)
+        )
         if not slots:
             return self._escalate(
                 state, now, "no free time on the rep's calendar", "no free slot in the next 90 days"
@@ -394,13 +404,21 @@ class AppointmentAgent:
                 name="appointment:reminder_day_before",
                 fire_at=(local - timedelta(days=1)).astimezone(UTC),
                 agent=self.card.name,
-                payload={"reminder": "day_before", "n": count, "human": True},  # reminders go on after a hand-over
+                payload={
+                    "reminder": "day_before",
+                    "n": count,
+                    "human": True,
+                },  # reminders go on after a hand-over
             ),
             TimerSpec(
                 name="appointment:reminder_day_of",
                 fire_at=start - timedelta(hours=3),
                 agent=self.card.name,
-                payload={"reminder": "day_of", "n": count, "human": True},  # reminders go on after a hand-over
+                payload={
+                    "reminder": "day_of",
+                    "n": count,
+                    "human": True,
+                },  # reminders go on after a hand-over
             ),
         ]
         timers = [t for t in timers if t.fire_at > now]

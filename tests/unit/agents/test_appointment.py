@@ -415,6 +415,28 @@ def test_two_workers_deciding_at_once_never_share_a_slot() -> None:
     assert store.get_lead("w", ids[0]).appointment is not None
 
 
+def test_the_reps_hours_come_from_the_campaign() -> None:
+    hours = {"start": "12:00", "end": "16:00", "days": [0, 2]}  # Monday and Wednesday afternoons
+    campaign = make_campaign(
+        rep_name="Sam", settings={"rep_hours": hours, "rep_timezone": "America/New_York"}
+    )
+    s = qualified()
+    decision = AGENT.handle(ctx(TUE, MemoryCalendar(), campaign), s, qualified_event(s, TUE))
+    assert decision.state is not None
+    slots = [x.astimezone(NY) for x in offered(decision.state)]
+    assert len(slots) == 3
+    for slot in slots:
+        assert slot.weekday() in (0, 2) and 12 <= slot.hour and (slot + timedelta(minutes=30)).hour <= 16
+
+
+@pytest.mark.parametrize("bad", [{"start": "18:00", "end": "09:00"}, {"days": [7]}, {"start": "noon"}, "9-5"])
+def test_bad_rep_hours_are_a_clear_error(bad: Any) -> None:
+    campaign = make_campaign(rep_name="Sam", settings={"rep_hours": bad})
+    s = qualified()
+    with pytest.raises(InvalidInput, match="rep_hours"):
+        AGENT.handle(ctx(TUE, MemoryCalendar(), campaign), s, qualified_event(s, TUE))
+
+
 def test_an_unknown_rep_zone_is_a_clear_error() -> None:
     campaign = make_campaign(rep_name="Sam", settings={"rep_timezone": "Mars/Olympus"})
     s = qualified()

@@ -50,6 +50,27 @@ class WorkingHours:
     preferred: tuple[int, ...] = (10, 14, 11, 15, 9, 16)
     step: timedelta = SLOT
 
+    @classmethod
+    def from_settings(cls, raw: object) -> WorkingHours:
+        """From a campaign's ``settings["rep_hours"]``: ``{"start": "08:30", "end": "18:00",
+        "days": [0, 1, 2, 3, 4]}``, any key optional; ``None`` gives office hours (Mon-Fri 9-17)."""
+        if raw is None:
+            return OFFICE_HOURS
+        if not isinstance(raw, dict):
+            raise InvalidInput(
+                f"rep_hours must be a mapping like {{'start': '09:00', 'end': '17:00'}}, not {raw!r}"
+            )
+        try:
+            start = time.fromisoformat(str(raw.get("start", "09:00")))
+            end = time.fromisoformat(str(raw.get("end", "17:00")))
+            days = frozenset(int(d) for d in raw.get("days", (0, 1, 2, 3, 4)))
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(f"rep_hours: {exc} (times as HH:MM, days as 0=Monday .. 6=Sunday)") from exc
+        if end <= start or not days or not days <= set(range(7)):
+            raise InvalidInput(f"rep_hours: need start before end and days within 0..6, got {raw!r}")
+        preferred = tuple(h for h in cls.preferred if start.hour <= h < end.hour) or (start.hour,)
+        return cls(start=start, end=end, days=days, preferred=preferred)
+
     def starts(self, day: date, tz: ZoneInfo, duration: timedelta) -> list[datetime]:
         """Every possible start on ``day`` (empty on a closed day)."""
         if day.weekday() not in self.days:
