@@ -40,6 +40,7 @@ from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from leadflow.domain.models import Campaign, LeadState, SenderIdentity
+from leadflow.exceptions import InvalidInput
 
 FOLLOW_UP_TIMERS = "sequence:*"
 """Timer names of pending follow-ups; cancelled when the lead replies."""
@@ -121,15 +122,19 @@ class SendPolicy:
     def from_campaign(cls, campaign: Campaign) -> SendPolicy:
         raw: Mapping[str, Any] = campaign.settings.get("sending") or {}
         values: dict[str, Any] = {}
-        for key in ("start", "end"):
-            if key in raw:
-                values[key] = time.fromisoformat(str(raw[key]))
-        for key in ("allowed_days", "preferred_days"):
-            if key in raw:
-                values[key] = frozenset(int(d) for d in raw[key])
-        for key in ("ramp_start", "ramp_step", "domain_hourly_cap", "horizon_days"):
-            if key in raw:
-                values[key] = int(raw[key])
+        key = ""
+        try:
+            for key in ("start", "end"):
+                if key in raw:
+                    values[key] = time.fromisoformat(str(raw[key]))
+            for key in ("allowed_days", "preferred_days"):
+                if key in raw:
+                    values[key] = frozenset(int(d) for d in raw[key])
+            for key in ("ramp_start", "ramp_step", "domain_hourly_cap", "horizon_days"):
+                if key in raw:
+                    values[key] = int(raw[key])
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(f"campaign {campaign.name!r}: settings.sending.{key}: {exc}") from exc
         return cls(**values)
 
 

@@ -22,11 +22,16 @@ T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # a Monday
 
 
 def campaign(senders: int = 1, cap: int = 50, **kwargs: Any) -> Campaign:
-    ids = [SenderIdentity(name=f"Rep {i}", email=f"rep{i}@sender.example", mailbox_daily_cap=cap) for i in range(senders)]
+    ids = [
+        SenderIdentity(name=f"Rep {i}", email=f"rep{i}@sender.example", mailbox_daily_cap=cap)
+        for i in range(senders)
+    ]
     return Campaign(name="c", senders=ids, **kwargs)
 
 
-@pytest.mark.parametrize("tz", ["Asia/Kolkata", "Australia/Lord_Howe", "America/St_Johns", "America/New_York", "UTC"])
+@pytest.mark.parametrize(
+    "tz", ["Asia/Kolkata", "Australia/Lord_Howe", "America/St_Johns", "America/New_York", "UTC"]
+)
 @pytest.mark.parametrize("hour", [0, 3, 8, 12, 16, 20, 23])
 def test_plans_fall_inside_the_local_window_on_a_weekday(tz: str, hour: int) -> None:
     now = datetime(2026, 3, 6, hour, 30, tzinfo=UTC)  # a Friday
@@ -47,22 +52,28 @@ def test_inside_the_window_sends_now() -> None:
 
 def test_half_hour_zones() -> None:
     # 03:30 UTC Tue = 09:00 in Kolkata exactly; 03:00 UTC = 08:30, so wait half an hour.
-    plan = plan_send(now=datetime(2026, 3, 3, 3, 0, tzinfo=UTC), campaign=campaign(), recipient_tz="Asia/Kolkata")
+    plan = plan_send(
+        now=datetime(2026, 3, 3, 3, 0, tzinfo=UTC), campaign=campaign(), recipient_tz="Asia/Kolkata"
+    )
     assert plan.at == datetime(2026, 3, 3, 3, 30, tzinfo=UTC)
     # St John's is UTC-3:30 in winter: 09:00 local = 12:30 UTC.
-    plan = plan_send(now=datetime(2026, 3, 3, 11, 0, tzinfo=UTC), campaign=campaign(), recipient_tz="America/St_Johns")
+    plan = plan_send(
+        now=datetime(2026, 3, 3, 11, 0, tzinfo=UTC), campaign=campaign(), recipient_tz="America/St_Johns"
+    )
     assert plan.at == datetime(2026, 3, 3, 12, 30, tzinfo=UTC)
     # Lord Howe is UTC+11 in March (its DST is half an hour): 09:00 local Wed = 22:00 UTC Tue.
-    plan = plan_send(now=datetime(2026, 3, 3, 12, 0, tzinfo=UTC), campaign=campaign(),
-                     recipient_tz="Australia/Lord_Howe")
+    plan = plan_send(
+        now=datetime(2026, 3, 3, 12, 0, tzinfo=UTC), campaign=campaign(), recipient_tz="Australia/Lord_Howe"
+    )
     assert plan.local.replace(tzinfo=None) == datetime(2026, 3, 4, 9, 0)
     assert plan.at == datetime(2026, 3, 3, 22, 0, tzinfo=UTC)
 
 
 def test_lord_howe_after_its_half_hour_dst_ends() -> None:
     # DST ends on 5 April 2026: UTC+10:30 afterwards, so 09:00 local = 22:30 UTC.
-    plan = plan_send(now=datetime(2026, 4, 6, 12, 0, tzinfo=UTC), campaign=campaign(),
-                     recipient_tz="Australia/Lord_Howe")
+    plan = plan_send(
+        now=datetime(2026, 4, 6, 12, 0, tzinfo=UTC), campaign=campaign(), recipient_tz="Australia/Lord_Howe"
+    )
     assert plan.at == datetime(2026, 4, 6, 22, 30, tzinfo=UTC)
 
 
@@ -72,8 +83,12 @@ def test_new_york_spring_forward() -> None:
     plan = plan_send(now=friday_evening, campaign=campaign(), recipient_tz="America/New_York", urgent=True)
     assert plan.at == datetime(2026, 3, 9, 13, 0, tzinfo=UTC)  # Monday 09:00 EDT
     assert plan.local.hour == 9
-    before = plan_send(now=datetime(2026, 3, 5, 23, 0, tzinfo=UTC), campaign=campaign(),
-                       recipient_tz="America/New_York", urgent=True)
+    before = plan_send(
+        now=datetime(2026, 3, 5, 23, 0, tzinfo=UTC),
+        campaign=campaign(),
+        recipient_tz="America/New_York",
+        urgent=True,
+    )
     assert before.at == datetime(2026, 3, 6, 14, 0, tzinfo=UTC)  # Friday 09:00 EST
 
 
@@ -104,14 +119,32 @@ def test_new_mailbox_ramps_up_from_20_a_day() -> None:
     assert isinstance(ledger, SendLedger)
     c = campaign(cap=40)
     now = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # Tuesday 09:00 UTC
-    days = [plan_send(now=now, campaign=c, recipient_tz="UTC", recipient_domain=f"d{i}.example", ledger=ledger,
-                      urgent=True).at.date() for i in range(20 + 25 + 30)]
+    days = [
+        plan_send(
+            now=now,
+            campaign=c,
+            recipient_tz="UTC",
+            recipient_domain=f"d{i}.example",
+            ledger=ledger,
+            urgent=True,
+        ).at.date()
+        for i in range(20 + 25 + 30)
+    ]
     assert days.count(date(2026, 3, 3)) == 20
     assert days.count(date(2026, 3, 4)) == 25
     assert days.count(date(2026, 3, 5)) == 30
     # capped at the mailbox's own daily cap once the ramp passes it
-    more = [plan_send(now=now, campaign=c, recipient_tz="UTC", recipient_domain=f"e{i}.example", ledger=ledger,
-                      urgent=True).at.date() for i in range(45)]
+    more = [
+        plan_send(
+            now=now,
+            campaign=c,
+            recipient_tz="UTC",
+            recipient_domain=f"e{i}.example",
+            ledger=ledger,
+            urgent=True,
+        ).at.date()
+        for i in range(45)
+    ]
     assert more.count(date(2026, 3, 6)) == 35
     assert more.count(date(2026, 3, 9)) == 10  # Friday, then the weekend is skipped
 
@@ -120,8 +153,12 @@ def test_mailboxes_rotate_least_used_first() -> None:
     ledger = MemorySendLedger()
     c = campaign(senders=3)
     now = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
-    boxes = [plan_send(now=now, campaign=c, recipient_tz="UTC", recipient_domain=f"x{i}.example",
-                       ledger=ledger).mailbox for i in range(6)]
+    boxes = [
+        plan_send(
+            now=now, campaign=c, recipient_tz="UTC", recipient_domain=f"x{i}.example", ledger=ledger
+        ).mailbox
+        for i in range(6)
+    ]
     assert boxes == ["rep0@sender.example", "rep1@sender.example", "rep2@sender.example"] * 2
 
 
@@ -136,8 +173,10 @@ def test_recipient_domain_hourly_cap() -> None:
     ledger = MemorySendLedger()
     c = campaign(senders=2, settings={"sending": {"domain_hourly_cap": 2}})
     now = datetime(2026, 3, 3, 10, 15, tzinfo=UTC)
-    plans = [plan_send(now=now, campaign=c, recipient_tz="UTC", recipient_domain="acme.com", ledger=ledger)
-             for _ in range(5)]
+    plans = [
+        plan_send(now=now, campaign=c, recipient_tz="UTC", recipient_domain="acme.com", ledger=ledger)
+        for _ in range(5)
+    ]
     assert [p.at.hour for p in plans] == [10, 10, 11, 11, 12]
     assert plans[2].at == datetime(2026, 3, 3, 11, 0, tzinfo=UTC)
     assert "domain hourly cap" in plans[4].reasons
@@ -154,8 +193,25 @@ def test_policy_from_campaign_settings() -> None:
 
 
 def test_stop_on_reply_cancels_follow_ups() -> None:
-    state = LeadState(lead_id="l", workspace_id="w", campaign="c", lead=Lead(first_name="A"),
-                      created_at=T0, updated_at=T0)
+    state = LeadState(
+        lead_id="l", workspace_id="w", campaign="c", lead=Lead(first_name="A"), created_at=T0, updated_at=T0
+    )
     assert stop_on_reply(state) == []
     state.replies = 1
     assert stop_on_reply(state) == [FOLLOW_UP_TIMERS]
+
+
+@pytest.mark.parametrize(
+    ("sending", "key"),
+    [
+        ({"start": "nine"}, "start"),
+        ({"allowed_days": ["mon"]}, "allowed_days"),
+        ({"ramp_start": "lots"}, "ramp_start"),
+    ],
+)
+def test_bad_sending_settings_name_the_setting(sending: dict[str, object], key: str) -> None:
+    from leadflow.exceptions import InvalidInput
+
+    campaign = Campaign(name="c", settings={"sending": sending})
+    with pytest.raises(InvalidInput, match=f"settings.sending.{key}"):
+        SendPolicy.from_campaign(campaign)
