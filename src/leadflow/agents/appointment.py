@@ -38,7 +38,6 @@ from leadflow.integrations.calendar import (
     free_in_window,
     ics_attachment,
     invite_ics,
-    search_free_slots,
 )
 from leadflow.integrations.calendar._ics import Method
 
@@ -57,11 +56,6 @@ _MOVE = re.compile(r"\b(reschedul\w*|move|push|postpone)\b", re.IGNORECASE)
 def rep_hours(ctx: AgentContext) -> WorkingHours:
     """The rep's bookable hours: ``campaign.settings["rep_hours"]``, office hours by default."""
     return WorkingHours.from_settings(ctx.campaign.settings.get("rep_hours"))
-
-
-def working_slots(after: datetime, *, rep_tz: str, count: int = 3) -> list[datetime]:
-    """Business-hour slots on the next working days, spread morning/afternoon (no calendar)."""
-    return search_free_slots(lambda _s, _e: [], after, count=count, rep_tz=rep_tz)
 
 
 def describe(slot: datetime, tz_name: str) -> str:

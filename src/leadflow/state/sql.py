@@ -70,8 +70,6 @@ class SqlStore(SqlSendCounts, Store):
         self._pending_lock = threading.Lock()
         self._series_stmts: dict[str, Any] = {}
         self._send_generations: dict[tuple[str, str, str], int] = {}
-        self.write_generation = 0
-        """Counts this process's committed write transactions (caches of counts check it)."""
         self._pending_meta: dict[str, str] = {}
         self._pending_published: set[int] = set()
         if self.is_sqlite:
@@ -141,7 +139,6 @@ class SqlStore(SqlSendCounts, Store):
                     if exc[0] is not None:
                         store._restore_pending(*self.pending)
                     else:
-                        store.write_generation += 1
                         store._bump_send_keys(touched)
                 finally:
                     if store._write_lock is not None:
