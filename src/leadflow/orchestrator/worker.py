@@ -54,13 +54,17 @@ class Worker:
         self.inbound = inbound or []
         self.batch = batch
         self._routed = orchestrator.routes.listens_to()
+        self._relay_more = True  # the first round publishes whatever an earlier run left
+
+    RELAY_BATCH = 2000
 
     def relay(self) -> int:
-        rows = self.store.unpublished(limit=2000)
+        rows = self.store.unpublished(limit=self.RELAY_BATCH)
         if rows:
             self.bus.publish([e for _, e in rows])
             self.store.mark_published([s for s, _ in rows])
             self.bus.drain()
+        self._relay_more = len(rows) >= self.RELAY_BATCH
         return len(rows)
 
     def fire_timers(self) -> int:
@@ -106,7 +110,8 @@ class Worker:
             if n == 0 or not self.orchestrator.more:
                 break
         work += self.dispatcher.dispatch(limit=self.batch)
-        self.relay()
+        if work or self._relay_more:  # an idle round wrote nothing new to publish
+            self.relay()
         return work
 
     def run_until_idle(self, *, simulate: bool = False, max_rounds: int = 1_000_000) -> int:
