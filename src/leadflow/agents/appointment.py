@@ -263,6 +263,29 @@ class AppointmentAgent:
             return Decision(result="noted", summary="reply while booked; nothing to change")
         return self._propose(ctx, state, lead_tz, rep_tz)
 
+    def _message(
+        self,
+        state: LeadState,
+        ctx: AgentContext,
+        channel: Channel,
+        *,
+        key: str,
+        body: str,
+        subject: str,
+        payload: dict[str, Any] | None = None,
+    ) -> OutboundAction:
+        """A message to the lead on ``channel`` (the subject only for email), planned by sequencing."""
+        return outbound(
+            state,
+            ctx,
+            channel=channel,
+            key=key,
+            body=body,
+            subject=subject if channel is Channel.EMAIL else None,
+            agent=self.card.name,
+            payload=payload,
+        )
+
     def _propose(
         self,
         ctx: AgentContext,
@@ -300,14 +323,8 @@ class AppointmentAgent:
         body = (
             f"{note} " if note else "Great! "
         ) + f"Would {options} work for a call with {ctx.campaign.rep_name}?"
-        action = outbound(
-            state,
-            ctx,
-            channel=channel,
-            key=f"appointment:propose:{rounds}",
-            body=body,
-            subject="Finding a time" if channel is Channel.EMAIL else None,
-            agent=self.card.name,
+        action = self._message(
+            state, ctx, channel, key=f"appointment:propose:{rounds}", body=body, subject="Finding a time"
         )
         return Decision(
             result="proposed",
@@ -381,14 +398,13 @@ class AppointmentAgent:
             f"Perfect! Booked for {describe(start, lead_tz)} with {ctx.campaign.rep_name}. "
             "Need to reschedule? Just reply with new times."
         )
-        confirm = outbound(
+        confirm = self._message(
             state,
             ctx,
-            channel=channel,
+            channel,
             key=f"appointment:confirm:{_tag(uid)}:{count}",
             body=body,
-            subject="Confirmed: your call" if channel is Channel.EMAIL else None,
-            agent=self.card.name,
+            subject="Confirmed: your call",
             payload=self._invite(ctx, state, state.appointment, channel, "REQUEST"),
         )
         local = start.astimezone(ZoneInfo(lead_tz))
@@ -445,14 +461,13 @@ class AppointmentAgent:
             f"No problem, I've cancelled the call on {describe(appt.start, lead_tz)}. "
             "Reply any time if you'd like to find a new time."
         )
-        action = outbound(
+        action = self._message(
             state,
             ctx,
-            channel=channel,
+            channel,
             key=f"appointment:cancel:{_tag(appt.calendar_uid)}:{appt.reschedules}",
             body=body,
-            subject="Cancelled: your call" if channel is Channel.EMAIL else None,
-            agent=self.card.name,
+            subject="Cancelled: your call",
             payload=self._invite(ctx, state, cancelled, channel, "CANCEL"),
         )
         return Decision(
@@ -499,14 +514,13 @@ class AppointmentAgent:
             else f"See you today: {when} with {appt.with_rep}!"
         )
         channel = preferred_channel(state, ctx.campaign)
-        action: OutboundAction = outbound(
+        action = self._message(
             state,
             ctx,
-            channel=channel,
+            channel,
             key=f"appointment:{which}:{_tag(appt.calendar_uid)}:{appt.reschedules}",
             body=body,
-            subject="Reminder: your call" if channel is Channel.EMAIL else None,
-            agent=self.card.name,
+            subject="Reminder: your call",
         )
         return Decision(
             result=f"reminded_{which}", actions=[action] if action.to else [], summary=f"{which} reminder"
