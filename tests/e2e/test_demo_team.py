@@ -23,7 +23,7 @@ from leadflow.sim.report import team_work
 from leadflow.state import open_store
 from leadflow.state.base import Store
 
-SEED = 7
+SEED = 3  # a seed whose deals end both ways (won and lost)
 LEADS = 60
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,11 +30,17 @@ _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge
 
 
 @cache
+@lru_cache(maxsize=64)
 def load_pack(name: str) -> dict[str, Any]:
+    """An industry pack, read once (treat it as read-only)."""
     path = PACKS / f"{name}.yaml"
     if not path.exists():
         raise ConfigError(f"no industry pack {name!r}; have: {', '.join(sorted(p.stem for p in PACKS.glob('*.yaml')))}")
     doc: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # YAML 1.1 reads bare ``yes:`` / ``no:`` keys as booleans: a yes/no question's cue lists
+    doc["questions"] = [
+        {("yes" if k is True else "no" if k is False else k): v for k, v in q.items()} for q in doc.get("questions", [])
+    ]
     return doc
 
 
