@@ -143,8 +143,8 @@ def ok(results: list[Exception | None]) -> None:
     assert results == [None] * len(results), results
 
 
-class StoreContract:
-    """Scenarios every ``Store`` backend must pass. Subclasses implement ``make_store``."""
+class StoreUnderTest:
+    """A contract suite's store: subclasses implement ``make_store``; the fixture closes it."""
 
     def make_store(self) -> Store:
         raise NotImplementedError
@@ -156,6 +156,10 @@ class StoreContract:
             yield s
         finally:
             s.close()
+
+
+class StoreContract(StoreUnderTest):
+    """Scenarios every ``Store`` backend must pass. Subclasses implement ``make_store``."""
 
     # -- helpers --------------------------------------------------------------------
     @staticmethod

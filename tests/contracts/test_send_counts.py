@@ -6,12 +6,21 @@ per recipient domain over a time range, sent and still pending, scoped by worksp
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from tests.contracts.store_contract import T0, WS_A, WS_B, StoreContract, at, commit, event, ok
+from tests.contracts.store_contract import (
+    T0,
+    WS_A,
+    WS_B,
+    StoreContract,
+    StoreUnderTest,
+    at,
+    commit,
+    event,
+    ok,
+)
 from tests.contracts.test_store_postgres import contract_db_url  # noqa: F401 - the module's database
 
 from leadflow.domain.actions import ActionKind, OutboundAction
@@ -40,19 +49,8 @@ def email(
     )
 
 
-class SendCountsContract:
+class SendCountsContract(StoreUnderTest):
     """Scenarios every backend passes; subclasses implement ``make_store``."""
-
-    def make_store(self) -> Store:
-        raise NotImplementedError
-
-    @pytest.fixture
-    def store(self) -> Iterator[Store]:
-        s = self.make_store()
-        try:
-            yield s
-        finally:
-            s.close()
 
     def test_send_generation_moves_only_when_that_mailbox_or_domain_changes(self, store: Store) -> None:
         def gen(kind: str, key: str) -> int | None:
