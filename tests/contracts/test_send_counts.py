@@ -79,6 +79,54 @@ class SendCountsContract(StoreUnderTest):
         store.postpone_action(row.seq, until=at(50), error="later")  # no longer pending: nothing moves
         assert gen("mailbox", "rep@sender.example") in (box2, (box2 or 0) + 1)
 
+    def test_send_changes_bring_earlier_counts_up_to_date(self, store: Store) -> None:
+        """Counts read at one generation, patched with ``send_changes``, equal counting again:
+        new sends, sends that go out, are suppressed, cancelled with a lost lead, or postponed."""
+        from datetime import timedelta
+
+        from leadflow.state.records import Commit
+        from leadflow.state.sends import patch_counts, patch_first
+
+        box = {"mailbox": "rep@sender.example"}
+        if store.send_generation(WS_A, "mailbox", box["mailbox"]) is None:
+            pytest.skip("this store does not offer send generations (counts are never reused)")
+        step, buckets = timedelta(hours=1), 30
+        a = StoreContract.new_lead(store, "a1")
+        ok(store.apply([commit(a, actions=[email("s0"), email("s1", not_before=at(90))])]))
+        generation = store.send_generation(WS_A, "mailbox", box["mailbox"])
+        assert generation is not None
+        before = store.send_count_series(WS_A, since=T0, step=step, buckets=buckets, **box)
+        first_before = store.first_send_time(WS_A, box["mailbox"])
+
+        ok(store.apply([commit(a, actions=[email("s2", not_before=at(150)), email("s3", not_before=at(20))])]))
+        [due] = [r for r in store.due_actions(at(20)) if r.action.idempotency_key == "s0"]
+        ok(store.apply([Commit(WS_A, "a1", finish_action=(due.seq, "sent", "250"), at=at(1))]))
+        s3 = next(r for r in store.actions_for(WS_A, "a1") if r.action.idempotency_key == "s3")
+        store.postpone_action(s3.seq, until=at(600), error="mailbox daily cap", count_attempt=False)
+        s1 = next(r for r in store.actions_for(WS_A, "a1") if r.action.idempotency_key == "s1")
+        ok(store.apply([Commit(WS_A, "a1", finish_action=(s1.seq, "suppressed", "lead_replied"), at=at(2))]))
+        ok(store.apply([commit(a, events=[event(a, "unrelated")])]))
+
+        found = store.send_changes(WS_A, "mailbox", "REP@sender.example", generation)
+        assert found is not None
+        now_generation, changes = found
+        assert now_generation == store.send_generation(WS_A, "mailbox", box["mailbox"]) != generation
+        after = store.send_count_series(WS_A, since=T0, step=step, buckets=buckets, **box)
+        patched = [
+            patch_counts(c, T0 + step * i, T0 + step * (i + 1), changes) for i, c in enumerate(before)
+        ]
+        assert [(p.sent, p.scheduled) for p in patched if p is not None] == [
+            (c.sent, c.scheduled) for c, p in zip(after, patched, strict=True) if p is not None
+        ]
+        assert sum(p is None for p in patched) <= 1  # only where a bucket's first send left
+        assert (1, 0) in [(c.sent, c.scheduled) for c in after]  # s0 went out
+        known, first = patch_first(first_before, changes)
+        assert not known or first == store.first_send_time(WS_A, box["mailbox"])
+        # nothing since: no changes; a generation the store never had: count again
+        assert store.send_changes(WS_A, "mailbox", box["mailbox"], now_generation) == (now_generation, [])
+        assert store.send_changes(WS_A, "mailbox", box["mailbox"], now_generation + 5) is None
+        assert store.send_changes(WS_B, "mailbox", box["mailbox"], 0) == (0, [])
+
     def test_first_send_time_is_the_earliest_counted_send(self, store: Store) -> None:
         assert store.first_send_time(WS_A, "rep@sender.example") is None
         a = StoreContract.new_lead(store, "a1")

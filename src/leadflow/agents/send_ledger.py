@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from leadflow.agents.sequencing import SendLedger
 from leadflow.state.base import Store
-from leadflow.state.sends import SendCounts
+from leadflow.state.sends import SendCounts, patch_counts, patch_first
 
 _Key = tuple[str, str, str, datetime]  # (workspace, "mailbox" | "domain", address, bucket start)
 
@@ -77,57 +77,103 @@ class _Overlay:
             self._first.clear()
 
 
+class _Entry:
+    """The counts of one mailbox or domain read under one generation, per (bucket start, step)
+    and its first send ever (``FIRST``)."""
+
+    __slots__ = ("born", "counts", "generation")
+
+    def __init__(self, generation: int, born: float) -> None:
+        self.generation = generation
+        self.born = born
+        self.counts: dict[Any, SendCounts] = {}
+
+
+FIRST = "first"
+
+
 class _CountCache:
-    """Store counts, reused while the store's :meth:`~leadflow.state.base.Store.send_generation`
-    of their mailbox or domain holds (no send of it committed by this process since), and for at
-    most ``max_age`` seconds (another process's sends show up within that). So it is exact for
-    this process: a planner scanning day after day while caps bind reads the days ahead in one
-    query, and later plans reuse them until that mailbox's or domain's sends change.
-    Stores without send generations are always asked.
+    """Store counts, kept exact for this process: when the store's
+    :meth:`~leadflow.state.base.Store.send_generation` of their mailbox or domain moves (this
+    process committed a send of it), they are patched with the store's
+    :meth:`~leadflow.state.base.Store.send_changes` instead of being counted again. Whatever is
+    read is trusted for at most ``max_age`` seconds (another process's sends show up within that).
+    So a planner scanning day after day while caps bind reads the days ahead in one query, and
+    later plans go on from there as sends are planned and go out. Stores without send
+    generations are always asked.
 
     Keys are ``(workspace, kind, address, ...)`` with ``kind`` "mailbox", "domain" or "first"
     (a mailbox's first send)."""
 
-    MAX_ITEMS = 4096
+    MAX_ENTRIES = 4096
+    MAX_COUNTS = 512  # buckets of one mailbox or domain
 
     def __init__(self, store: Store, max_age: float, monotonic: Callable[[], float]) -> None:
         self._store = store
         self._max_age = max_age
         self._monotonic = monotonic
         self._lock = threading.Lock()
-        self._items: dict[tuple[Any, ...], tuple[SendCounts, int, float]] = {}
+        self._entries: dict[tuple[str, str, str], _Entry] = {}
+
+    @staticmethod
+    def _split(key: tuple[Any, ...]) -> tuple[tuple[str, str, str], Any]:
+        workspace_id, kind, address = key[0], key[1], key[2]
+        base = (workspace_id, "domain" if kind == "domain" else "mailbox", address)
+        return base, (FIRST if kind == FIRST else (key[3], key[4]))
 
     def generation(self, key: tuple[Any, ...]) -> int | None:
         """Read it before fetching: a count fetched after a commit must not be kept under the old one."""
-        return self._generation(key)
-
-    def _generation(self, key: tuple[Any, ...]) -> int | None:
-        workspace_id, kind, address = key[0], key[1], key[2]
-        return self._store.send_generation(workspace_id, "domain" if kind == "domain" else "mailbox", address)
+        return self._store.send_generation(*self._split(key)[0])
 
     def get(self, key: tuple[Any, ...]) -> SendCounts | None:
-        generation = self._generation(key)
+        base, sub = self._split(key)
+        generation = self._store.send_generation(*base)
         with self._lock:
-            hit = self._items.get(key)
-        if (
-            generation is None
-            or hit is None
-            or hit[1] != generation
-            or self._monotonic() - hit[2] > self._max_age
-        ):
-            return None
-        return hit[0]
+            entry = self._entries.get(base)
+            if generation is None or entry is None:
+                return None
+            if self._monotonic() - entry.born > self._max_age:
+                del self._entries[base]
+                return None
+            if entry.generation != generation and not self._catch_up(base, entry):
+                return None
+            return entry.counts.get(sub)
+
+    def _catch_up(self, base: tuple[str, str, str], entry: _Entry) -> bool:
+        """Patch ``entry`` with the changes committed since it was read (the lock is held)."""
+        found = self._store.send_changes(*base, entry.generation)
+        if found is None:
+            del self._entries[base]
+            return False
+        entry.generation, changes = found
+        if not changes:
+            return True
+        for sub, counts in list(entry.counts.items()):
+            patched: SendCounts | None
+            if sub == FIRST:  # only its ``first`` is known
+                known, first = patch_first(counts.first, changes)
+                patched = SendCounts(first=first) if known else None
+            else:
+                patched = patch_counts(counts, sub[0], sub[0] + sub[1], changes)
+            if patched is None:
+                del entry.counts[sub]
+            else:
+                entry.counts[sub] = patched
+        return True
 
     def put(self, items: list[tuple[tuple[Any, ...], SendCounts]], generation: int | None) -> None:
-        """Remember counts fetched under ``generation`` (for as long as :meth:`get` trusts them)."""
+        """Remember counts (of one mailbox or domain) fetched under ``generation``."""
         if not items or generation is None:
             return
-        now = self._monotonic()
+        base = self._split(items[0][0])[0]
         with self._lock:
-            if len(self._items) + len(items) > self.MAX_ITEMS:
-                self._items.clear()
+            entry = self._entries.get(base)
+            if entry is None or entry.generation != generation or len(entry.counts) >= self.MAX_COUNTS:
+                if len(self._entries) >= self.MAX_ENTRIES:
+                    self._entries.clear()
+                entry = self._entries[base] = _Entry(generation, self._monotonic())
             for key, value in items:
-                self._items[key] = (value, generation, now)
+                entry.counts[self._split(key)[1]] = value
 
 
 class StoreSendLedger:

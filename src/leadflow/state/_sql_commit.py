@@ -23,7 +23,7 @@ from leadflow.state import _stmts as stmts
 from leadflow.state import schema as t
 from leadflow.state.common import lead_updated_from_docs, timer_matches
 from leadflow.state.records import Commit
-from leadflow.state.sends import send_keys
+from leadflow.state.sends import SendChange, send_keys
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -40,16 +40,34 @@ def db_time(value: datetime | None) -> datetime | None:
 
 
 TOUCHED = "leadflow_send_keys"
-"""``Connection.info`` key: the (workspace, "mailbox"|"domain", key) whose send counts this
-transaction changes; their generations move on once it commits (see ``send_generation``)."""
+"""``Connection.info`` key: the send-count changes this transaction makes, per (workspace,
+"mailbox"|"domain", key); once it commits, their generations move on and the changes are kept
+for :meth:`~leadflow.state.base.Store.send_changes` (``None`` for a key: count it again)."""
+
+Touched = dict[tuple[str, str, str], list[SendChange] | None]
 
 
-def touch(conn: Connection, workspace_id: str, mailbox: str | None, domain: str | None) -> None:
-    touched = conn.info.setdefault(TOUCHED, set())
-    if mailbox:
-        touched.add((workspace_id, "mailbox", mailbox))
-    if domain:
-        touched.add((workspace_id, "domain", domain))
+def touch(
+    conn: Connection,
+    workspace_id: str,
+    mailbox: str | None,
+    domain: str | None,
+    at: datetime | None = None,
+    *,
+    sent: int = 0,
+    scheduled: int = 0,
+) -> None:
+    """Note a change to the counts of a send from ``mailbox`` to ``domain`` timed ``at``."""
+    touched: Touched = conn.info.setdefault(TOUCHED, {})
+    when = utc(at)
+    for kind, key in (("mailbox", mailbox), ("domain", domain)):
+        if not key:
+            continue
+        changes = touched.setdefault((workspace_id, kind, key), [])
+        if when is None:
+            touched[(workspace_id, kind, key)] = None
+        elif changes is not None:
+            changes.append(SendChange(when, sent, scheduled))
 
 
 class Refused(Exception):
@@ -105,7 +123,9 @@ def apply_one(conn: Connection, c: Commit) -> None:
         ).all()
         if len(finished) != 1:
             raise Refused(DuplicateMessage(f"action {seq} is not pending"))
-        touch(conn, *finished[0])
+        ws, mailbox, domain, at = finished[0]
+        sent = 1 if status == "sent" else 0  # from pending: to sent, or out of the counts
+        touch(conn, ws, mailbox, domain, at, sent=sent, scheduled=-1)
     if c.fire_timer is not None:
         res = conn.execute(stmts.FIRE_TIMER, {"b_seq": c.fire_timer})
         if res.rowcount != 1:
@@ -146,8 +166,8 @@ def apply_one(conn: Connection, c: Commit) -> None:
                 ) from exc
     if c.drop_pending_contact is not None:  # before this commit's own actions are queued
         params = {"b_lead_id": c.lead_id, "b_ws": c.workspace_id, "b_detail": c.drop_pending_contact}
-        for ws, mailbox, domain in conn.execute(stmts.DROP_PENDING_CONTACT, params).all():
-            touch(conn, ws, mailbox, domain)
+        for ws, mailbox, domain, at in conn.execute(stmts.DROP_PENDING_CONTACT, params).all():
+            touch(conn, ws, mailbox, domain, at, scheduled=-1)
     fresh = c.actions
     if fresh:
         # enqueueing is idempotent: an action whose key is already recorded is already done
@@ -163,7 +183,7 @@ def apply_one(conn: Connection, c: Commit) -> None:
         rows = [action_insert(c, a, now) for a in fresh]
         conn.execute(stmts.INSERT_ACTION, rows)
         for row in rows:
-            touch(conn, c.workspace_id, row["mailbox"], row["domain"])
+            touch(conn, c.workspace_id, row["mailbox"], row["domain"], row["not_before"] or now, scheduled=1)
     if c.cancel_timers or c.timers:
         active = conn.execute(stmts.ACTIVE_TIMERS, {"lead_id": c.lead_id}).all()
         cancel = [seq for seq, name in active if any(timer_matches(name, p) for p in c.cancel_timers)]

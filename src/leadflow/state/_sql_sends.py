@@ -7,6 +7,7 @@ query, and the per-mailbox/domain generations that let the send ledger reuse cou
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from leadflow.state import _stmts as stmts
 from leadflow.state import schema as t
 from leadflow.state._sql_commit import db_time, utc
 from leadflow.state.base import Store
-from leadflow.state.sends import COUNTED_STATUSES, SendCounts, check_keys
+from leadflow.state.sends import COUNTED_STATUSES, SendChange, SendCounts, check_keys
 
 
 class SqlSendCounts(Store):
@@ -25,6 +26,7 @@ class SqlSendCounts(Store):
     is_sqlite: bool
     _series_stmts: dict[str, Any]
     _send_generations: dict[tuple[str, str, str], int]
+    _send_log: dict[tuple[str, str, str], deque[tuple[int, list[SendChange] | None]]]
 
     def _read(self) -> Any:
         raise NotImplementedError
@@ -70,9 +72,35 @@ class SqlSendCounts(Store):
     def send_generation(self, workspace_id: str, kind: str, key: str) -> int | None:
         return self._send_generations.get((workspace_id, kind, key.lower()), 0)
 
-    def _bump_send_keys(self, keys: set[tuple[str, str, str]]) -> None:
-        for key in keys:
-            self._send_generations[key] = self._send_generations.get(key, 0) + 1
+    #: Commits of one mailbox or domain whose changes are kept for ``send_changes``, and how
+    #: many mailboxes and domains have such a log before all are dropped (readers count again).
+    SEND_LOG = 64
+    SEND_LOG_KEYS = 20_000
+
+    def send_changes(
+        self, workspace_id: str, kind: str, key: str, since_generation: int
+    ) -> tuple[int, list[SendChange]] | None:
+        name = (workspace_id, kind, key.lower())
+        current = self._send_generations.get(name, 0)
+        if since_generation == current:
+            return current, []
+        log = list(self._send_log.get(name, ()))  # a copy: the writer appends while we read
+        wanted = [(g, changes) for g, changes in log if since_generation < g <= current]
+        if len(wanted) != current - since_generation or any(changes is None for _, changes in wanted):
+            return None  # older than the log keeps, or a change of unknown time
+        return current, [change for _, changes in wanted for change in changes or ()]
+
+    def _bump_send_keys(self, touched: dict[tuple[str, str, str], list[SendChange] | None]) -> None:
+        """After a commit: the generation of each key it changed moves on, and its changes are logged."""
+        for key, changes in touched.items():
+            generation = self._send_generations.get(key, 0) + 1
+            log = self._send_log.get(key)
+            if log is None and len(self._send_log) >= self.SEND_LOG_KEYS:
+                self._send_log.clear()
+            if log is None:
+                log = self._send_log[key] = deque(maxlen=self.SEND_LOG)
+            log.append((generation, changes))
+            self._send_generations[key] = generation  # last: a reader seeing it finds its changes
 
     def first_send_time(self, workspace_id: str, mailbox: str) -> datetime | None:
         with self._read() as conn:

@@ -45,7 +45,7 @@ FINISH_ACTION = (
     update(t.actions)
     .where(_a.seq == bindparam("b_seq"), _a.status == "pending")
     .values(status=bindparam("b_status"), detail=bindparam("b_detail"), attempts=_a.attempts + 1)
-    .returning(_a.workspace_id, _a.mailbox, _a.domain)
+    .returning(_a.workspace_id, _a.mailbox, _a.domain, t.SEND_TIME)
 )
 FIRE_TIMER = (
     update(t.timers).where(_ti.seq == bindparam("b_seq"), _ti.status == "active").values(status="fired")
@@ -62,7 +62,7 @@ DROP_PENDING_CONTACT = (
         _a.kind.in_([k.value for k in CONTACT_ACTIONS]),
     )
     .values(status="cancelled", detail=bindparam("b_detail"))
-    .returning(_a.workspace_id, _a.mailbox, _a.domain)
+    .returning(_a.workspace_id, _a.mailbox, _a.domain, t.SEND_TIME)
 )
 INSERT_TIMER = insert(t.timers)
 INSERT_TRACE = insert(t.traces)

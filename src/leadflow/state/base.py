@@ -29,7 +29,7 @@ from leadflow.state.records import (
     TimerRow,
     TraceRecord,
 )
-from leadflow.state.sends import SendCounts
+from leadflow.state.sends import SendChange, SendCounts
 
 
 class Store(abc.ABC):
@@ -156,6 +156,14 @@ class Store(abc.ABC):
         """A number that changes whenever this process commits a change to the send counts of
         ``key`` (``kind`` "mailbox" or "domain"), so counts read earlier may be reused while it
         holds; ``None`` (the default) means "do not reuse"."""
+        return None
+
+    def send_changes(
+        self, workspace_id: str, kind: str, key: str, since_generation: int
+    ) -> tuple[int, list[SendChange]] | None:
+        """What this process committed to ``key``'s counts after ``since_generation``, in order, and
+        the generation they bring counts read then up to (no need to count again); ``None`` (the
+        default) when the store does not keep them, or no longer has them all: count again."""
         return None
 
     def first_send_time(self, workspace_id: str, mailbox: str) -> datetime | None:

@@ -38,6 +38,38 @@ class SendCounts:
         return self.sent + self.scheduled
 
 
+@dataclass(frozen=True)
+class SendChange:
+    """One committed change to a mailbox's or domain's counts: at send time ``at``, ``sent`` and
+    ``scheduled`` moved by these amounts (a new pending send is ``(0, +1)``, one that went out
+    ``(+1, -1)``, a cancelled or suppressed one ``(0, -1)``; a postponed one is two changes)."""
+
+    at: datetime
+    sent: int = 0
+    scheduled: int = 0
+
+
+def patch_counts(
+    counts: SendCounts, start: datetime, end: datetime, changes: list[SendChange]
+) -> SendCounts | None:
+    """``counts`` of [start, end) after ``changes``; ``None`` when that can't be known without
+    counting again (a removed send was the range's first, so the new first is unknown)."""
+    sent, scheduled, first = counts.sent, counts.scheduled, counts.first
+    for change in changes:
+        if not start <= change.at < end:
+            continue
+        sent += change.sent
+        scheduled += change.scheduled
+        net = change.sent + change.scheduled
+        if net > 0:
+            first = change.at if first is None else min(first, change.at)
+        elif net < 0 and (first is None or change.at <= first):
+            return None
+        if sent < 0 or scheduled < 0:
+            return None
+    return SendCounts(sent, scheduled, first if sent + scheduled else None)
+
+
 def send_keys(action: OutboundAction) -> tuple[str | None, str | None]:
     """(mailbox, recipient domain) of an outbound email, lower-cased; ``(None, None)`` otherwise."""
     if action.kind is not ActionKind.SEND_EMAIL:
@@ -57,3 +89,15 @@ def check_keys(
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise InvalidInput(f"send_counts: {name} must be timezone-aware, got {value.isoformat()}")
+
+
+def patch_first(first: datetime | None, changes: list[SendChange]) -> tuple[bool, datetime | None]:
+    """The earliest send time after ``changes``: ``(True, first)``, or ``(False, None)`` when that
+    can't be known without reading again (the earliest send was removed)."""
+    for change in changes:
+        net = change.sent + change.scheduled
+        if net > 0:
+            first = change.at if first is None else min(first, change.at)
+        elif net < 0 and (first is None or change.at <= first):
+            return False, None
+    return True, first

@@ -14,6 +14,7 @@ statements, prebuilt, in ``_stmts``.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -41,6 +42,7 @@ from leadflow.state.records import (
     TimerRow,
     TraceRecord,
 )
+from leadflow.state.sends import SendChange
 
 
 class SqlStore(SqlSendCounts, Store):
@@ -70,6 +72,7 @@ class SqlStore(SqlSendCounts, Store):
         self._pending_lock = threading.Lock()
         self._series_stmts: dict[str, Any] = {}
         self._send_generations: dict[tuple[str, str, str], int] = {}
+        self._send_log: dict[tuple[str, str, str], deque[tuple[int, list[SendChange] | None]]] = {}
         self._pending_meta: dict[str, str] = {}
         self._pending_published: set[int] = set()
         if self.is_sqlite:
@@ -116,7 +119,7 @@ class SqlStore(SqlSendCounts, Store):
                     self.cm = store.engine.begin()
                     conn: Connection = self.cm.__enter__()
                     self.conn = conn
-                    conn.info[TOUCHED] = set()
+                    conn.info[TOUCHED] = {}
                     try:
                         self.pending = store._write_pending(conn)
                     except BaseException as exc:
@@ -129,7 +132,7 @@ class SqlStore(SqlSendCounts, Store):
                     raise
 
             def __exit__(self, *exc: Any) -> None:
-                touched = self.conn.info.pop(TOUCHED, set())
+                touched = self.conn.info.pop(TOUCHED, {})
                 try:
                     self.cm.__exit__(*exc)
                 except BaseException:
@@ -514,19 +517,25 @@ class SqlStore(SqlSendCounts, Store):
             }
             found = conn.execute(
                 select(
-                    t.actions.c.doc, t.actions.c.workspace_id, t.actions.c.mailbox, t.actions.c.domain
+                    t.actions.c.doc,
+                    t.actions.c.workspace_id,
+                    t.actions.c.mailbox,
+                    t.actions.c.domain,
+                    t.SEND_TIME,
                 ).where(t.actions.c.seq == seq)
             ).first()
             doc = None if found is None else found[0]
-            if found is not None:
-                touch(conn, found[1], found[2], found[3])  # its send time moves
             if doc is not None:  # readers see the document (``ActionRow.action``): move its not_before too
                 values["doc"] = {**doc, "not_before": (utc(until) or until).isoformat()}
-            conn.execute(
+            moved = conn.execute(
                 update(t.actions)
                 .where(t.actions.c.seq == seq, t.actions.c.status == "pending")
                 .values(**values)
-            )
+            ).rowcount
+            if found is not None and moved:  # a pending send's time moves: out of one range, into another
+                ws, mailbox, domain, was = found[1:]
+                touch(conn, ws, mailbox, domain, was, scheduled=-1)
+                touch(conn, ws, mailbox, domain, until, scheduled=1)
             attempts = conn.execute(select(t.actions.c.attempts).where(t.actions.c.seq == seq)).scalar()
         return int(attempts or 0)
 
