@@ -67,8 +67,9 @@ class Runtime:
         runner = AgentRunner(breakers=breakers, use_llm=bool(llm is not None and getattr(llm, "available", False)))
 
         calendars = StoreCalendars(store)  # the built-in calendar: booked appointments in the store
-        # sequencing's caps and rotation, counted in the store (shared by workers, kept across restarts)
-        ledgers = StoreSendLedgers(store)
+        # sequencing's caps and rotation, counted in the store (shared by workers, kept across restarts);
+        # plans may see other workers' sends up to 5 s late: the dispatcher's gate re-checks within 1 s
+        ledgers = StoreSendLedgers(store, max_age=5.0)
         extras = {"send_ledger": ledgers, **(extras or {})}
 
         def context(workspace_id: str, campaign: Campaign) -> AgentContext:

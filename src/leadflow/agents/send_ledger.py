@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from leadflow.agents.sequencing import SendLedger
 from leadflow.state.base import Store
-from leadflow.state.sends import SendCounts, patch_counts, patch_first
+from leadflow.state.sends import SendChange, SendCounts, patch_counts, patch_first
 
 _Key = tuple[str, str, str, datetime]  # (workspace, "mailbox" | "domain", address, bucket start)
 
@@ -79,16 +79,54 @@ class _Overlay:
 
 class _Entry:
     """The counts of one mailbox or domain read under one generation, per (bucket start, step)
-    and its first send ever (``FIRST``)."""
+    and its first send ever (``FIRST``). ``steps`` holds the bucket sizes whose starts all lie on
+    that size's grid from the epoch (UTC hours, UTC days): a change is patched into its own
+    bucket of those directly, other buckets are scanned."""
 
-    __slots__ = ("born", "counts", "generation")
+    __slots__ = ("born", "counts", "generation", "ragged", "steps")
 
     def __init__(self, generation: int, born: float) -> None:
         self.generation = generation
         self.born = born
         self.counts: dict[Any, SendCounts] = {}
+        self.steps: set[timedelta] = set()
+        self.ragged = False  # some bucket is off its grid
+
+    def add(self, sub: Any, counts: SendCounts) -> None:
+        self.counts[sub] = counts
+        if sub != FIRST:
+            start, step = sub
+            if (start - _EPOCH) % step:
+                self.ragged = True
+            else:
+                self.steps.add(step)
+
+    def patch(self, changes: list[SendChange]) -> None:
+        targets: set[Any] = set()
+        if self.ragged:
+            targets.update(self.counts)
+        else:
+            for change in changes:
+                for step in self.steps:
+                    targets.add((change.at - (change.at - _EPOCH) % step, step))
+            targets.add(FIRST)
+        for sub in targets:
+            counts = self.counts.get(sub)
+            if counts is None:
+                continue
+            patched: SendCounts | None
+            if sub == FIRST:  # only its ``first`` is known
+                known, first = patch_first(counts.first, changes)
+                patched = SendCounts(first=first) if known else None
+            else:
+                patched = patch_counts(counts, sub[0], sub[0] + sub[1], changes)
+            if patched is None:
+                del self.counts[sub]
+            else:
+                self.counts[sub] = patched
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FIRST = "first"
 
 
@@ -146,19 +184,8 @@ class _CountCache:
             del self._entries[base]
             return False
         entry.generation, changes = found
-        if not changes:
-            return True
-        for sub, counts in list(entry.counts.items()):
-            patched: SendCounts | None
-            if sub == FIRST:  # only its ``first`` is known
-                known, first = patch_first(counts.first, changes)
-                patched = SendCounts(first=first) if known else None
-            else:
-                patched = patch_counts(counts, sub[0], sub[0] + sub[1], changes)
-            if patched is None:
-                del entry.counts[sub]
-            else:
-                entry.counts[sub] = patched
+        if changes:
+            entry.patch(changes)
         return True
 
     def put(self, items: list[tuple[tuple[Any, ...], SendCounts]], generation: int | None) -> None:
@@ -173,7 +200,7 @@ class _CountCache:
                     self._entries.clear()
                 entry = self._entries[base] = _Entry(generation, self._monotonic())
             for key, value in items:
-                entry.counts[self._split(key)[1]] = value
+                entry.add(self._split(key)[1], value)
 
 
 class StoreSendLedger:
@@ -203,7 +230,7 @@ class StoreSendLedger:
         self._cache = cache or _CountCache(store, 1.0, _time.monotonic)
 
     #: Buckets fetched at once on a miss: the planner's next days (or hours) come in one query.
-    AHEAD = {"mailbox": 15, "domain": 24}
+    AHEAD = {"mailbox": 31, "domain": 24 * 7}
 
     def _count(self, kind: str, address: str, start: datetime, step: timedelta) -> SendCounts:
         address = address.lower()
@@ -266,7 +293,11 @@ class StoreSendLedger:
 
 
 class StoreSendLedgers:
-    """One :class:`StoreSendLedger` per workspace, sharing one overlay (``ctx.extras["send_ledger"]``)."""
+    """One :class:`StoreSendLedger` per workspace, sharing one overlay (``ctx.extras["send_ledger"]``).
+
+    ``ttl`` is how long an uncommitted plan counts; ``max_age`` how long counts read from the
+    store are trusted (another process's sends show up within it), both in ``monotonic`` seconds.
+    """
 
     def __init__(
         self,
@@ -274,12 +305,13 @@ class StoreSendLedgers:
         *,
         include_scheduled: bool = True,
         ttl: float = 60.0,
+        max_age: float = 1.0,
         monotonic: Callable[[], float] = _time.monotonic,
     ) -> None:
         self.store = store
         self.include_scheduled = include_scheduled
         self._overlay = _Overlay(ttl, monotonic)
-        self._cache = _CountCache(store, 1.0, monotonic)
+        self._cache = _CountCache(store, max_age, monotonic)
 
     def scoped(self, workspace_id: str) -> StoreSendLedger:
         return StoreSendLedger(

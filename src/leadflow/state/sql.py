@@ -68,6 +68,8 @@ class SqlStore(SqlSendCounts, Store):
         self.engine: Engine = create_engine(url, **kwargs)
         self._claims = LeadClaims(self.engine) if lead_claims and not self.is_sqlite else None
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._reader_lock = threading.Lock() if self.is_sqlite else None
+        self._reader: Connection | None = None  # the kept read connection (SQLite), under _reader_lock
         # written with the next write transaction (see ``mark_published`` and ``set_meta``)
         self._pending_lock = threading.Lock()
         self._series_stmts: dict[str, Any] = {}
@@ -104,6 +106,11 @@ class SqlStore(SqlSendCounts, Store):
         if self._claims is not None:
             self._claims.close()
         self.flush()
+        if self._reader_lock is not None:
+            with self._reader_lock:
+                if self._reader is not None:
+                    self._reader.close()
+                    self._reader = None
         self.engine.dispose()
 
     # -- helpers -------------------------------------------------------------------
@@ -150,6 +157,11 @@ class SqlStore(SqlSendCounts, Store):
         return _Tx()
 
     def _read(self) -> Any:
+        """A read transaction. On SQLite, one kept connection serves whoever finds it free (a
+        pool checkout and reset cost more than most reads); otherwise, or when it is busy, a
+        pooled connection."""
+        if self._reader_lock is not None and self._reader_lock.acquire(blocking=False):
+            return _KeptReader(self)
         return self.engine.connect().execution_options(leadflow_read=True)
 
     # -- campaigns -----------------------------------------------------------------
@@ -678,3 +690,35 @@ class SqlStore(SqlSendCounts, Store):
         if not idle:
             with self._write():
                 pass  # the write transaction writes what is pending
+
+
+class _KeptReader:
+    """``SqlStore._read`` on the kept SQLite connection; the caller has taken ``_reader_lock``."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    def __enter__(self) -> Connection:
+        store = self.store
+        try:
+            if store._reader is None:
+                store._reader = store.engine.connect().execution_options(leadflow_read=True)
+            self.tx = store._reader.begin()
+        except BaseException:
+            store._reader_lock.release()  # type: ignore[union-attr]
+            raise
+        return store._reader
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            self.tx.__exit__(*exc)  # a read: commit or roll back, nothing was written either way
+        except BaseException:
+            self._drop()
+            raise
+        finally:
+            self.store._reader_lock.release()  # type: ignore[union-attr]
+
+    def _drop(self) -> None:
+        reader, self.store._reader = self.store._reader, None
+        if reader is not None:
+            reader.invalidate()
