@@ -554,12 +554,9 @@ class SqlStore(SqlSendCounts, Store):
     def due_actions(self, now: datetime, *, limit: int = 100) -> list[ActionRow]:
         if self._claims is not None:
             self._claims.release_all()  # the dispatcher recorded the previous batch before asking again
-        due = (t.actions.c.status == "pending") & (
-            t.actions.c.not_before.is_(None) | (t.actions.c.not_before <= db_time(now))
-        )
-        q = select(t.actions).where(due).order_by(t.actions.c.seq)
+        params = {"now": db_time(now), "after": 0, "limit": limit}
         with self._read() as conn:
-            rows = [self._action_row(r) for r in conn.execute(q.limit(limit))]
+            rows = [self._action_row(r) for r in conn.execute(stmts.DUE_ACTIONS, params)]
             if self._claims is None:
                 return rows
             out: list[ActionRow] = []
@@ -570,17 +567,19 @@ class SqlStore(SqlSendCounts, Store):
                 if mine:  # read again now the leads are ours: another worker may have sent meanwhile
                     still = set(
                         conn.execute(
-                            select(t.actions.c.seq).where(due, t.actions.c.seq.in_([r.seq for r in mine]))
+                            select(t.actions.c.seq).where(
+                                t.actions.c.status == "pending",
+                                t.actions.c.not_before.is_(None) | (t.actions.c.not_before <= db_time(now)),
+                                t.actions.c.seq.in_([r.seq for r in mine]),
+                            )
                         ).scalars()
                     )
                     out += [r for r in mine if r.seq in still]
                 if len(out) >= limit or len(rows) < asked:
                     return out
                 asked = limit - len(out)
-                rows = [
-                    self._action_row(r)
-                    for r in conn.execute(q.where(t.actions.c.seq > rows[-1].seq).limit(asked))
-                ]
+                params = {**params, "after": rows[-1].seq, "limit": asked}
+                rows = [self._action_row(r) for r in conn.execute(stmts.DUE_ACTIONS, params)]
             return out
 
     def actions_for(self, workspace_id: str, lead_id: str) -> list[ActionRow]:
