@@ -380,6 +380,25 @@ class StoreContract(StoreUnderTest):
         ok(store.apply([commit(a, booking=("Sam", None))]))  # a cancel frees eleven
         ok(store.apply([commit(b, booking=("Sam", eleven))]))
 
+    def test_bookings_follow_the_states_and_can_be_rebuilt_from_them(self, store: Store) -> None:
+        a = self.new_lead(store, "a1")
+        b = self.new_lead(store, "b1")
+        ten, eleven = at(60), at(120)
+        ok(store.apply([commit(a, booking=("Sam", ten)), commit(b, booking=("Sam", eleven))]))
+        assert store.bookings() == {(a.workspace_id, "Sam", ten): "a1", (b.workspace_id, "Sam", eleven): "b1"}
+        # what replay derives from the states: a holds eleven now (moved), b's meeting was cancelled
+        moved = a.model_copy(update={"appointment": Appointment(start=eleven, end=at(150), with_rep="Sam")})
+        gone = b.model_copy(
+            update={"appointment": Appointment(start=eleven, end=at(150), with_rep="Sam", status="cancelled")}
+        )
+        store.replace_bookings([moved, gone])
+        assert store.bookings() == {(a.workspace_id, "Sam", eleven): "a1"}
+        # two states holding one slot: refused, and the bookings stay as they were
+        twin = b.model_copy(update={"appointment": Appointment(start=eleven, end=at(150), with_rep="Sam")})
+        with pytest.raises(Conflict):
+            store.replace_bookings([moved, twin])
+        assert store.bookings() == {(a.workspace_id, "Sam", eleven): "a1"}
+
     def test_a_commit_can_cancel_the_leads_pending_contact(self, store: Store) -> None:
         a = self.new_lead(store, "a1")
         b = self.new_lead(store, "b1")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -109,6 +110,34 @@ def test_replay_rebuilds_the_live_state(demo_url: str) -> None:
     result = CliRunner().invoke(app, ["replay", "--check", "--db", demo_url])
     assert result.exit_code == 0, result.output
     assert f"replayed {LEADS} leads from the log: {LEADS} equal, 0 differ" in result.output
+    assert "0 bookings differ" in result.output
+
+
+def test_replay_rebuilds_lost_bookings(tmp_path: Path, sqlite_demo_url: str) -> None:
+    """The one-lead-per-slot rows are rebuilt from the log like the state tables."""
+    import shutil
+
+    from sqlalchemy import delete
+
+    from leadflow.state import schema as t
+
+    copy = tmp_path / "copy.db"
+    source = Path(sqlite_demo_url.removeprefix("sqlite:///"))
+    for suffix in ("", "-wal", "-shm"):  # a WAL database is its file and its log
+        if Path(f"{source}{suffix}").exists():
+            shutil.copy(f"{source}{suffix}", f"{copy}{suffix}")
+    url = f"sqlite:///{copy}"
+    with opened(url) as store:
+        held = store.bookings()
+        assert held, "the demo books meetings"
+        with store.engine.begin() as conn:
+            conn.execute(delete(t.bookings))
+    checked = CliRunner().invoke(app, ["replay", "--check", "--db", url])
+    assert checked.exit_code == 1 and f"{len(held)} bookings differ" in checked.output
+    fixed = CliRunner().invoke(app, ["replay", "--db", url])
+    assert fixed.exit_code == 0 and "bookings rewritten from the log" in fixed.output
+    with opened(url) as store:
+        assert store.bookings() == held
 
 
 def test_trace_prints_the_story(demo_url: str) -> None:

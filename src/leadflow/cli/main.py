@@ -179,6 +179,7 @@ def _brief(payload: dict[str, object], width: int = 90) -> str:
 def replay(db: DbOpt = None, check: Annotated[bool, typer.Option(help="compare only, change nothing")] = False) -> None:
     """Rebuild the current-state tables from the event log and check they equal the live ones."""
     from leadflow.state import open_store
+    from leadflow.state.common import held_slot
     from leadflow.state.patch import fold
 
     s = _settings(db)
@@ -190,10 +191,18 @@ def replay(db: DbOpt = None, check: Annotated[bool, typer.Option(help="compare o
         if live.model_dump(mode="json") != state.model_dump(mode="json"):
             mismatched.append(lead_id)
     console.print(f"replayed {len(rebuilt)} leads from the log: {len(rebuilt) - len(mismatched)} equal, {len(mismatched)} differ")
+    # the one-lead-per-slot guard rows follow from the states: the meetings they hold
+    slots = {(st.workspace_id, *slot): st.lead_id for st in rebuilt.values() if (slot := held_slot(st)) is not None}
+    bookings = store.bookings()
+    wrong = len(set(slots.items()) ^ set(bookings.items()))
+    console.print(f"calendar slots held: {len(slots)} in the log, {wrong} bookings differ")
     if not check and mismatched:
         store.replace_states([rebuilt[i] for i in mismatched])
         console.print("state tables rewritten from the log")
-    if mismatched and check:
+    if not check and wrong:
+        store.replace_bookings(list(rebuilt.values()))
+        console.print("bookings rewritten from the log")
+    if (mismatched or wrong) and check:
         raise typer.Exit(1)
 
 

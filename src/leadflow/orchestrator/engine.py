@@ -22,6 +22,7 @@ from leadflow.orchestrator.registry import AgentRegistry
 from leadflow.orchestrator.routes import Route, RouteTable
 from leadflow.orchestrator.runner import AgentRunner
 from leadflow.state.base import Store
+from leadflow.state.common import held_slot
 from leadflow.state.patch import merge_parallel
 from leadflow.state.records import Commit, InboxItem, TraceRecord
 
@@ -43,12 +44,7 @@ ContextFactory = Callable[[str, Campaign], AgentContext]
 
 def booking_change(before: LeadState, after: LeadState) -> tuple[str, datetime | None] | None:
     """The calendar slot a step takes or gives up, for the store's one-lead-per-slot check."""
-
-    def held(state: LeadState) -> tuple[str, datetime] | None:
-        a = state.appointment
-        return (a.with_rep, a.start) if a is not None and a.status in ("scheduled", "confirmed") else None
-
-    old, new = held(before), held(after)
+    old, new = held_slot(before), held_slot(after)
     if new == old:
         return None
     if new is not None:

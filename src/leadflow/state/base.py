@@ -94,6 +94,15 @@ class Store(abc.ABC):
     def replace_states(self, states: Sequence[LeadState]) -> None:
         """Overwrite the current-state table (replay)."""
 
+    @abc.abstractmethod
+    def bookings(self) -> dict[tuple[str, str, datetime], str]:
+        """The calendar slots leads hold: ``(workspace, calendar, start)`` -> lead id (replay checks them)."""
+
+    @abc.abstractmethod
+    def replace_bookings(self, states: Sequence[LeadState]) -> None:
+        """Make the slots these leads hold the ones their states hold (replay); ``Conflict`` if
+        two leads would hold one slot, and then nothing changes."""
+
     # -- orchestrator inbox and the relay -------------------------------------------
     @abc.abstractmethod
     def inbox(self, *, limit: int = 100, now: datetime | None = None) -> list[InboxItem]:

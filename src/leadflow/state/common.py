@@ -1,9 +1,11 @@
-"""Pieces every store backend shares: the lead.updated event a state change records, timer names."""
+"""Pieces every store backend shares: the lead.updated event a state change records, timer
+names, and the calendar slot a lead's state holds."""
 
 from __future__ import annotations
 
 import fnmatch
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from leadflow.domain.events import Event, EventType
@@ -44,3 +46,10 @@ def _lead_updated(new: LeadState, version: int, patch: dict[str, Any], cause: st
 def timer_matches(name: str, pattern: str) -> bool:
     """Timer cancellation takes exact names or glob patterns (``route:*``, ``*``)."""
     return name == pattern or fnmatch.fnmatchcase(name, pattern)
+
+
+def held_slot(state: LeadState) -> tuple[str, datetime] | None:
+    """``(calendar, start)`` of the meeting ``state`` holds (scheduled or confirmed), if any: what
+    the store's one-lead-per-slot bookings record, so they can be rebuilt from the log."""
+    a = state.appointment
+    return (a.with_rep, a.start) if a is not None and a.status in ("scheduled", "confirmed") else None

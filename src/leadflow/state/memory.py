@@ -13,7 +13,7 @@ from leadflow.domain.events import Event
 from leadflow.domain.models import Campaign, LeadState
 from leadflow.exceptions import Conflict, DuplicateMessage, NotFound
 from leadflow.state.base import Store
-from leadflow.state.common import lead_updated_event, timer_matches
+from leadflow.state.common import held_slot, lead_updated_event, timer_matches
 from leadflow.state.records import (
     ActionRow,
     Commit,
@@ -255,6 +255,24 @@ class MemoryStore(Store):
         with self._lock:
             for s in states:
                 self._leads[s.lead_id] = s.model_copy(deep=True)
+
+    def bookings(self) -> dict[tuple[str, str, datetime], str]:
+        with self._lock:
+            return dict(self._bookings)
+
+    def replace_bookings(self, states: Sequence[LeadState]) -> None:
+        with self._lock:
+            leads = {(s.workspace_id, s.lead_id) for s in states}
+            kept = {k: v for k, v in self._bookings.items() if (k[0], v) not in leads}
+            for s in states:
+                slot = held_slot(s)
+                if slot is None:
+                    continue
+                key = (s.workspace_id, slot[0], slot[1])
+                if key in kept:
+                    raise Conflict(f"{slot[0]} at {slot[1].isoformat()} is held by {kept[key]} and {s.lead_id}")
+                kept[key] = s.lead_id
+            self._bookings = kept
 
     # inbox / relay
     def inbox(self, *, limit: int = 100, now: datetime | None = None) -> list[InboxItem]:

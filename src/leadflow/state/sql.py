@@ -33,6 +33,7 @@ from leadflow.state._lead_claims import LeadClaims
 from leadflow.state._sql_commit import TOUCHED, Refused, apply_one, db_time, event_row, lead_row, touch, utc
 from leadflow.state._sql_sends import SqlSendCounts
 from leadflow.state.base import Store
+from leadflow.state.common import held_slot
 from leadflow.state.records import (
     ActionRow,
     Commit,
@@ -315,6 +316,27 @@ class SqlStore(SqlSendCounts, Store):
                     .where(t.leads.c.lead_id == s.lead_id)
                     .values(**{k: v for k, v in row.items() if k != "lead_id"})
                 )
+
+    def bookings(self) -> dict[tuple[str, str, datetime], str]:
+        b = t.bookings.c
+        with self._read() as conn:
+            rows = conn.execute(select(b.workspace_id, b.calendar, b.start, b.lead_id)).all()
+        return {(str(ws), str(cal), utc(start) or start): str(lead) for ws, cal, start, lead in rows}
+
+    def replace_bookings(self, states: Sequence[LeadState]) -> None:
+        try:
+            with self._write() as conn:
+                for s in states:
+                    conn.execute(stmts.RELEASE_BOOKINGS, {"ws": s.workspace_id, "lead_id": s.lead_id})
+                rows = [
+                    {"workspace_id": s.workspace_id, "calendar": slot[0], "start": db_time(slot[1]), "lead_id": s.lead_id}
+                    for s in states
+                    if (slot := held_slot(s)) is not None
+                ]
+                if rows:
+                    conn.execute(stmts.INSERT_BOOKING, rows)
+        except IntegrityError as exc:
+            raise Conflict(f"two leads hold one calendar slot: {exc.orig}") from exc
 
     # -- inbox / relay -------------------------------------------------------------------
     def inbox(self, *, limit: int = 100, now: datetime | None = None) -> list[InboxItem]:
