@@ -209,7 +209,7 @@ def apply_one(conn: Connection, c: Commit) -> None:
         )
     if c.traces:
         conn.execute(
-            insert(t.traces),
+            stmts.INSERT_TRACE,
             [
                 {
                     "workspace_id": r.workspace_id,

@@ -27,6 +27,7 @@ class SqlSendCounts(Store):
     _series_stmts: dict[str, Any]
     _send_generations: dict[tuple[str, str, str], int]
     _send_log: dict[tuple[str, str, str], deque[tuple[int, list[SendChange] | None]]]
+    _fast: Any  # the SQLite fast path's statements, or None
 
     def _read(self) -> Any:
         raise NotImplementedError
@@ -128,6 +129,8 @@ class SqlSendCounts(Store):
             stmt = self._series_stmts[column] = stmts.send_series(
                 "sqlite" if self.is_sqlite else "postgresql", column
             )
+            if self._fast is not None:
+                self._fast.add(stmt)
         params = {
             "ws": workspace_id,
             "key": (mailbox or domain or "").lower(),

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, cast, func, insert, select, union_all, update
+from sqlalchemy import Integer, bindparam, cast, func, insert, or_, select, union_all, update
 
 from leadflow.domain.actions import CONTACT_ACTIONS
 from leadflow.state import schema as t
 from leadflow.state.sends import COUNTED_STATUSES
 
 _e, _a, _ti, _l = t.events.c, t.actions.c, t.timers.c, t.leads.c
+_COUNTED = or_(*(_a.status == s for s in COUNTED_STATUSES))  # not IN (...): no expanding parameter
 
 LEAD_DOC = select(_l.doc).where(_l.lead_id == bindparam("lead_id"), _l.workspace_id == bindparam("ws"))
 """A lead's stored document. Params: ``lead_id``, ``ws``."""
@@ -171,7 +172,7 @@ def send_series(dialect: str, column: str) -> Any:
         .where(
             _a.workspace_id == bindparam("ws"),
             getattr(_a, column) == bindparam("key"),
-            _a.status.in_(COUNTED_STATUSES),
+            _COUNTED,
             t.SEND_TIME >= bindparam("since", type_=_a.not_before.type),
             t.SEND_TIME < bindparam("until", type_=_a.not_before.type),
         )
@@ -186,7 +187,7 @@ def _send_counts(column: str) -> Any:
         .where(
             _a.workspace_id == bindparam("ws"),
             key == bindparam("key"),
-            _a.status.in_(COUNTED_STATUSES),
+            _COUNTED,
             t.SEND_TIME >= bindparam("since", type_=_a.not_before.type),
             t.SEND_TIME < bindparam("until", type_=_a.not_before.type),
         )
@@ -199,7 +200,7 @@ SENDS_BY_MAILBOX = _send_counts("mailbox")
 SENDS_BY_DOMAIN = _send_counts("domain")
 
 FIRST_SEND = select(func.min(t.SEND_TIME)).where(
-    _a.workspace_id == bindparam("ws"), _a.mailbox == bindparam("key"), _a.status.in_(COUNTED_STATUSES)
+    _a.workspace_id == bindparam("ws"), _a.mailbox == bindparam("key"), _COUNTED
 )
 """The earliest counted send of mailbox ``key`` (ix_actions_mailbox_at, read from its start)."""
 

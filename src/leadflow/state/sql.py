@@ -18,9 +18,9 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, Executable, create_engine, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from leadflow.domain.actions import OutboundAction
@@ -32,6 +32,7 @@ from leadflow.state import schema as t
 from leadflow.state._lead_claims import LeadClaims
 from leadflow.state._sql_commit import TOUCHED, Refused, apply_one, db_time, event_row, lead_row, touch, utc
 from leadflow.state._sql_sends import SqlSendCounts
+from leadflow.state._sqlite_fast import FastConnection, FastStatements
 from leadflow.state.base import Store
 from leadflow.state.common import held_slot
 from leadflow.state.records import (
@@ -71,6 +72,11 @@ class SqlStore(SqlSendCounts, Store):
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._reader_lock = threading.Lock() if self.is_sqlite else None
         self._reader: Connection | None = None  # the kept read connection (SQLite), under _reader_lock
+        self._fast = (
+            FastStatements(self.engine.dialect, [v for v in vars(stmts).values() if isinstance(v, Executable)])
+            if self.is_sqlite
+            else None
+        )
         # written with the next write transaction (see ``mark_published`` and ``set_meta``)
         self._pending_lock = threading.Lock()
         self._series_stmts: dict[str, Any] = {}
@@ -125,7 +131,7 @@ class SqlStore(SqlSendCounts, Store):
                     store._write_lock.acquire()
                 try:
                     self.cm = store.engine.begin()
-                    conn: Connection = self.cm.__enter__()
+                    conn: Connection = store._fast_conn(self.cm.__enter__())
                     self.conn = conn
                     conn.info[TOUCHED] = {}
                     try:
@@ -163,7 +169,13 @@ class SqlStore(SqlSendCounts, Store):
         pooled connection."""
         if self._reader_lock is not None and self._reader_lock.acquire(blocking=False):
             return _KeptReader(self)
+        if self._fast is not None:
+            return _PooledReader(self)
         return self.engine.connect().execution_options(leadflow_read=True)
+
+    def _fast_conn(self, conn: Connection) -> Connection:
+        """On SQLite, ``conn`` running the hot statements on the DB-API connection (``_sqlite_fast``)."""
+        return conn if self._fast is None else cast(Connection, FastConnection(conn, self._fast))
 
     # -- campaigns -----------------------------------------------------------------
     def save_campaign(self, workspace_id: str, campaign: Campaign) -> None:
@@ -728,7 +740,7 @@ class _KeptReader:
         except BaseException:
             store._reader_lock.release()  # type: ignore[union-attr]
             raise
-        return store._reader
+        return store._fast_conn(store._reader)
 
     def __exit__(self, *exc: Any) -> None:
         try:
@@ -743,3 +755,17 @@ class _KeptReader:
         reader, self.store._reader = self.store._reader, None
         if reader is not None:
             reader.invalidate()
+
+
+class _PooledReader:
+    """``SqlStore._read`` on a pooled SQLite connection (when the kept one is busy)."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    def __enter__(self) -> Connection:
+        self.conn = self.store.engine.connect().execution_options(leadflow_read=True)
+        return self.store._fast_conn(self.conn)
+
+    def __exit__(self, *exc: Any) -> None:
+        self.conn.close()

@@ -1,0 +1,152 @@
+"""The hot prebuilt statements, run straight on SQLite's DB-API connection.
+
+SQLAlchemy's execution path (parameter processing, cursor and result set-up, events) costs
+tens of microseconds a statement, more than SQLite takes to run most of the engine's statements.
+:class:`FastConnection` wraps a :class:`~sqlalchemy.Connection` inside its transaction: the
+statements of :mod:`leadflow.state._stmts` it knows are compiled once by SQLAlchemy itself (same
+SQL, same bind and result processing through the column types' own processors) and then run on
+the underlying ``sqlite3`` connection; anything else goes to SQLAlchemy unchanged. DB-API errors
+are raised as SQLAlchemy's (``IntegrityError`` and so on), so callers see one exception tree.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import namedtuple
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
+
+_Processor = Callable[[Any], Any] | None
+
+
+class _Compiled:
+    """One statement compiled for SQLite: its SQL, where each parameter comes from, and how
+    values are converted on the way in and out."""
+
+    def __init__(self, stmt: Any, dialect: Dialect, column_keys: Sequence[str] | None = None) -> None:
+        compiled = stmt.compile(dialect=dialect, column_keys=list(column_keys) if column_keys else None)
+        if getattr(compiled, "_post_compile_expanded_state", None) or "POSTCOMPILE" in compiled.string:
+            raise ValueError("expanding parameters are left to SQLAlchemy")
+        self.sql: str = compiled.string
+        self.params: list[tuple[str, Any, _Processor]] = []
+        for name in compiled.positiontup or ():
+            bind = compiled.binds[name]
+            value = bind.effective_value if bind.callable is not None or bind.value is not None else _REQUIRED
+            if value is _REQUIRED and column_keys is not None and bind.key not in column_keys:
+                raise ValueError(f"{bind.key} is filled in by SQLAlchemy (a column default)")
+            self.params.append((bind.key, value, bind.type.dialect_impl(dialect).bind_processor(dialect)))
+        columns = list(getattr(stmt, "exported_columns", ()) or ())
+        self.returns = bool(columns)
+        keys = [getattr(c, "key", None) or getattr(c, "name", None) or f"c{i}" for i, c in enumerate(columns)]
+        self.row = namedtuple("Row", keys, rename=True)  # type: ignore[misc]
+        self.results: list[_Processor] = [
+            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+        ]
+
+    def values(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        out = []
+        for key, default, process in self.params:
+            value = params[key] if key in params else default
+            if value is _REQUIRED:
+                raise KeyError(f"statement parameter {key!r} missing")
+            out.append(process(value) if process is not None else value)
+        return tuple(out)
+
+    def rows(self, raw: list[tuple[Any, ...]]) -> list[Any]:
+        procs = self.results
+        if not any(procs):
+            return [self.row(*r) for r in raw]
+        return [self.row(*(p(v) if p is not None else v for p, v in zip(procs, r, strict=True))) for r in raw]
+
+
+_REQUIRED = object()
+
+
+class FastResult:
+    """The part of SQLAlchemy's ``Result`` the store uses."""
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
+    def all(self) -> list[Any]:
+        return list(self._rows)
+
+    def first(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def one(self) -> Any:
+        if len(self._rows) != 1:
+            raise ValueError(f"expected one row, got {len(self._rows)}")
+        return self._rows[0]
+
+    def scalar(self) -> Any:
+        return self._rows[0][0] if self._rows else None
+
+    def scalars(self) -> list[Any]:
+        return [r[0] for r in self._rows]
+
+
+class FastStatements:
+    """Which statements run fast, compiled once per statement (and per set of INSERT columns)."""
+
+    def __init__(self, dialect: Dialect, statements: Sequence[Any]) -> None:
+        self.dialect = dialect
+        self._known = {id(s): s for s in statements}
+        self._compiled: dict[tuple[int, tuple[str, ...] | None], _Compiled | None] = {}
+
+    def add(self, stmt: Any) -> None:
+        self._known[id(stmt)] = stmt
+
+    def compiled(self, stmt: Any, column_keys: tuple[str, ...] | None) -> _Compiled | None:
+        key = (id(stmt), column_keys)
+        if key not in self._compiled:
+            if id(stmt) not in self._known:
+                return None
+            try:
+                self._compiled[key] = _Compiled(stmt, self.dialect, column_keys)
+            except ValueError:
+                self._compiled[key] = None
+        return self._compiled[key]
+
+
+class FastConnection:
+    """A SQLAlchemy connection whose ``execute`` runs known statements on the DB-API connection."""
+
+    def __init__(self, conn: Connection, fast: FastStatements) -> None:
+        self._conn = conn
+        self._fast = fast
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    @property
+    def info(self) -> dict[Any, Any]:
+        return self._conn.info
+
+    def execute(self, stmt: Any, params: Any = None, *args: Any, **kwargs: Any) -> Any:
+        many = isinstance(params, list)
+        if args or kwargs or (many and not params):
+            return self._conn.execute(stmt, params, *args, **kwargs)
+        first = params[0] if many else (params or {})
+        compiled = self._fast.compiled(stmt, tuple(first) if stmt.is_insert else None)
+        if compiled is None:
+            return self._conn.execute(stmt, params)
+        if not self._conn.in_transaction():
+            self._conn.begin()  # the store's BEGIN (deferred for readers, IMMEDIATE for writers)
+        raw: sqlite3.Connection = self._conn.connection.dbapi_connection  # type: ignore[assignment]
+        try:
+            if many:
+                cur = raw.executemany(compiled.sql, [compiled.values(p) for p in params])
+                return FastResult([], cur.rowcount)
+            cur = raw.execute(compiled.sql, compiled.values(first))
+            fetched = compiled.rows(cur.fetchall()) if compiled.returns else []
+            return FastResult(fetched, cur.rowcount)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(compiled.sql, params, exc, sqlite3.Error) from exc
