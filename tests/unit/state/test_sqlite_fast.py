@@ -1,0 +1,129 @@
+"""The SQLite fast path runs the store's hot statements exactly as SQLAlchemy would.
+
+``FastConnection`` runs known prebuilt statements on the DB-API connection; here every one of
+them is run both ways on one populated database and the answers compared, and errors are shown
+to arrive as SQLAlchemy's.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Executable
+from sqlalchemy.exc import IntegrityError
+
+from leadflow.sim.run import open_simulation
+from leadflow.state import _stmts as stmts
+from leadflow.state._sqlite_fast import FastConnection
+from leadflow.state.sql import SqlStore
+
+NOW = datetime(2026, 3, 20, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A campaign run halfway: pending actions, active timers, handled and unhandled events."""
+    out = tmp_path_factory.mktemp("fast")
+    run = open_simulation(db_url=f"sqlite:///{out / 'fast.db'}", transcript_path=out / "t.db", leads=30)
+    run.runtime.worker.run_until_idle()
+    for _ in range(40):
+        run.runtime.worker.run_until_idle(simulate=True, max_rounds=5)
+    store = run.runtime.store
+    assert isinstance(store, SqlStore) and store._fast is not None
+    yield store
+    run.close()
+
+
+def _reads(store: SqlStore) -> list[tuple[str, Any, dict[str, Any]]]:
+    lead = store.list_leads("demo", limit=1)[0]
+    window = {"since": NOW - timedelta(days=30), "until": NOW + timedelta(days=30)}
+    mailbox = next(
+        r.action.payload["from"]
+        for s in store.list_leads("demo")
+        for r in store.actions_for("demo", s.lead_id)
+        if r.action.payload.get("from")
+    )
+    return [
+        ("LEAD_DOC", stmts.LEAD_DOC, {"lead_id": lead.lead_id, "ws": "demo"}),
+        (
+            "ACTIVE_TIMERS",
+            stmts.ACTIVE_TIMERS,
+            {"lead_id": store.due_timers(NOW + timedelta(days=60))[0].lead_id},
+        ),
+        ("INBOX_PAGE", stmts.INBOX_PAGE, {"after": 0, "page": 50}),
+        ("UNPUBLISHED", stmts.UNPUBLISHED, {"limit": 50}),
+        ("DUE_ACTIONS", stmts.DUE_ACTIONS, {"now": NOW + timedelta(days=60), "after": 0, "limit": 50}),
+        ("DUE_TIMERS", stmts.DUE_TIMERS, {"now": NOW + timedelta(days=60), "limit": 50}),
+        ("NEXT_WAKEUP", stmts.NEXT_WAKEUP, {}),
+        ("SUPPRESSED", stmts.SUPPRESSED, {"ws": "demo", "address": lead.lead.email or ""}),
+        ("SENDS_BY_MAILBOX", stmts.SENDS_BY_MAILBOX, {"ws": "demo", "key": mailbox.lower(), **window}),
+        ("FIRST_SEND", stmts.FIRST_SEND, {"ws": "demo", "key": mailbox.lower()}),
+    ]
+
+
+def test_every_hot_read_answers_as_sqlalchemy_does(store: SqlStore) -> None:
+    assert store._fast is not None
+    for name, stmt, params in _reads(store):
+        assert store._fast.compiled(stmt, None) is not None, f"{name} should run on the fast path"
+        with store.engine.connect().execution_options(leadflow_read=True) as conn:
+            slow = [tuple(r) for r in conn.execute(stmt, params).all()]
+        with store.engine.connect().execution_options(leadflow_read=True) as conn:
+            fast = [tuple(r) for r in FastConnection(conn, store._fast).execute(stmt, params).all()]
+        assert fast == slow, name
+        if name in (
+            "LEAD_DOC",
+            "ACTIVE_TIMERS",
+            "DUE_TIMERS",
+            "NEXT_WAKEUP",
+            "SENDS_BY_MAILBOX",
+            "FIRST_SEND",
+        ):
+            assert any(v is not None for row in fast for v in row), f"{name}: nothing to compare"
+
+
+def test_rows_have_named_columns_and_typed_values(store: SqlStore) -> None:
+    assert store._fast is not None
+    with store.engine.connect().execution_options(leadflow_read=True) as conn:
+        fast = FastConnection(conn, store._fast)
+        [row] = fast.execute(stmts.INBOX_PAGE, {"after": 0, "page": 1}).all() or [None]
+        if row is not None:
+            assert isinstance(row.doc, dict) and isinstance(row.seq, int)
+        due = fast.execute(stmts.DUE_TIMERS, {"now": NOW + timedelta(days=60), "limit": 5}).all()
+        assert due and all(isinstance(r.fire_at, datetime) and isinstance(r.doc, dict) for r in due)
+
+
+def test_expanding_and_unknown_statements_go_to_sqlalchemy(store: SqlStore) -> None:
+    assert store._fast is not None
+    assert store._fast.compiled(stmts.KNOWN_KEYS, None) is None  # IN (...) of a list
+    from sqlalchemy import select
+
+    from leadflow.state import schema as t
+
+    adhoc = select(t.leads.c.lead_id).limit(2)
+    assert store._fast.compiled(adhoc, None) is None
+    with store.engine.connect() as conn:
+        assert len(FastConnection(conn, store._fast).execute(adhoc).all()) == 2
+        assert FastConnection(conn, store._fast).execute(stmts.KNOWN_KEYS, {"keys": ["nope"]}).all() == []
+
+
+def test_a_constraint_violation_is_sqlalchemys_integrity_error(store: SqlStore, tmp_path: Path) -> None:
+    assert store._fast is not None
+    with store.engine.connect() as conn:
+        doc = (
+            conn.execute(stmts.UNPUBLISHED, {"limit": 1}).first()
+            or conn.execute(stmts.INBOX_PAGE, {"after": 0, "page": 1}).first()
+        )
+    assert doc is not None
+    from leadflow.state import schema as t
+
+    with store.engine.connect() as conn:
+        existing = conn.execute(t.events.select().limit(1)).mappings().one()
+    row = {k: v for k, v in existing.items() if k != "seq"}
+    with store.engine.begin() as conn:
+        fast = FastConnection(conn, store._fast)
+        with pytest.raises(IntegrityError):
+            fast.execute(stmts.INSERT_EVENT, [row])  # the same event id again
+        assert isinstance(stmts.INSERT_EVENT, Executable)
