@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from leadflow.agents.sequencing import SendLedger
 from leadflow.state.base import Store
-from leadflow.state.sends import SendChange, SendCounts, patch_counts, patch_first
+from leadflow.state.sends import SendChange, SendCounts, patch_first
 
 _Key = tuple[str, str, str, datetime]  # (workspace, "mailbox" | "domain", address, bucket start)
 
@@ -78,56 +78,68 @@ class _Overlay:
 
 
 class _Entry:
-    """The counts of one mailbox or domain read under one generation, per (bucket start, step)
-    and its first send ever (``FIRST``). ``steps`` holds the bucket sizes whose starts all lie on
-    that size's grid from the epoch (UTC hours, UTC days): a change is patched into its own
-    bucket of those directly, other buckets are scanned."""
+    """What was read of one mailbox or domain under one generation: ranges of buckets per bucket
+    size (``windows``; their starts on that size's grid from the epoch, as UTC hours and days
+    are), the non-empty buckets in them (``counts``, sent and scheduled only), and its first
+    send ever (``first``). A bucket in a window but not in ``counts`` is empty."""
 
-    __slots__ = ("born", "counts", "generation", "ragged", "steps")
+    __slots__ = ("born", "counts", "first", "generation", "windows")
+
+    MAX_COUNTS = 4096  # buckets kept before the entry starts again
 
     def __init__(self, generation: int, born: float) -> None:
         self.generation = generation
         self.born = born
-        self.counts: dict[Any, SendCounts] = {}
-        self.steps: set[timedelta] = set()
-        self.ragged = False  # some bucket is off its grid
+        self.counts: dict[tuple[datetime, timedelta], SendCounts] = {}
+        self.windows: dict[timedelta, list[tuple[datetime, datetime]]] = {}
+        self.first: SendCounts | None = None
 
-    def add(self, sub: Any, counts: SendCounts) -> None:
-        self.counts[sub] = counts
-        if sub != FIRST:
-            start, step = sub
-            if (start - _EPOCH) % step:
-                self.ragged = True
-            else:
-                self.steps.add(step)
+    def lookup(self, start: datetime, step: timedelta) -> SendCounts | None:
+        hit = self.counts.get((start, step))
+        if hit is not None:
+            return hit
+        return _EMPTY if self._covered(start, step) else None
+
+    def _covered(self, start: datetime, step: timedelta) -> bool:
+        return any(lo <= start < hi for lo, hi in self.windows.get(step, ()))
+
+    def load(self, start: datetime, step: timedelta, series: list[SendCounts]) -> None:
+        if len(self.counts) + len(series) > self.MAX_COUNTS:
+            self.counts.clear()
+            self.windows.clear()
+        for i, c in enumerate(series):
+            if c.total:
+                self.counts[(start + step * i, step)] = SendCounts(c.sent, c.scheduled)
+        self.windows.setdefault(step, []).append((start, start + step * len(series)))
 
     def patch(self, changes: list[SendChange]) -> None:
-        targets: set[Any] = set()
-        if self.ragged:
-            targets.update(self.counts)
-        else:
-            for change in changes:
-                for step in self.steps:
-                    targets.add((change.at - (change.at - _EPOCH) % step, step))
-            targets.add(FIRST)
-        for sub in targets:
-            counts = self.counts.get(sub)
-            if counts is None:
-                continue
-            patched: SendCounts | None
-            if sub == FIRST:  # only its ``first`` is known
-                known, first = patch_first(counts.first, changes)
-                patched = SendCounts(first=first) if known else None
-            else:
-                patched = patch_counts(counts, sub[0], sub[0] + sub[1], changes)
-            if patched is None:
-                del self.counts[sub]
-            else:
-                self.counts[sub] = patched
+        if self.first is not None:
+            known, first = patch_first(self.first.first, changes)
+            self.first = SendCounts(first=first) if known else None
+        for change in changes:
+            for step in list(self.windows):
+                start = change.at - (change.at - _EPOCH) % step
+                if not self._covered(start, step):
+                    continue
+                was = self.counts.get((start, step), _EMPTY)
+                sent, scheduled = was.sent + change.sent, was.scheduled + change.scheduled
+                if sent < 0 or scheduled < 0:  # cannot be: read these again
+                    del self.windows[step]
+                    self.counts = {k: v for k, v in self.counts.items() if k[1] != step}
+                elif sent or scheduled:
+                    self.counts[(start, step)] = SendCounts(sent, scheduled)
+                else:
+                    self.counts.pop((start, step), None)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EMPTY = SendCounts()
 FIRST = "first"
+
+
+def on_grid(start: datetime, step: timedelta) -> bool:
+    """Whether ``start`` is a multiple of ``step`` from the epoch (a UTC hour or day is)."""
+    return not (start - _EPOCH) % step
 
 
 class _CountCache:
@@ -144,7 +156,6 @@ class _CountCache:
     (a mailbox's first send)."""
 
     MAX_ENTRIES = 4096
-    MAX_COUNTS = 512  # buckets of one mailbox or domain
 
     def __init__(self, store: Store, max_age: float, monotonic: Callable[[], float]) -> None:
         self._store = store
@@ -175,7 +186,7 @@ class _CountCache:
                 return None
             if entry.generation != generation and not self._catch_up(base, entry):
                 return None
-            return entry.counts.get(sub)
+            return entry.first if sub == FIRST else entry.lookup(*sub)
 
     def _catch_up(self, base: tuple[str, str, str], entry: _Entry) -> bool:
         """Patch ``entry`` with the changes committed since it was read (the lock is held)."""
@@ -188,19 +199,29 @@ class _CountCache:
             entry.patch(changes)
         return True
 
-    def put(self, items: list[tuple[tuple[Any, ...], SendCounts]], generation: int | None) -> None:
-        """Remember counts (of one mailbox or domain) fetched under ``generation``."""
-        if not items or generation is None:
+    def _entry(self, base: tuple[str, str, str], generation: int) -> _Entry:
+        """The entry to add what was read under ``generation`` to (the lock is held)."""
+        entry = self._entries.get(base)
+        if entry is None or entry.generation != generation:
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
+            entry = self._entries[base] = _Entry(generation, self._monotonic())
+        return entry
+
+    def put(self, key: tuple[Any, ...], series: list[SendCounts], generation: int | None) -> None:
+        """Remember ``series``, read under ``generation``: consecutive buckets from ``key``'s
+        (bucket start, step), or, for a ``FIRST`` key, one ``SendCounts`` with its first send."""
+        if generation is None or not series:
             return
-        base = self._split(items[0][0])[0]
+        base, sub = self._split(key)
+        if sub != FIRST and not on_grid(*sub):
+            return  # off the grid: patches could not find its buckets, so it is not kept
         with self._lock:
-            entry = self._entries.get(base)
-            if entry is None or entry.generation != generation or len(entry.counts) >= self.MAX_COUNTS:
-                if len(self._entries) >= self.MAX_ENTRIES:
-                    self._entries.clear()
-                entry = self._entries[base] = _Entry(generation, self._monotonic())
-            for key, value in items:
-                entry.add(self._split(key)[1], value)
+            entry = self._entry(base, generation)
+            if sub == FIRST:
+                entry.first = series[0]
+            else:
+                entry.load(sub[0], sub[1], series)
 
 
 class StoreSendLedger:
@@ -247,10 +268,7 @@ class StoreSendLedger:
             step=step,
             buckets=self.AHEAD[kind],
         )
-        self._cache.put(
-            [((self.workspace_id, kind, address, start + step * i, step), c) for i, c in enumerate(series)],
-            generation,
-        )
+        self._cache.put(key, series, generation)
         return series[0]
 
     def _stored(self, counts: SendCounts) -> int:
@@ -279,7 +297,7 @@ class StoreSendLedger:
         if counts is None:
             generation = self._cache.generation(key)
             counts = SendCounts(first=self.store.first_send_time(self.workspace_id, mailbox))
-            self._cache.put([(key, counts)], generation)
+            self._cache.put(key, [counts], generation)
         first = counts.first
         planned = self._overlay.first_day(self.workspace_id, mailbox.lower())
         days = [d for d in (first.astimezone(UTC).date() if first else None, planned) if d is not None]

@@ -153,7 +153,11 @@ class SqlSendCounts(Store):
             when = utc(at)
             if when is not None and (first[i] is None or when < first[i]):  # type: ignore[operator]
                 first[i] = when
-        return [SendCounts(sent[i], pending[i], first[i]) for i in range(buckets)]
+        empty = SendCounts()  # frozen: one instance serves every empty bucket
+        return [
+            SendCounts(sent[i], pending[i], first[i]) if sent[i] or pending[i] else empty
+            for i in range(buckets)
+        ]
 
     @staticmethod
     def _send_counts(rows: dict[str, tuple[int, datetime | None]]) -> SendCounts:

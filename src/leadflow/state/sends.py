@@ -49,27 +49,6 @@ class SendChange:
     scheduled: int = 0
 
 
-def patch_counts(
-    counts: SendCounts, start: datetime, end: datetime, changes: list[SendChange]
-) -> SendCounts | None:
-    """``counts`` of [start, end) after ``changes``; ``None`` when that can't be known without
-    counting again (a removed send was the range's first, so the new first is unknown)."""
-    sent, scheduled, first = counts.sent, counts.scheduled, counts.first
-    for change in changes:
-        if not start <= change.at < end:
-            continue
-        sent += change.sent
-        scheduled += change.scheduled
-        net = change.sent + change.scheduled
-        if net > 0:
-            first = change.at if first is None else min(first, change.at)
-        elif net < 0 and (first is None or change.at <= first):
-            return None
-        if sent < 0 or scheduled < 0:
-            return None
-    return SendCounts(sent, scheduled, first if sent + scheduled else None)
-
-
 def send_keys(action: OutboundAction) -> tuple[str | None, str | None]:
     """(mailbox, recipient domain) of an outbound email, lower-cased; ``(None, None)`` otherwise."""
     if action.kind is not ActionKind.SEND_EMAIL:

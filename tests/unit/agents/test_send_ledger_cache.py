@@ -15,29 +15,45 @@ from typing import Any
 import pytest
 
 from leadflow.agents import send_ledger
-from leadflow.agents.send_ledger import _CountCache
+from leadflow.agents.send_ledger import _CountCache, _Entry
 from leadflow.sim.run import open_simulation
-from leadflow.state.sends import SendChange, SendCounts, patch_counts, patch_first
+from leadflow.state.sends import SendChange, SendCounts, patch_first
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
 
-def test_patching_counts_in_and_out_of_a_range() -> None:
-    counts = SendCounts(sent=1, scheduled=2, first=T0 + timedelta(minutes=10))
-    changes = [
-        SendChange(T0 + timedelta(minutes=5), scheduled=1),  # new, earlier: the new first
-        SendChange(T0 + timedelta(minutes=20), sent=1, scheduled=-1),  # went out
-        SendChange(T0 + 2 * HOUR, scheduled=1),  # another range
+def test_an_entry_patches_the_buckets_it_read_and_knows_the_empty_ones() -> None:
+    entry = _Entry(generation=1, born=0.0)
+    entry.load(T0, HOUR, [SendCounts(1, 2), SendCounts(), SendCounts(0, 1)])
+    assert entry.lookup(T0 + HOUR, HOUR) == SendCounts()  # read, and empty
+    assert entry.lookup(T0 + 3 * HOUR, HOUR) is None  # never read
+    entry.patch(
+        [
+            SendChange(T0 + timedelta(minutes=5), scheduled=1),  # new
+            SendChange(T0 + timedelta(minutes=20), sent=1, scheduled=-1),  # went out
+            SendChange(T0 + HOUR + timedelta(minutes=1), scheduled=1),  # into the empty hour
+            SendChange(T0 + 2 * HOUR, scheduled=-1),  # cancelled: that hour is empty again
+            SendChange(T0 + 9 * HOUR, scheduled=1),  # outside what was read: nothing to patch
+        ]
+    )
+    assert [
+        (c.sent, c.scheduled)
+        for c in (entry.lookup(T0 + i * HOUR, HOUR) or SendCounts(-1, -1) for i in range(3))
+    ] == [
+        (2, 2),
+        (0, 1),
+        (0, 0),
     ]
-    assert patch_counts(counts, T0, T0 + HOUR, changes) == SendCounts(2, 2, T0 + timedelta(minutes=5))
-    # the range's first send cancelled: its new first is unknown, so count again
-    assert patch_counts(counts, T0, T0 + HOUR, [SendChange(T0 + timedelta(minutes=10), scheduled=-1)]) is None
-    # a later one cancelled: the first stays
-    later = [SendChange(T0 + timedelta(minutes=30), scheduled=-1)]
-    assert patch_counts(counts, T0, T0 + HOUR, later) == SendCounts(1, 1, T0 + timedelta(minutes=10))
+    assert entry.lookup(T0 + 9 * HOUR, HOUR) is None
+    entry.patch([SendChange(T0 + HOUR, sent=-5)])  # impossible: what was read of that size is dropped
+    assert entry.lookup(T0, HOUR) is None
+
+
+def test_patching_the_first_send() -> None:
     assert patch_first(T0, [SendChange(T0 - HOUR, scheduled=1)]) == (True, T0 - HOUR)
     assert patch_first(T0, [SendChange(T0, scheduled=-1)]) == (False, None)
+    assert patch_first(T0, [SendChange(T0 + HOUR, scheduled=-1)]) == (True, T0)
     assert patch_first(None, []) == (True, None)
 
 
