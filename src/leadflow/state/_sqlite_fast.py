@@ -41,9 +41,11 @@ class _Compiled:
         columns = list(getattr(stmt, "exported_columns", ()) or ())
         self.returns = bool(columns)
         keys = [getattr(c, "key", None) or getattr(c, "name", None) or f"c{i}" for i, c in enumerate(columns)]
-        self.row = namedtuple("Row", keys, rename=True)  # type: ignore[misc]
-        self.results: list[_Processor] = [
-            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+        self.row: Any = namedtuple("Row", keys, rename=True)  # type: ignore[misc]
+        results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+        # (column, processor) where there is one; a NULL stays None (every processor maps it so)
+        self._converted: list[tuple[int, Callable[[Any], Any]]] = [
+            (i, p) for i, p in enumerate(results) if p is not None
         ]
 
     def values(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -56,10 +58,18 @@ class _Compiled:
         return tuple(out)
 
     def rows(self, raw: list[tuple[Any, ...]]) -> list[Any]:
-        procs = self.results
-        if not any(procs):
-            return [self.row(*r) for r in raw]
-        return [self.row(*(p(v) if p is not None else v for p, v in zip(procs, r, strict=True))) for r in raw]
+        make = self.row._make
+        converted = self._converted
+        if not converted:
+            return [make(r) for r in raw]
+        out = []
+        for r in raw:
+            values = list(r)
+            for i, process in converted:
+                if values[i] is not None:
+                    values[i] = process(values[i])
+            out.append(make(values))
+        return out
 
 
 _REQUIRED = object()

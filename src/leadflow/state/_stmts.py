@@ -120,6 +120,7 @@ LEADS_WITH_MORE_PENDING = (
 
 UNPUBLISHED = select(_e.seq, _e.doc).where(_e.published.is_(False)).order_by(_e.seq).limit(bindparam("limit"))
 
+
 def _due_actions() -> Any:
     pending, after = _a.status == "pending", _a.seq > bindparam("after")
     due = union_all(
@@ -208,3 +209,7 @@ RELEASE_BOOKINGS = t.bookings.delete().where(
     t.bookings.c.workspace_id == bindparam("ws"), t.bookings.c.lead_id == bindparam("lead_id")
 )
 INSERT_BOOKING = insert(t.bookings)
+
+SET_META = update(t.meta).where(t.meta.c.key == bindparam("b_key")).values(value=bindparam("value"))
+"""A metadata value (the simulated clock, for one); ``INSERT_META`` when it is not there yet."""
+INSERT_META = insert(t.meta)

@@ -107,7 +107,7 @@ class SqlStore(SqlSendCounts, Store):
         def _on_begin(conn: Connection) -> None:
             # writers take the lock up front (no upgrade deadlocks); readers read a WAL snapshot
             read = conn.get_execution_options().get("leadflow_read", False)
-            conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
+            conn.connection.dbapi_connection.execute("BEGIN" if read else "BEGIN IMMEDIATE")  # type: ignore[union-attr]
 
     def close(self) -> None:
         if self._claims is not None:
@@ -712,9 +712,9 @@ class SqlStore(SqlSendCounts, Store):
 
     @staticmethod
     def _set_meta(conn: Connection, key: str, value: str) -> None:
-        res = conn.execute(update(t.meta).where(t.meta.c.key == key).values(value=value))
+        res = conn.execute(stmts.SET_META, {"b_key": key, "value": value})
         if res.rowcount == 0:
-            conn.execute(insert(t.meta).values(key=key, value=value))
+            conn.execute(stmts.INSERT_META, [{"key": key, "value": value}])
 
     def flush(self) -> None:
         """Write what waits for the next transaction (lazy metadata, publish marks) now."""
