@@ -188,6 +188,10 @@ class _CountCache:
                 return None
             return entry.first if sub == FIRST else entry.lookup(*sub)
 
+    def drop(self, base: tuple[str, str, str]) -> None:
+        with self._lock:
+            self._entries.pop(base, None)
+
     def _catch_up(self, base: tuple[str, str, str], entry: _Entry) -> bool:
         """Patch ``entry`` with the changes committed since it was read (the lock is held)."""
         found = self._store.send_changes(*base, entry.generation)
@@ -343,6 +347,10 @@ class StoreSendLedgers:
     def forget(self) -> None:
         """Drop the uncommitted plans (call once what was planned has been committed or dropped)."""
         self._overlay.clear()
+
+    def forget_counts(self, workspace_id: str, kind: str, key: str) -> None:
+        """Read this mailbox's or domain's counts from the store again at their next use."""
+        self._cache.drop((workspace_id, kind, key.lower()))
 
 
 def ledger_for(value: Any, workspace_id: str) -> SendLedger | None:

@@ -127,6 +127,8 @@ class Dispatcher:
         channel = self.channels.get(row.action.kind)
         if channel is None:
             return self._closed(row, state, "failed", f"no channel for {row.action.kind.value}")
+        if not self.gate.claim(row):  # another worker is sending from this mailbox or to this domain
+            return None
         wait = self.gate.hold(row, state, now)
         if wait is not None:  # outside the window or over a cap: not a failed attempt, just later
             self.store.postpone_action(

@@ -39,6 +39,7 @@ class SendGate:
         self.store = store
         self.ledgers = StoreSendLedgers(store, include_scheduled=False)
         self._campaigns: dict[tuple[str, str], Campaign | None] = {}
+        self._claimed: set[tuple[str, str, str]] = set()  # send keys claimed in this pass
 
     def _campaign(self, workspace_id: str, name: str) -> Campaign | None:
         key = (workspace_id, name)
@@ -48,6 +49,30 @@ class SendGate:
             except NotFound:
                 self._campaigns[key] = None
         return self._campaigns[key]
+
+    def claim(self, row: ActionRow) -> bool:
+        """Claim the send's mailbox and recipient domain for this pass (several worker processes:
+        one at a time counts and sends for a mailbox or domain, so together they keep its caps).
+        False: another worker holds one, leave the send for a later pass. Once claimed, the counts
+        are read from the store again, with what the other workers committed."""
+        if row.action.kind not in GATED:
+            return True
+        mailbox, domain = send_keys(row.action)
+        keys = {
+            (row.workspace_id, kind, key) for kind, key in (("mailbox", mailbox), ("domain", domain)) if key
+        }
+        fresh = keys - self._claimed
+        if not fresh:
+            return True
+        claimed = self.store.claim_send_keys(fresh)
+        if claimed is None:  # one writer: nothing to keep out, and the counts are this process's own
+            return True
+        if not claimed:
+            return False
+        self._claimed |= fresh
+        for workspace_id, kind, key in fresh:
+            self.ledgers.forget_counts(workspace_id, kind, key)
+        return True
 
     def hold(self, row: ActionRow, state: LeadState, now: datetime) -> SendPlan | None:
         """``None`` when the send may go now (it is then counted), else the plan to wait for."""
@@ -83,3 +108,4 @@ class SendGate:
         """The pass's deliveries are committed (or refused): count from the store alone again."""
         self.ledgers.forget()
         self._campaigns.clear()
+        self._claimed.clear()

@@ -15,7 +15,7 @@ Guarantees every backend gives:
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from leadflow.domain.events import Event
@@ -165,6 +165,14 @@ class Store(abc.ABC):
         """A number that changes whenever this process commits a change to the send counts of
         ``key`` (``kind`` "mailbox" or "domain"), so counts read earlier may be reused while it
         holds; ``None`` (the default) means "do not reuse"."""
+        return None
+
+    def claim_send_keys(self, keys: Collection[tuple[str, str, str]]) -> bool | None:
+        """Claim ``(workspace, "mailbox"|"domain", key)`` send keys for the dispatcher's current pass,
+        so no other worker process sends from that mailbox or to that domain until this one has
+        committed what it sent (released with the store's lead claims, at its next ``inbox`` or
+        ``due_actions``). True when claimed, False when another process holds one of them, ``None``
+        (the default) when the store has no other writers to keep out."""
         return None
 
     def send_changes(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
@@ -414,6 +414,12 @@ class SqlStore(SqlSendCounts, Store):
             q = q.where(t.events.c.available_at.is_(None) | (t.events.c.available_at <= when))
         pending = {int(seq): int(attempts) for seq, attempts in conn.execute(q)}
         return [InboxItem(i.seq, i.event, pending[i.seq]) for i in mine if i.seq in pending]
+
+    def claim_send_keys(self, keys: Collection[tuple[str, str, str]]) -> bool | None:
+        if self._claims is None:
+            return None
+        wanted = {(ws, f"send\0{kind}\0{key.lower()}") for ws, kind, key in keys}
+        return wanted <= self._claims.claim(wanted)
 
     def unpublished(self, *, limit: int = 500) -> list[tuple[int, Event]]:
         with self._pending_lock:

@@ -12,6 +12,9 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
+from tests.services import fresh_pg_database
+
 from leadflow.domain.actions import ActionKind, OutboundAction
 from leadflow.domain.models import Campaign, Consent, Lead, SenderIdentity
 from leadflow.integrations.channels import TranscriptChannel
@@ -263,3 +266,62 @@ def test_a_campaign_without_senders_still_gets_windows() -> None:
     w.run_until(w.clock.now())
     [row] = w.rows()
     assert row.action.not_before == datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
+
+
+class HoldingChannel:
+    """A transcript that, at its first delivery, waits until told to go on: a dispatcher pass
+    caught between sending and committing, while another worker runs."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.inner = TranscriptChannel()
+        self.inside = threading.Event()
+        self.go_on = threading.Event()
+
+    def deliver(self, action: OutboundAction, *, workspace_id: str, lead_id: str) -> Any:
+        receipt = self.inner.deliver(action, workspace_id=workspace_id, lead_id=lead_id)
+        if not self.inside.is_set():
+            self.inside.set()
+            assert self.go_on.wait(30), "the other worker never finished its pass"
+        return receipt
+
+
+@pytest.mark.postgres
+def test_two_workers_keep_one_mailbox_cap_between_them(pg_url: str) -> None:
+    """Worker A has sent from a mailbox but not yet committed; worker B's pass, on other leads
+    of that mailbox, leaves its sends for later instead of counting A's as not sent."""
+    import threading
+
+    with fresh_pg_database(pg_url, "leadflow_caps") as url:
+        a_store, b_store = SqlStore(url), SqlStore(url)
+        try:
+            w = World(campaign(cap=3), store=a_store)
+            w.send(6, domain="same.example")
+            a_channel = HoldingChannel()
+            a = Dispatcher(
+                store=a_store, channels={ActionKind.SEND_EMAIL: a_channel}, clock=w.clock, max_attempts=1
+            )
+            b_channel = TranscriptChannel()
+            b = Dispatcher(
+                store=b_store, channels={ActionKind.SEND_EMAIL: b_channel}, clock=w.clock, max_attempts=1
+            )
+            first = threading.Thread(target=a.dispatch, kwargs={"limit": 3})
+            first.start()
+            assert a_channel.inside.wait(30)
+            b.dispatch(limit=3)  # the other three leads: their mailbox is A's for now
+            a_channel.go_on.set()
+            first.join(30)
+            assert b_channel.deliveries() == []
+            assert len(a_channel.inner.deliveries()) == 3
+            # A's pass is committed and released: B counts A's sends, and the cap holds the rest
+            a.dispatch()
+            b.dispatch()
+            sent = [r for r in w.rows() if r.status == "sent"]
+            assert len(sent) == 3
+            held = [r for r in w.rows() if r.status == "pending"]
+            assert len(held) == 3 and all(r.attempts == 0 for r in held)
+            assert all(r.detail == "deferred: mailbox daily caps" for r in held)
+        finally:
+            a_store.close()
+            b_store.close()
