@@ -13,6 +13,11 @@ one holds and takes the next. The claims a store holds are released at its next 
 the previous batch by then. A worker that dies loses its connection, and PostgreSQL drops its
 claims with it, so nothing stays claimed after a crash.
 
+The dispatcher claims the same way, on the same connection, the mailboxes and recipient domains
+it counts against their caps (``SqlStore.claim_send_keys``; keys ``send\0mailbox\0...``), so
+two workers never both count a cap's last free slot as theirs; those go with the next release
+too, after the pass has committed what it sent.
+
 Claims spare work and double sends; they are not what keeps the data right. The store's
 guards still are (an event is marked handled once, an action finishes once, a stale version
 conflicts), so a lead handled twice anyway, say by a process without claims, stays correct.
