@@ -85,7 +85,8 @@ class _Entry:
 
     __slots__ = ("born", "counts", "first", "generation", "windows")
 
-    MAX_COUNTS = 4096  # buckets kept before the entry starts again
+    MAX_COUNTS = 4096  # buckets kept, and ranges read of one size, before the entry starts again
+    MAX_WINDOWS = 64
 
     def __init__(self, generation: int, born: float) -> None:
         self.generation = generation
@@ -104,7 +105,10 @@ class _Entry:
         return any(lo <= start < hi for lo, hi in self.windows.get(step, ()))
 
     def load(self, start: datetime, step: timedelta, series: list[SendCounts]) -> None:
-        if len(self.counts) + len(series) > self.MAX_COUNTS:
+        if (
+            len(self.counts) + len(series) > self.MAX_COUNTS
+            or len(self.windows.get(step, ())) >= self.MAX_WINDOWS
+        ):
             self.counts.clear()
             self.windows.clear()
         for i, c in enumerate(series):

@@ -7,16 +7,20 @@ statements of :mod:`leadflow.state._stmts` it knows are compiled once by SQLAlch
 SQL, same bind and result processing through the column types' own processors) and then run on
 the underlying ``sqlite3`` connection; anything else goes to SQLAlchemy unchanged. DB-API errors
 are raised as SQLAlchemy's (``IntegrityError`` and so on), so callers see one exception tree.
+
+Reads share one kept connection (:class:`KeptReader`, whoever finds it free; a pool checkout and
+reset cost more than most reads) or take a pooled one (:class:`PooledReader`), both wrapped so.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect
+from sqlalchemy import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 
 _Processor = Callable[[Any], Any] | None
@@ -160,3 +164,68 @@ class FastConnection:
             return FastResult(fetched, cur.rowcount)
         except sqlite3.Error as exc:
             raise DBAPIError.instance(compiled.sql, params, exc, sqlite3.Error) from exc
+
+
+class KeptReader:
+    """One SQLite read connection, kept open and lent to whoever finds it free."""
+
+    def __init__(self, engine: Engine, fast: FastStatements) -> None:
+        self.engine = engine
+        self.fast = fast
+        self._lock = threading.Lock()
+        self._conn: Connection | None = None
+
+    def borrow(self) -> _Loan | None:
+        """A read transaction on the kept connection, or ``None`` when another reader has it."""
+        return _Loan(self) if self._lock.acquire(blocking=False) else None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+class _Loan:
+    """``with``: the kept connection in a read transaction (the lock is taken; given back on exit)."""
+
+    def __init__(self, kept: KeptReader) -> None:
+        self.kept = kept
+
+    def __enter__(self) -> Connection:
+        kept = self.kept
+        try:
+            if kept._conn is None:
+                kept._conn = kept.engine.connect().execution_options(leadflow_read=True)
+            self.tx = kept._conn.begin()
+        except BaseException:
+            kept._lock.release()
+            raise
+        return cast(Connection, FastConnection(kept._conn, kept.fast))
+
+    def __exit__(self, *exc: Any) -> None:
+        kept = self.kept
+        try:
+            self.tx.__exit__(*exc)  # a read: commit or roll back, nothing was written either way
+        except BaseException:
+            conn, kept._conn = kept._conn, None
+            if conn is not None:
+                conn.invalidate()
+            raise
+        finally:
+            kept._lock.release()
+
+
+class PooledReader:
+    """``with``: a pooled SQLite connection for one read (when the kept one is busy)."""
+
+    def __init__(self, engine: Engine, fast: FastStatements) -> None:
+        self.engine = engine
+        self.fast = fast
+
+    def __enter__(self) -> Connection:
+        self.conn = self.engine.connect().execution_options(leadflow_read=True)
+        return cast(Connection, FastConnection(self.conn, self.fast))
+
+    def __exit__(self, *exc: Any) -> None:
+        self.conn.close()

@@ -32,7 +32,7 @@ from leadflow.state import schema as t
 from leadflow.state._lead_claims import LeadClaims
 from leadflow.state._sql_commit import TOUCHED, Refused, apply_one, db_time, event_row, lead_row, touch, utc
 from leadflow.state._sql_sends import SqlSendCounts
-from leadflow.state._sqlite_fast import FastConnection, FastStatements
+from leadflow.state._sqlite_fast import FastConnection, FastStatements, KeptReader, PooledReader
 from leadflow.state.base import Store
 from leadflow.state.common import held_slot
 from leadflow.state.records import (
@@ -70,13 +70,14 @@ class SqlStore(SqlSendCounts, Store):
         self.engine: Engine = create_engine(url, **kwargs)
         self._claims = LeadClaims(self.engine) if lead_claims and not self.is_sqlite else None
         self._write_lock = threading.Lock() if self.is_sqlite else None
-        self._reader_lock = threading.Lock() if self.is_sqlite else None
-        self._reader: Connection | None = None  # the kept read connection (SQLite), under _reader_lock
         self._fast = (
-            FastStatements(self.engine.dialect, [v for v in vars(stmts).values() if isinstance(v, Executable)])
+            FastStatements(
+                self.engine.dialect, [v for v in vars(stmts).values() if isinstance(v, Executable)]
+            )
             if self.is_sqlite
             else None
         )
+        self._kept = KeptReader(self.engine, self._fast) if self._fast is not None else None
         # written with the next write transaction (see ``mark_published`` and ``set_meta``)
         self._pending_lock = threading.Lock()
         self._series_stmts: dict[str, Any] = {}
@@ -113,11 +114,8 @@ class SqlStore(SqlSendCounts, Store):
         if self._claims is not None:
             self._claims.close()
         self.flush()
-        if self._reader_lock is not None:
-            with self._reader_lock:
-                if self._reader is not None:
-                    self._reader.close()
-                    self._reader = None
+        if self._kept is not None:
+            self._kept.close()
         self.engine.dispose()
 
     # -- helpers -------------------------------------------------------------------
@@ -167,10 +165,11 @@ class SqlStore(SqlSendCounts, Store):
         """A read transaction. On SQLite, one kept connection serves whoever finds it free (a
         pool checkout and reset cost more than most reads); otherwise, or when it is busy, a
         pooled connection."""
-        if self._reader_lock is not None and self._reader_lock.acquire(blocking=False):
-            return _KeptReader(self)
+        loan = self._kept.borrow() if self._kept is not None else None
+        if loan is not None:
+            return loan
         if self._fast is not None:
-            return _PooledReader(self)
+            return PooledReader(self.engine, self._fast)
         return self.engine.connect().execution_options(leadflow_read=True)
 
     def _fast_conn(self, conn: Connection) -> Connection:
@@ -341,7 +340,12 @@ class SqlStore(SqlSendCounts, Store):
                 for s in states:
                     conn.execute(stmts.RELEASE_BOOKINGS, {"ws": s.workspace_id, "lead_id": s.lead_id})
                 rows = [
-                    {"workspace_id": s.workspace_id, "calendar": slot[0], "start": db_time(slot[1]), "lead_id": s.lead_id}
+                    {
+                        "workspace_id": s.workspace_id,
+                        "calendar": slot[0],
+                        "start": db_time(slot[1]),
+                        "lead_id": s.lead_id,
+                    }
                     for s in states
                     if (slot := held_slot(s)) is not None
                 ]
@@ -729,49 +733,3 @@ class SqlStore(SqlSendCounts, Store):
         if not idle:
             with self._write():
                 pass  # the write transaction writes what is pending
-
-
-class _KeptReader:
-    """``SqlStore._read`` on the kept SQLite connection; the caller has taken ``_reader_lock``."""
-
-    def __init__(self, store: SqlStore) -> None:
-        self.store = store
-
-    def __enter__(self) -> Connection:
-        store = self.store
-        try:
-            if store._reader is None:
-                store._reader = store.engine.connect().execution_options(leadflow_read=True)
-            self.tx = store._reader.begin()
-        except BaseException:
-            store._reader_lock.release()  # type: ignore[union-attr]
-            raise
-        return store._fast_conn(store._reader)
-
-    def __exit__(self, *exc: Any) -> None:
-        try:
-            self.tx.__exit__(*exc)  # a read: commit or roll back, nothing was written either way
-        except BaseException:
-            self._drop()
-            raise
-        finally:
-            self.store._reader_lock.release()  # type: ignore[union-attr]
-
-    def _drop(self) -> None:
-        reader, self.store._reader = self.store._reader, None
-        if reader is not None:
-            reader.invalidate()
-
-
-class _PooledReader:
-    """``SqlStore._read`` on a pooled SQLite connection (when the kept one is busy)."""
-
-    def __init__(self, store: SqlStore) -> None:
-        self.store = store
-
-    def __enter__(self) -> Connection:
-        self.conn = self.store.engine.connect().execution_options(leadflow_read=True)
-        return self.store._fast_conn(self.conn)
-
-    def __exit__(self, *exc: Any) -> None:
-        self.conn.close()
