@@ -72,6 +72,10 @@ def bench_throughput(workdir: Path, *, leads: int, seed: int, profile: str | Non
     routed = run.runtime.routes.listens_to()
     with store.engine.connect() as conn:
         events_before = int(conn.execute(select(func.count()).select_from(t.events)).scalar() or 0)
+    # as the worker of `leadflow serve` does at start: the agents load their offline models and data
+    w0 = time.perf_counter()
+    run.runtime.worker.warm_up()
+    warm = time.perf_counter() - w0
 
     profiler: Any = None
     if profile:
@@ -137,6 +141,7 @@ def bench_throughput(workdir: Path, *, leads: int, seed: int, profile: str | Non
     print()
     print(f"1. THROUGHPUT: simulated campaign, {leads} leads, seed {seed}, SQLite WAL synchronous=FULL, offline")
     print("   (timed: worker.run_until_idle() then run_until_idle(simulate=True), fresh files, leads created beforehand)")
+    print(f"   worker warm-up            {warm:10.2f} s   (before the timed run, once per process: models and parsers loaded)")
     print(f"   wall time                 {elapsed:10.2f} s   ({rounds} worker rounds, {sim_days:.1f} simulated days)")
     print(
         f"   journeys                  {len(states):10d}     "

@@ -46,6 +46,12 @@ class ReplyUnderstandingAgent:
     def __init__(self, understanding: Any | None = None) -> None:
         self.understanding = understanding
 
+    def warm_up(self) -> None:
+        """Load the offline reader's model and date parser now rather than on the first reply."""
+        from leadflow.reply.analyze import warm_up
+
+        warm_up()
+
     def _analyze(self, ctx: AgentContext, state: LeadState, event: Event) -> Any:
         from leadflow.reply.analyze import analyze_reply
 

@@ -66,11 +66,19 @@ def check_timezone(value: str | None) -> str | None:
     """Return ``value`` if it is a known IANA zone; raise ``ValueError`` otherwise."""
     if value is None or value == "":
         return None
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'America/New_York'") from exc
+    if value not in _KNOWN_ZONES:  # every lead read validates its zone: look each name up once
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as 'America/New_York'"
+            ) from exc
+        if len(_KNOWN_ZONES) < 1024:
+            _KNOWN_ZONES.add(value)
     return value
+
+
+_KNOWN_ZONES: set[str] = set()
 
 
 class Consent(BaseModel):

@@ -42,6 +42,14 @@ class AgentRegistry:
     def names(self) -> list[str]:
         return sorted(self._agents)
 
+    def warm_up(self) -> None:
+        """Let each agent that has a ``warm_up()`` load its models and data now (a worker does
+        this once at start, so its first leads are not the slow ones)."""
+        for agent in self._agents.values():
+            warm = getattr(agent, "warm_up", None)
+            if callable(warm):
+                warm()
+
     def check(self, refs: set[str]) -> None:
         for ref in sorted(refs):
             self.get(ref)

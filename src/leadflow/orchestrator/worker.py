@@ -132,10 +132,15 @@ class Worker:
             self.clock.advance_to(nxt)
         return rounds
 
+    def warm_up(self) -> None:
+        """Have the agents load their offline models and data before the first round."""
+        self.orchestrator.registry.warm_up()
+
     def run_forever(self, *, poll_interval: float = 0.2, stop: Any = None, max_backoff: float = 30.0) -> None:
-        """Tick until ``stop`` is set. A failing round (the database restarting, a deadlock
-        between workers) is logged and retried with backoff: everything it did is either
-        committed or will be done again, so the worker never has to exit for it."""
+        """Warm up, then tick until ``stop`` is set. A failing round (the database restarting, a
+        deadlock between workers) is logged and retried with backoff: everything it did is
+        either committed or will be done again, so the worker never has to exit for it."""
+        self.warm_up()
         failures = 0
         while stop is None or not stop.is_set():
             try:

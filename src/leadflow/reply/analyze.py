@@ -18,6 +18,7 @@ from pydantic_ai.models import Model
 
 from leadflow.exceptions import ModelFailure
 from leadflow.reply.autoreply import detect_auto_reply, is_conversational
+from leadflow.reply.autoreply import warm_up as warm_up_dates
 from leadflow.reply.bounce import detect_bounce
 from leadflow.reply.intent import Intent, IntentLabel, classify_intent, looks_like_injection
 from leadflow.reply.llm import ask_model, verdict_referral, verdict_times
@@ -260,3 +261,15 @@ __all__ = [
     "analyze_reply_detailed",
     "looks_like_injection",
 ]
+
+
+_WARM_UP = """Thank you for your message. I am out of the office until Monday 9 March 2026
+and will reply when I am back. Could we talk Tuesday at 3pm instead?"""
+
+
+def warm_up() -> None:
+    """Load what the offline reader loads on first use: the intent model (trained from the
+    packaged examples) and the date parser's language data. A worker calls this at start, so
+    the first reply it reads is not slower than the rest (about a second of work, once per process)."""
+    analyze_reply(text=_WARM_UP, now=datetime(2026, 3, 2, 12, 0, tzinfo=UTC), tz="America/New_York")
+    warm_up_dates()

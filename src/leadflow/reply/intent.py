@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -134,15 +135,32 @@ class NaiveBayes:
             self.log_lik[label] = {k: math.log((v + self.alpha) / total) for k, v in counts[label].items()}
             self.log_unseen[label] = math.log(self.alpha / total)
         self._vocab = vocab
+        self._by_feature: dict[str, tuple[float, ...]] | None = None
         return self
+
+    def _table(self) -> dict[str, tuple[float, ...]]:
+        """Each known feature's log-likelihood under every label, in ``labels`` order."""
+        table = self._by_feature
+        if table is None:
+            table = {
+                k: tuple(self.log_lik[label].get(k, self.log_unseen[label]) for label in self.labels)
+                for k in self._vocab
+            }
+            self._by_feature = table
+        return table
 
     def predict_scores(self, text: str) -> dict[str, float]:
         """Posterior-like scores per label (softmax of tempered log-likelihoods)."""
-        feats = {k: 1.0 + math.log(v) for k, v in features(text).items() if k in self._vocab}
-        joint: dict[str, float] = {}
-        for label in self.labels:
-            lik, unseen = self.log_lik[label], self.log_unseen[label]
-            joint[label] = self.log_prior[label] + sum(w * lik.get(k, unseen) for k, w in feats.items())
+        table = self._table()
+        feats = {k: 1.0 + math.log(v) for k, v in features(text).items() if k in table}
+        weights = list(feats.values())
+        # one column of log-likelihoods per label; the same products summed in the same order
+        # as a loop over labels and features would, so the scores are exactly the same
+        columns = zip(*(table[k] for k in feats), strict=True) if feats else ([()] * len(self.labels))
+        joint: dict[str, float] = {
+            label: self.log_prior[label] + sum(map(operator.mul, weights, column))
+            for label, column in zip(self.labels, columns, strict=True)
+        }
         top = max(joint.values())
         exp = {k: math.exp((v - top) / self.temperature) for k, v in joint.items()}
         z = sum(exp.values())

@@ -9,9 +9,11 @@ queued actions, timers, traces and suppressions. Anything that cannot be done ra
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +26,15 @@ from leadflow.state import schema as t
 from leadflow.state.common import lead_updated_from_docs, timer_matches
 from leadflow.state.records import Commit
 from leadflow.state.sends import SendChange, send_keys
+
+
+def dump_json(value: Any) -> str:
+    """The JSON columns' serializer (``create_engine(json_serializer=...)``): a pydantic model
+    goes straight to JSON with pydantic's own encoder, several times faster than ``model_dump``
+    then ``json.dumps``; anything else through ``json.dumps``."""
+    if isinstance(value, BaseModel):
+        return value.model_dump_json()
+    return json.dumps(value)
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -99,7 +110,7 @@ def event_row(e: Event, *, queued: bool) -> dict[str, Any]:
         "lead_id": e.lead_id,
         "type": e.type,
         "at": db_time(e.at),
-        "doc": e.model_dump(mode="json"),
+        "doc": e,  # dump_json writes it
         "queued": queued,
         "handled": not queued,
         "dead": False,
@@ -202,7 +213,7 @@ def apply_one(conn: Connection, c: Commit) -> None:
                     "name": s.name,
                     "fire_at": db_time(s.fire_at),
                     "status": "active",
-                    "doc": s.model_dump(mode="json"),
+                    "doc": s,
                 }
                 for s in c.timers
             ],
@@ -215,7 +226,7 @@ def apply_one(conn: Connection, c: Commit) -> None:
                     "workspace_id": r.workspace_id,
                     "lead_id": r.lead_id,
                     "at": db_time(r.at),
-                    "doc": r.model_dump(mode="json"),
+                    "doc": r,
                 }
                 for r in c.traces
             ],
@@ -246,7 +257,7 @@ def action_insert(c: Commit, a: OutboundAction, now: datetime | None) -> dict[st
         "status": "pending",
         "attempts": 0,
         "created_at": now,
-        "doc": a.model_dump(mode="json"),
+        "doc": a,
         "mailbox": mailbox,
         "domain": domain,
     }

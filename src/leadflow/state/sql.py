@@ -30,7 +30,17 @@ from leadflow.exceptions import Conflict, NotFound
 from leadflow.state import _stmts as stmts
 from leadflow.state import schema as t
 from leadflow.state._lead_claims import LeadClaims
-from leadflow.state._sql_commit import TOUCHED, Refused, apply_one, db_time, event_row, lead_row, touch, utc
+from leadflow.state._sql_commit import (
+    TOUCHED,
+    Refused,
+    apply_one,
+    db_time,
+    dump_json,
+    event_row,
+    lead_row,
+    touch,
+    utc,
+)
 from leadflow.state._sql_sends import SqlSendCounts
 from leadflow.state._sqlite_fast import FastConnection, FastStatements, KeptReader, PooledReader
 from leadflow.state.base import Store
@@ -62,7 +72,7 @@ class SqlStore(SqlSendCounts, Store):
     ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        kwargs: dict[str, Any] = {"echo": echo, "future": True, "json_serializer": dump_json}
         if self.is_sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:

@@ -136,3 +136,23 @@ def test_low_confidence_abstains_to_other() -> None:
     assert max(intent.scores.values()) < LOW_CONFIDENCE
     assert intent.label == "other"
     assert classify_intent("too expensive", model=model).label == "objection_price"
+
+
+def test_scores_equal_the_plain_sum_over_labels_and_features() -> None:
+    """predict_scores sums a precomputed table column by column; the joint log-likelihoods must
+    be exactly (not approximately) those of the textbook loop, so runs do not change with it."""
+    import math
+
+    model = train(load_examples()[:400])
+    texts = [e.text for e in load_examples()[400:520]] + ["", "???", "zzz unseen qqq", "Tuesday at 3pm works"]
+    for text in texts:
+        feats = {k: 1.0 + math.log(v) for k, v in features(text).items() if k in model._vocab}
+        joint = {
+            label: model.log_prior[label]
+            + sum(w * model.log_lik[label].get(k, model.log_unseen[label]) for k, w in feats.items())
+            for label in model.labels
+        }
+        top = max(joint.values())
+        exp = {k: math.exp((v - top) / model.temperature) for k, v in joint.items()}
+        z = sum(exp.values())
+        assert model.predict_scores(text) == {k: v / z for k, v in exp.items()}
