@@ -182,8 +182,11 @@ def apply_one(conn: Connection, c: Commit) -> None:
     fresh = c.actions
     if fresh:
         # enqueueing is idempotent: an action whose key is already recorded is already done
-        keys = [a.idempotency_key for a in fresh]
-        known = set(conn.execute(stmts.KNOWN_KEYS, {"keys": keys}).scalars())
+        known = {
+            a.idempotency_key
+            for a in fresh
+            if conn.execute(stmts.KNOWN_KEY, {"key": a.idempotency_key}).first() is not None
+        }
         unique: list[OutboundAction] = []
         for a in fresh:
             if a.idempotency_key not in known:  # a key repeated within this commit counts once too
@@ -200,9 +203,9 @@ def apply_one(conn: Connection, c: Commit) -> None:
         cancel = [seq for seq, name in active if any(timer_matches(name, p) for p in c.cancel_timers)]
         replace = [seq for seq, name in active if seq not in cancel and any(name == s.name for s in c.timers)]
         if cancel:
-            conn.execute(stmts.SET_TIMER_STATUS, {"b_seqs": cancel, "b_status": "cancelled"})
+            conn.execute(stmts.SET_TIMER_STATUS, [{"b_seq": s, "b_status": "cancelled"} for s in cancel])
         if replace:
-            conn.execute(stmts.SET_TIMER_STATUS, {"b_seqs": replace, "b_status": "replaced"})
+            conn.execute(stmts.SET_TIMER_STATUS, [{"b_seq": s, "b_status": "replaced"} for s in replace])
     if c.timers:
         conn.execute(
             stmts.INSERT_TIMER,

@@ -18,6 +18,7 @@ import sqlite3
 import threading
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, cast
 
 from sqlalchemy import Connection, Dialect, Engine
@@ -143,6 +144,22 @@ class FastConnection:
     @property
     def info(self) -> dict[Any, Any]:
         return self._conn.info
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """What ``begin_nested()`` does, on the DB-API connection: a SAVEPOINT that an exception
+        rolls back to (and re-raises), released otherwise. Inside the store's write transaction."""
+        if not self._conn.in_transaction():
+            self._conn.begin()
+        raw: sqlite3.Connection = self._conn.connection.dbapi_connection  # type: ignore[assignment]
+        raw.execute("SAVEPOINT leadflow_commit")
+        try:
+            yield
+        except BaseException:
+            raw.execute("ROLLBACK TO leadflow_commit")
+            raw.execute("RELEASE leadflow_commit")
+            raise
+        raw.execute("RELEASE leadflow_commit")
 
     def execute(self, stmt: Any, params: Any = None, *args: Any, **kwargs: Any) -> Any:
         many = isinstance(params, list)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, cast, func, insert, or_, select, union_all, update
+from sqlalchemy import Integer, Text, bindparam, cast, func, insert, or_, select, union_all, update
 
 from leadflow.domain.actions import CONTACT_ACTIONS
 from leadflow.state import schema as t
@@ -22,6 +22,8 @@ _COUNTED = or_(*(_a.status == s for s in COUNTED_STATUSES))  # not IN (...): no 
 
 LEAD_DOC = select(_l.doc).where(_l.lead_id == bindparam("lead_id"), _l.workspace_id == bindparam("ws"))
 """A lead's stored document. Params: ``lead_id``, ``ws``."""
+LEAD_JSON = select(cast(_l.doc, Text)).where(_l.lead_id == bindparam("lead_id"), _l.workspace_id == bindparam("ws"))
+"""The same as JSON text, for pydantic to parse and validate in one pass. Params as ``LEAD_DOC``."""
 
 UPDATE_LEAD = (
     update(t.leads)
@@ -68,13 +70,11 @@ DROP_PENDING_CONTACT = (
 INSERT_TIMER = insert(t.timers)
 INSERT_TRACE = insert(t.traces)
 
-KNOWN_KEYS = select(_a.idempotency_key).where(_a.idempotency_key.in_(bindparam("keys", expanding=True)))
+KNOWN_KEY = select(_a.seq).where(_a.idempotency_key == bindparam("key"))
+"""Whether an action with idempotency key ``key`` is recorded (a commit queues one or two)."""
 ACTIVE_TIMERS = select(_ti.seq, _ti.name).where(_ti.lead_id == bindparam("lead_id"), _ti.status == "active")
-SET_TIMER_STATUS = (
-    update(t.timers)
-    .where(_ti.seq.in_(bindparam("b_seqs", expanding=True)))
-    .values(status=bindparam("b_status"))
-)
+SET_TIMER_STATUS = update(t.timers).where(_ti.seq == bindparam("b_seq")).values(status=bindparam("b_status"))
+"""One timer's status; run with a list of parameter sets for several."""
 MARK_PUBLISHED = (
     update(t.events).where(_e.seq.in_(bindparam("b_seqs", expanding=True))).values(published=True)
 )

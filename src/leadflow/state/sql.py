@@ -257,10 +257,10 @@ class SqlStore(SqlSendCounts, Store):
 
     def get_lead(self, workspace_id: str, lead_id: str) -> LeadState:
         with self._read() as conn:
-            doc = conn.execute(stmts.LEAD_DOC, {"lead_id": lead_id, "ws": workspace_id}).scalar()
+            doc = conn.execute(stmts.LEAD_JSON, {"lead_id": lead_id, "ws": workspace_id}).scalar()
         if doc is None:
             raise NotFound(f"no lead {lead_id!r} in workspace {workspace_id!r}")
-        return LeadState.model_validate(doc)
+        return LeadState.model_validate_json(doc)
 
     def list_leads(
         self, workspace_id: str, *, stage: str | None = None, limit: int = 1000
@@ -292,9 +292,11 @@ class SqlStore(SqlSendCounts, Store):
                 return [refused.exc]
             return [None]
         with self._write() as conn:
+            # each commit in a savepoint: a refused one is rolled back alone
+            nested = conn.savepoint if isinstance(conn, FastConnection) else conn.begin_nested
             for commit in commits:
                 try:
-                    with conn.begin_nested():
+                    with nested():
                         apply_one(conn, commit)
                 except Refused as refused:
                     results.append(refused.exc)

@@ -48,6 +48,8 @@ def _reads(store: SqlStore) -> list[tuple[str, Any, dict[str, Any]]]:
     )
     return [
         ("LEAD_DOC", stmts.LEAD_DOC, {"lead_id": lead.lead_id, "ws": "demo"}),
+        ("LEAD_JSON", stmts.LEAD_JSON, {"lead_id": lead.lead_id, "ws": "demo"}),
+        ("KNOWN_KEY", stmts.KNOWN_KEY, {"key": store.actions_for("demo", lead.lead_id)[0].action.idempotency_key}),
         (
             "ACTIVE_TIMERS",
             stmts.ACTIVE_TIMERS,
@@ -75,6 +77,8 @@ def test_every_hot_read_answers_as_sqlalchemy_does(store: SqlStore) -> None:
         assert fast == slow, name
         if name in (
             "LEAD_DOC",
+            "LEAD_JSON",
+            "KNOWN_KEY",
             "ACTIVE_TIMERS",
             "DUE_TIMERS",
             "NEXT_WAKEUP",
@@ -97,7 +101,7 @@ def test_rows_have_named_columns_and_typed_values(store: SqlStore) -> None:
 
 def test_expanding_and_unknown_statements_go_to_sqlalchemy(store: SqlStore) -> None:
     assert store._fast is not None
-    assert store._fast.compiled(stmts.KNOWN_KEYS, None) is None  # IN (...) of a list
+    assert store._fast.compiled(stmts.MARK_PUBLISHED, None) is None  # IN (...) of a list
     from sqlalchemy import select
 
     from leadflow.state import schema as t
@@ -106,7 +110,8 @@ def test_expanding_and_unknown_statements_go_to_sqlalchemy(store: SqlStore) -> N
     assert store._fast.compiled(adhoc, None) is None
     with store.engine.connect() as conn:
         assert len(FastConnection(conn, store._fast).execute(adhoc).all()) == 2
-        assert FastConnection(conn, store._fast).execute(stmts.KNOWN_KEYS, {"keys": ["nope"]}).all() == []
+        published = FastConnection(conn, store._fast).execute(stmts.MARK_PUBLISHED, {"b_seqs": [-1, -2]})
+        assert published.rowcount == 0
 
 
 def test_a_constraint_violation_is_sqlalchemys_integrity_error(store: SqlStore, tmp_path: Path) -> None:
@@ -127,3 +132,26 @@ def test_a_constraint_violation_is_sqlalchemys_integrity_error(store: SqlStore, 
         with pytest.raises(IntegrityError):
             fast.execute(stmts.INSERT_EVENT, [row])  # the same event id again
         assert isinstance(stmts.INSERT_EVENT, Executable)
+
+
+def test_a_savepoint_rolls_back_only_what_ran_inside_it(tmp_path: Path) -> None:
+    store = SqlStore(f"sqlite:///{tmp_path / 'sp.db'}")
+    from leadflow.state import schema as t
+
+    def meta(key: str) -> Any:
+        with store.engine.connect() as conn:
+            return conn.execute(t.meta.select().where(t.meta.c.key == key)).first()
+
+    try:
+        with store._write() as conn:
+            assert isinstance(conn, FastConnection)
+            conn.execute(t.meta.insert().values(key="before", value="1"))
+            with pytest.raises(RuntimeError), conn.savepoint():
+                conn.execute(t.meta.insert().values(key="inside", value="1"))
+                raise RuntimeError("refused")
+            with conn.savepoint():
+                conn.execute(t.meta.insert().values(key="kept", value="1"))
+        assert meta("before") is not None and meta("kept") is not None
+        assert meta("inside") is None
+    finally:
+        store.close()
