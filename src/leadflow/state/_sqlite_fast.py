@@ -8,8 +8,11 @@ SQL, same bind and result processing through the column types' own processors) a
 the underlying ``sqlite3`` connection; anything else goes to SQLAlchemy unchanged. DB-API errors
 are raised as SQLAlchemy's (``IntegrityError`` and so on), so callers see one exception tree.
 
-Reads share one kept connection (:class:`KeptReader`, whoever finds it free; a pool checkout and
-reset cost more than most reads) or take a pooled one (:class:`PooledReader`), both wrapped so.
+The store's write transactions and the reads that find it free share one kept connection
+(:class:`KeptConnection`): a pool checkout and reset cost more than most reads, and SQLite drops
+a connection's page cache whenever another connection has written, so a reader of its own
+connection would read every page afresh after each commit. A read that finds it busy takes a
+pooled connection (:class:`PooledReader`). Both are wrapped so.
 """
 
 from __future__ import annotations
@@ -183,8 +186,8 @@ class FastConnection:
             raise DBAPIError.instance(compiled.sql, params, exc, sqlite3.Error) from exc
 
 
-class KeptReader:
-    """One SQLite read connection, kept open and lent to whoever finds it free."""
+class KeptConnection:
+    """One SQLite connection kept open: every write transaction, and any read that finds it free."""
 
     def __init__(self, engine: Engine, fast: FastStatements) -> None:
         self.engine = engine
@@ -193,8 +196,13 @@ class KeptReader:
         self._conn: Connection | None = None
 
     def borrow(self) -> _Loan | None:
-        """A read transaction on the kept connection, or ``None`` when another reader has it."""
-        return _Loan(self) if self._lock.acquire(blocking=False) else None
+        """A read transaction on the kept connection, or ``None`` when it is in use."""
+        return _Loan(self, read=True) if self._lock.acquire(blocking=False) else None
+
+    def write(self) -> _Loan:
+        """A write transaction on the kept connection (waits for a read in progress to end)."""
+        self._lock.acquire()
+        return _Loan(self, read=False)
 
     def close(self) -> None:
         with self._lock:
@@ -204,16 +212,19 @@ class KeptReader:
 
 
 class _Loan:
-    """``with``: the kept connection in a read transaction (the lock is taken; given back on exit)."""
+    """``with``: the kept connection in a transaction (the lock is taken; given back on exit).
+    A read's BEGIN is deferred (a WAL snapshot), a write's IMMEDIATE (see ``SqlStore``)."""
 
-    def __init__(self, kept: KeptReader) -> None:
+    def __init__(self, kept: KeptConnection, *, read: bool) -> None:
         self.kept = kept
+        self.read = read
 
     def __enter__(self) -> Connection:
         kept = self.kept
         try:
             if kept._conn is None:
-                kept._conn = kept.engine.connect().execution_options(leadflow_read=True)
+                kept._conn = kept.engine.connect()
+            kept._conn.execution_options(leadflow_read=self.read)  # in place: read by the begin hook
             self.tx = kept._conn.begin()
         except BaseException:
             kept._lock.release()
@@ -223,7 +234,7 @@ class _Loan:
     def __exit__(self, *exc: Any) -> None:
         kept = self.kept
         try:
-            self.tx.__exit__(*exc)  # a read: commit or roll back, nothing was written either way
+            self.tx.__exit__(*exc)  # commit, or roll back on an exception
         except BaseException:
             conn, kept._conn = kept._conn, None
             if conn is not None:

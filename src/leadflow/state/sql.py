@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, Engine, Executable, create_engine, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -42,7 +42,7 @@ from leadflow.state._sql_commit import (
     utc,
 )
 from leadflow.state._sql_sends import SqlSendCounts
-from leadflow.state._sqlite_fast import FastConnection, FastStatements, KeptReader, PooledReader
+from leadflow.state._sqlite_fast import FastConnection, FastStatements, KeptConnection, PooledReader
 from leadflow.state.base import Store
 from leadflow.state.common import held_slot
 from leadflow.state.records import (
@@ -87,7 +87,7 @@ class SqlStore(SqlSendCounts, Store):
             if self.is_sqlite
             else None
         )
-        self._kept = KeptReader(self.engine, self._fast) if self._fast is not None else None
+        self._kept = KeptConnection(self.engine, self._fast) if self._fast is not None else None
         # written with the next write transaction (see ``mark_published`` and ``set_meta``)
         self._pending_lock = threading.Lock()
         self._series_stmts: dict[str, Any] = {}
@@ -138,8 +138,9 @@ class SqlStore(SqlSendCounts, Store):
                 if store._write_lock is not None:
                     store._write_lock.acquire()
                 try:
-                    self.cm = store.engine.begin()
-                    conn: Connection = store._fast_conn(self.cm.__enter__())
+                    # SQLite: on the kept connection (wrapped for the fast path); else a pooled one
+                    self.cm = store._kept.write() if store._kept is not None else store.engine.begin()
+                    conn: Connection = self.cm.__enter__()
                     self.conn = conn
                     conn.info[TOUCHED] = {}
                     try:
@@ -172,19 +173,14 @@ class SqlStore(SqlSendCounts, Store):
         return _Tx()
 
     def _read(self) -> Any:
-        """A read transaction. On SQLite, one kept connection serves whoever finds it free (a
-        pool checkout and reset cost more than most reads); otherwise, or when it is busy, a
-        pooled connection."""
+        """A read transaction. On SQLite, on the kept connection the writes use when it is free
+        (``_sqlite_fast.KeptConnection``); otherwise, or when it is busy, a pooled connection."""
         loan = self._kept.borrow() if self._kept is not None else None
         if loan is not None:
             return loan
         if self._fast is not None:
             return PooledReader(self.engine, self._fast)
         return self.engine.connect().execution_options(leadflow_read=True)
-
-    def _fast_conn(self, conn: Connection) -> Connection:
-        """On SQLite, ``conn`` running the hot statements on the DB-API connection (``_sqlite_fast``)."""
-        return conn if self._fast is None else cast(Connection, FastConnection(conn, self._fast))
 
     # -- campaigns -----------------------------------------------------------------
     def save_campaign(self, workspace_id: str, campaign: Campaign) -> None:
