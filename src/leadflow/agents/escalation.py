@@ -23,7 +23,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -134,7 +134,9 @@ def _text(event: Event) -> str:
 def _has_cue(text: str, cues: list[str]) -> str | None:
     folded = " ".join(text.lower().split())
     for cue in cues:
-        if re.search(rf"(?<!\w){re.escape(cue.lower())}(?!\w)", folded):
+        lowered = cue.lower()
+        # a whole-word match needs the cue in the text: the substring test rules most cues out cheaply
+        if lowered in folded and re.search(rf"(?<!\w){re.escape(lowered)}(?!\w)", folded):
             return cue
     return None
 
@@ -151,8 +153,14 @@ def _company_size(state: LeadState) -> int | None:
     return None
 
 
+@lru_cache(maxsize=64)
+def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """A rule's title patterns, compiled case-insensitively (once per rule set, not per lead)."""
+    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+
+
 def _title_match(title: str | None, patterns: list[str]) -> bool:
-    return bool(title) and any(re.search(p, title or "", re.IGNORECASE) for p in patterns)
+    return bool(title) and any(p.search(title or "") for p in _compiled(tuple(patterns)))
 
 
 def _budget(state: LeadState, event: Event) -> float | None:

@@ -20,7 +20,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, ClassVar, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +27,7 @@ from leadflow.agents._compose import outbound
 from leadflow.agents._llm import data_block, prompt, with_usage
 from leadflow.agents.base import AgentCard, AgentContext, Decision, EmitEvent
 from leadflow.agents.qualification import pack_for
+from leadflow.agents.sequencing import zone
 from leadflow.domain.actions import TimerSpec
 from leadflow.domain.events import Event, EventType
 from leadflow.domain.models import Channel, Direction, LeadState, Stage
@@ -77,7 +77,7 @@ class Step:
 
 def send_time(day: datetime, tz_name: str | None) -> datetime:
     """10:00 on the lead's local day, moved off weekends."""
-    tz = ZoneInfo(tz_name or "UTC")
+    tz = zone(tz_name)
     local = day.astimezone(tz)
     at = datetime.combine(local.date(), time(10, 0), tzinfo=tz)
     while at.weekday() >= 5:

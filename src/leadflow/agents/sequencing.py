@@ -36,6 +36,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
@@ -69,6 +70,13 @@ class SendLedger(Protocol):
 
 def _hour(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+@lru_cache(maxsize=1024)  # more than the IANA database has zones
+def zone(name: str | None) -> ZoneInfo:
+    """``ZoneInfo(name or "UTC")``, kept alive: ``ZoneInfo`` itself keeps only the last few zones
+    used, and reads a zone's file again once nothing holds it (tens of microseconds per plan)."""
+    return ZoneInfo(name or "UTC")
 
 
 class MemorySendLedger:
@@ -166,6 +174,17 @@ def mailbox_cap(sender: SenderIdentity, day: date, ledger: SendLedger, policy: S
     return min(sender.mailbox_daily_cap, policy.ramp_start + policy.ramp_step * days_in)
 
 
+def _has_room(sender: SenderIdentity, used: int, day: date, ledger: SendLedger, policy: SendPolicy) -> bool:
+    """``used < mailbox_cap(...)``, without asking the ledger for the first day when the answer
+    does not depend on it: no cap is above the configured one, and while the ramp only goes up,
+    none is below the ramp's start."""
+    if used >= sender.mailbox_daily_cap:
+        return False
+    if used < policy.ramp_start and policy.ramp_step >= 0:
+        return True
+    return used < mailbox_cap(sender, day, ledger, policy)
+
+
 def _holidays(campaign: Campaign) -> frozenset[date]:
     days: set[date] = set()
     for value in campaign.holidays:
@@ -221,7 +240,7 @@ def plan_send(
         returned with the reason ``"over capacity"`` (the dispatcher still enforces policy).
     """
     policy = policy or SendPolicy.from_campaign(campaign)
-    tz = ZoneInfo(recipient_tz or "UTC")
+    tz = zone(recipient_tz)
     reasons: list[str] = []
     start = now
     if paused_until is not None and paused_until > now:
@@ -280,9 +299,10 @@ def _pick_mailbox(
     day = utc.date()
     room = []
     for i, s in enumerate(senders):
-        used = ledger.sent_on(str(s.email), day)  # one read per mailbox: a store-backed ledger queries
-        if used < mailbox_cap(s, day, ledger, policy):
-            room.append((used, i, str(s.email)))
+        email = str(s.email)
+        used = ledger.sent_on(email, day)  # one read per mailbox: a store-backed ledger queries
+        if _has_room(s, used, day, ledger, policy):
+            room.append((used, i, email))
     if not room:
         return False, None
     return True, min(room)[2]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,8 @@ from leadflow.agents.base import AgentContext
 from leadflow.agents.escalation import (
     EscalationAgent,
     EscalationRules,
+    _has_cue,
+    _title_match,
     context_summary,
     default_rules,
     evaluate_escalation,
@@ -224,3 +227,48 @@ def test_rules_file_loads_and_rejects_mistakes() -> None:
         EscalationRules.from_yaml("rules:\n  - {name: x, check: c_level, on: [reply.classified], title_patterns: ['(']}\n")
     custom = EscalationRules.from_yaml("rules:\n  - name: vip\n    check: keywords\n    on: [reply.classified]\n    cues: [urgent]\n")
     assert evaluate_escalation(state(), reply("This is urgent"), custom) is not None
+
+
+# -- cue and title matching: the same answers as a plain regex per cue or pattern ------------------
+
+
+def _cue_by_regex(text: str, cues: list[str]) -> str | None:
+    folded = " ".join(text.lower().split())
+    for cue in cues:
+        if re.search(rf"(?<!\w){re.escape(cue.lower())}(?!\w)", folded):
+            return cue
+    return None
+
+
+REPLIES = [
+    "This is ILLEGAL and I'm furious!!",
+    "Please update the DPA before we sign.",
+    "Can I   speak to\na human?",
+    "We need SOC 2 and soc2 reports; our counsel-approved MSA too.",
+    "I'm not angry, just a bit fed-up with the delays.",
+    "Are you a bot? Is this a bot?",
+    "auditing is done; no audit needed",
+    "What the hell, how dare you",
+    "Sounds great, let's talk Tuesday.",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", REPLIES)
+def test_cues_match_whole_words_as_a_regex_per_cue_does(text: str) -> None:
+    for rule in default_rules().rules:
+        if rule.cues:
+            assert _has_cue(text, rule.cues) == _cue_by_regex(text, rule.cues), rule.name
+    assert _has_cue("Auditing went fine; legal is next", ["audit", "legal"]) == "legal"  # in a word: no cue
+    assert _has_cue("Illegal!", ["legal"]) is None
+
+
+@pytest.mark.parametrize(
+    "title", [None, "", "VP Sales", "vice president, growth", "Chief Revenue Officer", "cfo", "CEO & Founder",
+              "Vicepresident", "Sales Manager", "SVP Ops", "Managing Director EMEA", "coordinator"]
+)
+def test_title_patterns_match_case_insensitively_as_before(title: str | None) -> None:
+    for rule in default_rules().rules:
+        if rule.title_patterns:
+            expected = bool(title) and any(re.search(p, title or "", re.IGNORECASE) for p in rule.title_patterns)
+            assert _title_match(title, rule.title_patterns) is expected, rule.name

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
 
@@ -13,8 +13,11 @@ from leadflow.agents.sequencing import (
     MemorySendLedger,
     SendLedger,
     SendPolicy,
+    _has_room,
+    mailbox_cap,
     plan_send,
     stop_on_reply,
+    zone,
 )
 from leadflow.domain.models import Campaign, Lead, LeadState, SenderIdentity
 
@@ -215,3 +218,52 @@ def test_bad_sending_settings_name_the_setting(sending: dict[str, object], key: 
     campaign = Campaign(name="c", settings={"sending": sending})
     with pytest.raises(InvalidInput, match=f"settings.sending.{key}"):
         SendPolicy.from_campaign(campaign)
+
+
+# -- the fast paths: the same answers for less work ------------------------------------------
+
+
+class CountingLedger(MemorySendLedger):
+    """A memory ledger that counts its ``first_day`` reads."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.first_day_reads = 0
+
+    def first_day(self, mailbox: str) -> date | None:
+        self.first_day_reads += 1
+        return super().first_day(mailbox)
+
+
+@pytest.mark.parametrize("ramp", [(20, 5), (20, 0), (20, -5), (0, 5), (30, 1)])
+@pytest.mark.parametrize("first", [None, 0, 3, 30, -2])  # days before the send day (-2: a planned later day)
+def test_room_check_answers_as_the_cap_does(ramp: tuple[int, int], first: int | None) -> None:
+    day = date(2026, 3, 10)
+    policy = SendPolicy(ramp_start=ramp[0], ramp_step=ramp[1])
+    firsts = {} if first is None else {"rep0@sender.example": day - timedelta(days=first)}
+    ledger = MemorySendLedger(first_days=firsts)
+    for cap in (10, 25, 40):
+        sender = SenderIdentity(name="Rep", email="rep0@sender.example", mailbox_daily_cap=cap)
+        for used in range(60):
+            expected = used < mailbox_cap(sender, day, ledger, policy)
+            assert _has_room(sender, used, day, ledger, policy) is expected, (cap, used)
+
+
+def test_room_check_reads_the_first_day_only_when_the_cap_depends_on_it() -> None:
+    day = date(2026, 3, 10)
+    sender = SenderIdentity(name="Rep", email="rep0@sender.example", mailbox_daily_cap=25)
+    ledger = CountingLedger(first_days={"rep0@sender.example": day - timedelta(days=1)})
+    assert _has_room(sender, 19, day, ledger, SendPolicy()) and ledger.first_day_reads == 0  # under 20
+    assert not _has_room(sender, 25, day, ledger, SendPolicy()) and ledger.first_day_reads == 0  # at the cap
+    assert _has_room(sender, 22, day, ledger, SendPolicy()) and ledger.first_day_reads == 1  # 25 on day 2
+    assert not _has_room(sender, 22, day, ledger, SendPolicy(ramp_step=0))
+    assert ledger.first_day_reads == 2
+    # a ramp that goes down can take a mailbox under its start: then it is always asked
+    assert not _has_room(sender, 15, day, ledger, SendPolicy(ramp_step=-5)) and ledger.first_day_reads == 3
+
+
+def test_zone_is_the_zoneinfo_of_the_name() -> None:
+    assert zone("Asia/Kolkata") is zone("Asia/Kolkata") is ZoneInfo("Asia/Kolkata")
+    assert zone(None) is zone("") is ZoneInfo("UTC")
+    with pytest.raises(ZoneInfoNotFoundError):
+        zone("Nowhere/Atlantis")
