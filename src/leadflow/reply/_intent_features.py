@@ -27,13 +27,14 @@ import unicodedata
 from collections import Counter
 from importlib import resources
 
-__all__ = ["core_text", "features", "fold"]
+__all__ = ["core_text", "features", "features_of_core", "fold"]
 
 
 def fold(text: str) -> str:
     """Lower-case, strip accents and normalise apostrophes so variants share features."""
     text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():  # combining marks are never ASCII: plain text has none to strip
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return text.replace("\u2019", "'").replace("ß", "ss")
 
 
@@ -81,7 +82,6 @@ def core_text(text: str) -> str:
     return core or text.strip()
 
 
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.!?;:,\n]")
 _NEGATORS = frozenset(
     "not no never don't dont doesn't doesnt isn't isnt aren't arent won't wont can't cant cannot couldn't"
@@ -105,13 +105,36 @@ _ASKS = re.compile(
 )
 
 
+_Tree = dict[str, "_Tree"]
+
+
+def _prefix_tree(words: list[str]) -> str:
+    """A regex matching exactly ``words``, factored by common prefix ("pr(?:eis|ix)").
+
+    It matches what ``"|".join(words)`` matches, but the regex engine reads each letter
+    once at a position instead of once per word, which halves the time of a search.
+    """
+    tree: _Tree = {}
+    for word in words:
+        node = tree
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a word ends here
+
+    def emit(node: _Tree) -> str:
+        alts = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(tree)
+
+
 def _load_concepts() -> dict[str, re.Pattern[str]]:
     raw = resources.files("leadflow.reply").joinpath("data/intent_concepts.json").read_text("utf-8")
     cues: dict[str, list[str]] = json.loads(raw)
-    return {
-        name: re.compile(r"\b(?:" + "|".join(re.escape(c) for c in words) + ")")
-        for name, words in cues.items()
-    }
+    return {name: re.compile(r"\b" + _prefix_tree(words)) for name, words in cues.items()}
 
 
 # Cross-lingual concept cues (accent-folded word starts). They let a German "zu teuer" and
@@ -129,9 +152,17 @@ def _char_grams(word: str) -> list[str]:
 def features(text: str) -> Counter[str]:
     """Sparse features of the core of ``text`` (see the module docstring)."""
     core = core_text(text)
-    folded = fold(core)
+    return features_of_core(core, fold(core))
+
+
+_PUNCT = frozenset(".!?;:,\n")  # the tokens of ``_TOKEN`` that are not words
+
+
+def features_of_core(core: str, folded: str) -> Counter[str]:
+    """:func:`features` for a caller that already has ``core = core_text(text)`` and
+    ``folded = fold(core)``."""
     tokens = _TOKEN.findall(folded)
-    words = [t for t in tokens if _WORD.fullmatch(t)]
+    words = [t for t in tokens if t not in _PUNCT]
     feats: Counter[str] = Counter()
     spaced = " " + " ".join(words) + " "
     for name, pattern in _CONCEPTS.items():
@@ -140,28 +171,28 @@ def features(text: str) -> Counter[str]:
     negated = 0
     weight = 1
     marked: list[str] = []
+    counted: list[str] = []  # every feature once per unit of weight, in the order first seen
     for tok in tokens:
-        if not _WORD.fullmatch(tok):
+        if tok in _PUNCT:
             negated = 0  # punctuation ends a negation's scope
             continue
         if tok in _CONTRAST:
             weight = 2
         # A negated word keeps its own evidence and adds ``n:word``: "not interested"
         # then differs from "interested" while "no budget" still shares the budget cue.
-        feats["w:" + tok] += weight
-        for gram in _char_grams(tok):
-            feats[gram] += weight
+        own = ["w:" + tok, *_char_grams(tok)]
         if negated:
-            feats["n:" + tok] += weight
+            own.append("n:" + tok)
             negated -= 1
             marked.append("n:" + tok)
         else:
             marked.append(tok)
+        counted += own * weight
         if tok in _NEGATORS:
             negated = _NEG_SCOPE
-            feats["neg"] += 1
-    for a, b in itertools.pairwise(marked):
-        feats[f"b:{a}_{b}"] += 1
+            counted.append("neg")
+    feats.update(counted)
+    feats.update(f"b:{a}_{b}" for a, b in itertools.pairwise(marked))
     if "?" in core:
         feats["p:?"] += 1
         # A sentence that opens with a question word and ends in "?" asks something, in any

@@ -24,18 +24,40 @@ __all__ = [
 MAX_LINE = 600
 
 # -- quote headers: "On <date>, <someone> wrote:" and friends -------------------------
-_WROTE = (
-    r"wrote|writes|said|says|a\s+écrit|a\s+ecrit|écrit|nous\s+a\s+dit|escribió|escribio|escreveu|"
-    r"ha\s+scritto|scrisse|schreef|het\s+volgende\s+geschreven|schrieb|geschrieben|schrieben\s+Sie|"
-    r"napisał\(a\)|napisała|napisał|napisal|pisze|написал\(а\)|написала|написал|пишет|пише|skrev|"
-    r"kirjoitti|yazdı|napsal|írta|scris|写道|寫道|のメッセージ|書きました"
+_WROTE_WORDS = (
+    "wrote", "writes", "said", "says", "a écrit", "a ecrit", "écrit", "nous a dit", "escribió",
+    "escribio", "escreveu", "ha scritto", "scrisse", "schreef", "het volgende geschreven", "schrieb",
+    "geschrieben", "schrieben Sie", "napisał(a)", "napisała", "napisał", "napisal", "pisze",
+    "написал(а)", "написала", "написал", "пишет", "пише", "skrev", "kirjoitti", "yazdı", "napsal",
+    "írta", "scris", "写道", "寫道", "のメッセージ", "書きました",
+)  # fmt: skip
+
+
+def _words(words: tuple[str, ...]) -> str:
+    """An alternation of ``words``; a space in a word stands for any run of white space."""
+    return "|".join(r"\s+".join(re.escape(part) for part in word.split(" ")) for word in words)
+
+
+# "<wrote> :" at the end of a line, matched on the reversed line (``text[::-1]``): Python's
+# ``re`` only searches forwards, so a search for "(?:wrote|...)\s*:?[...]*$" tries every word
+# at every position of the line; anchored on the reversed line it reads only the line's end.
+_WROTE_END_REVERSED = re.compile(
+    rf"[\s\-*>.]*[:：]?\s*(?:{_words(tuple(word[::-1] for word in _WROTE_WORDS))})", re.IGNORECASE
 )
-_WROTE_END = re.compile(
-    rf"(?:{_WROTE})\s*[:：]?[\s\-*>.]*$|"
+_WROTE_ON_END = re.compile(
     r"\b(?:wrote|schrieb|a écrit|escribió|escreveu|ha scritto|schreef|napisał|skrev)\s+"
     r"(?:on|am|le|el|em|il|op|den)\s.{3,100}[:：]\s*$",
     re.IGNORECASE,
 )
+
+
+def _ends_with_wrote(text: str) -> bool:
+    """Whether ``text`` ends with "wrote:" (in any supported language) or "wrote on <date>:"."""
+    if _WROTE_END_REVERSED.match(text[::-1]):
+        return True
+    return text.rstrip().endswith((":", "：")) and _WROTE_ON_END.search(text) is not None
+
+
 _OPENER = re.compile(
     r"^[\s>\-*]*(?:(?:On|At|In message|Am|Le|El|Em|Il|Op|Den|Dnia|Dňa|W dniu|Dne|Pada)\b|"
     r"在|于|於|\d|\(?[A-Za-zÀ-ÿА-я]{2,4}[.,]\s*\d)",
@@ -135,7 +157,7 @@ def is_quote_header(line: str) -> bool:
     text = _clip(line).strip()
     if len(text) < 6:
         return False
-    if _WROTE_END.search(text) and (
+    if _ends_with_wrote(text) and (
         _OPENER.match(text) or EMAIL.search(text) or _DATEISH.search(text) or " via " in text
     ):
         return True

@@ -315,11 +315,18 @@ def _valid_clock(m: re.Match[str]) -> bool:
     return bool(m.group("mw") or m.group("suffix") or m.group("prep") in {"at", "around", "until", "till"})
 
 
+# Kinds whose every pattern matches only where there is a digit (a year, a day number, an
+# hour); most replies name no number, and :func:`scan` skips them there.
+NEEDS_DIGIT = frozenset({"iso", "mdy", "dmy", "day_mon_sep", "mon_day_sep", "iso_week", "year", "time_range", "time"})
+_WORD_PATTERNS = [(kind, pattern) for kind, pattern in TOKEN_PATTERNS if kind not in NEEDS_DIGIT]
+_DIGIT = re.compile(r"\d")
+
+
 def scan(text: str) -> list[Token]:
     """Every non-overlapping token in ``text`` (lower-cased), earliest and longest first."""
     low = text.lower()
     found: list[Token] = []
-    for pattern_kind, pattern in TOKEN_PATTERNS:
+    for pattern_kind, pattern in TOKEN_PATTERNS if _DIGIT.search(low) else _WORD_PATTERNS:
         for m in pattern.finditer(low):
             kind = pattern_kind
             if m.end() == m.start():

@@ -20,7 +20,7 @@ from leadflow.exceptions import ModelFailure
 from leadflow.reply.autoreply import detect_auto_reply, is_conversational
 from leadflow.reply.autoreply import warm_up as warm_up_dates
 from leadflow.reply.bounce import detect_bounce
-from leadflow.reply.intent import Intent, IntentLabel, classify_intent, looks_like_injection
+from leadflow.reply.intent import Intent, IntentLabel, classify_intent_with, looks_like_injection
 from leadflow.reply.llm import ask_model, verdict_referral, verdict_times
 from leadflow.reply.mime import ParsedMessage, looks_like_rfc822, parse_message
 from leadflow.reply.referral import Referral, extract_referral
@@ -103,13 +103,14 @@ class ReplyUnderstanding:
 
     def offline(self, text: str, *, now: datetime, tz: str, channel: str = "email") -> Understanding:
         """Rules plus the small classifier; never fails."""
-        intent = classify_intent(text, channel=channel)
+        referral = extract_referral(text)
+        intent = classify_intent_with(text, referral=referral, channel=channel)
         times = extract_proposed_times(text, now=now, tz=tz)
         if times and intent.label in {"interested", "other", "question"} and intent.rule is None:
             intent = Intent(
                 label="meeting_request", confidence=max(intent.confidence, 0.6), scores=intent.scores
             )
-        return Understanding(intent=intent, referral=extract_referral(text), proposed_times=times)
+        return Understanding(intent=intent, referral=referral, proposed_times=times)
 
     def understand(self, text: str, *, now: datetime, tz: str, channel: str = "email") -> Understanding:
         """Understand ``text``; in model mode fall back to offline on any model failure."""

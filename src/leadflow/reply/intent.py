@@ -26,10 +26,9 @@ from __future__ import annotations
 
 import json
 import math
-import operator
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -38,8 +37,8 @@ from typing import Literal, get_args
 from pydantic import BaseModel, Field
 
 from leadflow.reply import _intent_rules as rules
-from leadflow.reply._intent_features import core_text, features, fold
-from leadflow.reply.referral import extract_referral
+from leadflow.reply._intent_features import core_text, features, features_of_core, fold
+from leadflow.reply.referral import Referral, extract_referral
 
 IntentLabel = Literal[
     "interested",
@@ -151,14 +150,23 @@ class NaiveBayes:
 
     def predict_scores(self, text: str) -> dict[str, float]:
         """Posterior-like scores per label (softmax of tempered log-likelihoods)."""
+        return self.scores_of(features(text))
+
+    def scores_of(self, counts: Counter[str]) -> dict[str, float]:
+        """:meth:`predict_scores` for the features of a text, already computed."""
         table = self._table()
-        feats = {k: 1.0 + math.log(v) for k, v in features(text).items() if k in table}
-        weights = list(feats.values())
-        # one column of log-likelihoods per label; the same products summed in the same order
-        # as a loop over labels and features would, so the scores are exactly the same
-        columns = zip(*(table[k] for k in feats), strict=True) if feats else ([()] * len(self.labels))
+        # Each known feature's row of log-likelihoods, times its weight 1 + log(count); a
+        # count of 1 weighs exactly 1.0, and its row is taken as it is (x * 1.0 == x).
+        rows = [
+            table[k] if v == 1 else tuple((1.0 + math.log(v)) * x for x in table[k])
+            for k, v in counts.items()
+            if k in table
+        ]
+        # one column per label, summed in feature order as a loop over labels and features
+        # would, so the scores are exactly the same
+        columns = zip(*rows, strict=True) if rows else ([()] * len(self.labels))
         joint: dict[str, float] = {
-            label: self.log_prior[label] + sum(map(operator.mul, weights, column))
+            label: self.log_prior[label] + sum(column)
             for label, column in zip(self.labels, columns, strict=True)
         }
         top = max(joint.values())
@@ -199,11 +207,28 @@ def classify_intent(text: str, *, channel: str = "email", model: NaiveBayes | No
     Returns:
         The :class:`Intent`, with ``rule`` set when a rule decided.
     """
-    folded = fold(core_text(text)).strip()
-    if not folded or not re.search(r"\w", folded):
+    return _classify(text, channel, model, extract_referral)
+
+
+def classify_intent_with(text: str, *, referral: Referral | None, channel: str = "email") -> Intent:
+    """:func:`classify_intent` with the default model, for a caller that already holds
+    ``referral = extract_referral(text)`` (the referral rule reads it instead of searching again)."""
+    return _classify(text, channel, None, lambda _: referral)
+
+
+_WORD_CHAR = re.compile(r"\w")
+
+
+def _classify(
+    text: str, channel: str, model: NaiveBayes | None, find_referral: Callable[[str], Referral | None]
+) -> Intent:
+    core = core_text(text)
+    folded_core = fold(core)
+    folded = folded_core.strip()
+    if not folded or not _WORD_CHAR.search(folded):
         return Intent(label="other", confidence=0.5, scores={"other": 0.5}, rule="empty")
     model = model or default_model()
-    scores = model.predict_scores(text)
+    scores = model.scores_of(features_of_core(core, folded_core))
     if rules.is_unsubscribe(folded, channel):
         return _ruled("unsubscribe", 0.97, "unsubscribe", scores)
     if rules.looks_like_injection_folded(fold(text)):
@@ -213,7 +238,7 @@ def classify_intent(text: str, *, channel: str = "email", model: NaiveBayes | No
         return _ruled("other", 0.7, "acknowledgement", scores)
     if not rules.is_out_of_office(folded):
         # "For urgent matters contact James" in an absence notice is not a hand-over.
-        if extract_referral(text) is not None:
+        if find_referral(text) is not None:
             return _ruled("referral", 0.9, "referral", scores)
         if rules.is_wrong_person(folded):
             if rules.is_handover(folded):

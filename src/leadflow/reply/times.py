@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -61,8 +62,14 @@ class TimeRange(BaseModel):
         return self
 
 
+@lru_cache(maxsize=64)
 def _zone(name: str) -> tzinfo:
-    """An IANA zone, or a fixed offset written as "UTC+2" / "GMT-05:30"."""
+    """An IANA zone, or a fixed offset written as "UTC+2" / "GMT-05:30".
+
+    Kept for the last 64 names: ``ZoneInfo`` itself keeps only 8 zones it is not otherwise
+    holding, and reads the zone's file again for any other (a zone's rules do not change
+    while the process runs). A name that is not a zone is not kept: it fails every time.
+    """
     offset = re.fullmatch(r"UTC([+-])(\d{1,2}):?(\d\d)?", name)
     if offset:
         sign = 1 if offset[1] == "+" else -1
