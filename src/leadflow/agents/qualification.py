@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 import re
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -29,8 +29,7 @@ MAX_TURNS = 4
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
 
 
-@cache
-@lru_cache(maxsize=64)
+@cache  # a handful of packs, each read once per process
 def load_pack(name: str) -> dict[str, Any]:
     """An industry pack, read once (treat it as read-only)."""
     path = PACKS / f"{name}.yaml"
@@ -102,6 +101,11 @@ class QualificationAgent:
         model_tier="strong",
         expected_latency_ms=40,
     )
+
+    def warm_up(self) -> None:
+        """Read every industry pack now rather than on the first lead of each industry."""
+        for path in sorted(PACKS.glob("*.yaml")):
+            load_pack(path.stem)
 
     def handle(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
         pack = pack_for(state, ctx.campaign.industry_pack)

@@ -137,9 +137,10 @@ class FastStatements:
 class FastConnection:
     """A SQLAlchemy connection whose ``execute`` runs known statements on the DB-API connection."""
 
-    def __init__(self, conn: Connection, fast: FastStatements) -> None:
+    def __init__(self, conn: Connection, fast: FastStatements, *, autocommit: bool = False) -> None:
         self._conn = conn
         self._fast = fast
+        self._autocommit = autocommit  # a read: each fast statement is its own snapshot, no BEGIN
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
@@ -172,7 +173,7 @@ class FastConnection:
         compiled = self._fast.compiled(stmt, tuple(first) if stmt.is_insert else None)
         if compiled is None:
             return self._conn.execute(stmt, params)
-        if not self._conn.in_transaction():
+        if not self._autocommit and not self._conn.in_transaction():
             self._conn.begin()  # the store's BEGIN (deferred for readers, IMMEDIATE for writers)
         raw: sqlite3.Connection = self._conn.connection.dbapi_connection  # type: ignore[assignment]
         try:
@@ -212,8 +213,9 @@ class KeptConnection:
 
 
 class _Loan:
-    """``with``: the kept connection in a transaction (the lock is taken; given back on exit).
-    A read's BEGIN is deferred (a WAL snapshot), a write's IMMEDIATE (see ``SqlStore``)."""
+    """``with``: the kept connection (the lock is taken; given back on exit). A write is one
+    transaction (BEGIN IMMEDIATE, see ``SqlStore``); a read is not: each fast statement reads
+    its own WAL snapshot, and a statement SQLAlchemy runs begins a deferred transaction."""
 
     def __init__(self, kept: KeptConnection, *, read: bool) -> None:
         self.kept = kept
@@ -225,16 +227,24 @@ class _Loan:
             if kept._conn is None:
                 kept._conn = kept.engine.connect()
             kept._conn.execution_options(leadflow_read=self.read)  # in place: read by the begin hook
-            self.tx = kept._conn.begin()
+            if not self.read:
+                kept._conn.begin()
         except BaseException:
             kept._lock.release()
             raise
-        return cast(Connection, FastConnection(kept._conn, kept.fast))
+        # a read runs the fast statements in autocommit (a BEGIN and COMMIT around one SELECT
+        # only cost time); one that SQLAlchemy runs opens a transaction, ended on exit
+        return cast(Connection, FastConnection(kept._conn, kept.fast, autocommit=self.read))
 
     def __exit__(self, *exc: Any) -> None:
         kept = self.kept
+        conn = kept._conn
         try:
-            self.tx.__exit__(*exc)  # commit, or roll back on an exception
+            if conn is not None and conn.in_transaction():
+                if exc[0] is None:
+                    conn.commit()
+                else:
+                    conn.rollback()
         except BaseException:
             conn, kept._conn = kept._conn, None
             if conn is not None:

@@ -24,6 +24,10 @@ LEAD_DOC = select(_l.doc).where(_l.lead_id == bindparam("lead_id"), _l.workspace
 """A lead's stored document. Params: ``lead_id``, ``ws``."""
 LEAD_JSON = select(cast(_l.doc, Text)).where(_l.lead_id == bindparam("lead_id"), _l.workspace_id == bindparam("ws"))
 """The same as JSON text, for pydantic to parse and validate in one pass. Params as ``LEAD_DOC``."""
+CAMPAIGN_JSON = select(cast(t.campaigns.c.doc, Text)).where(
+    t.campaigns.c.workspace_id == bindparam("ws"), t.campaigns.c.name == bindparam("name")
+)
+"""A campaign's stored document as JSON text. Params: ``ws``, ``name``."""
 
 UPDATE_LEAD = (
     update(t.leads)
@@ -118,7 +122,9 @@ LEADS_WITH_MORE_PENDING = (
 )
 """Which of ``lead_ids`` have a pending event besides the ones in ``seqs``."""
 
-UNPUBLISHED = select(_e.seq, _e.doc).where(_e.published.is_(False)).order_by(_e.seq).limit(bindparam("limit"))
+UNPUBLISHED = (
+    select(_e.seq, cast(_e.doc, Text)).where(_e.published.is_(False)).order_by(_e.seq).limit(bindparam("limit"))
+)
 
 
 def _due_actions() -> Any:

@@ -45,7 +45,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def get_campaign(self, workspace_id: str, name: str) -> Campaign:
-        """Raise ``NotFound`` when the workspace has no such campaign."""
+        """Raise ``NotFound`` when the workspace has no such campaign. Treat the result as
+        read-only: a backend may hand the same object to several callers."""
 
     @abc.abstractmethod
     def list_campaigns(self, workspace_id: str) -> list[Campaign]: ...

@@ -66,6 +66,7 @@ class SqlStore(SqlSendCounts, Store):
     """
 
     MAX_PENDING_MARKS = 5000
+    MAX_CAMPAIGNS = 512  # parsed campaigns kept (with their JSON, to see a change)
 
     def __init__(
         self, url: str, *, migrate: bool = True, echo: bool = False, lead_claims: bool = True
@@ -90,6 +91,7 @@ class SqlStore(SqlSendCounts, Store):
         self._kept = KeptConnection(self.engine, self._fast) if self._fast is not None else None
         # written with the next write transaction (see ``mark_published`` and ``set_meta``)
         self._pending_lock = threading.Lock()
+        self._campaigns: dict[tuple[str, str], tuple[str, Campaign]] = {}
         self._series_stmts: dict[str, Any] = {}
         self._send_generations: dict[tuple[str, str, str], int] = {}
         self._send_log: dict[tuple[str, str, str], deque[tuple[int, list[SendChange] | None]]] = {}
@@ -197,15 +199,21 @@ class SqlStore(SqlSendCounts, Store):
                 )
 
     def get_campaign(self, workspace_id: str, name: str) -> Campaign:
+        """The stored campaign, read every time; parsed again only when its document changed
+        (the engine asks on every batch), so callers may share it: treat it as read-only."""
         with self._read() as conn:
-            doc = conn.execute(
-                select(t.campaigns.c.doc).where(
-                    t.campaigns.c.workspace_id == workspace_id, t.campaigns.c.name == name
-                )
-            ).scalar()
-        if doc is None:
+            text = conn.execute(stmts.CAMPAIGN_JSON, {"ws": workspace_id, "name": name}).scalar()
+        if text is None:
             raise NotFound(f"no campaign {name!r} in workspace {workspace_id!r}")
-        return Campaign.model_validate(doc)
+        key = (workspace_id, name)
+        known = self._campaigns.get(key)
+        if known is not None and known[0] == text:
+            return known[1]
+        campaign = Campaign.model_validate_json(text)
+        if len(self._campaigns) >= self.MAX_CAMPAIGNS:
+            self._campaigns.clear()
+        self._campaigns[key] = (text, campaign)
+        return campaign
 
     def list_campaigns(self, workspace_id: str) -> list[Campaign]:
         with self._read() as conn:
@@ -442,7 +450,7 @@ class SqlStore(SqlSendCounts, Store):
                 for seq, doc in conn.execute(stmts.UNPUBLISHED, {"limit": limit + len(marked)})
                 if seq not in marked
             ]
-        return [(seq, Event.model_validate(doc)) for seq, doc in rows[:limit]]
+        return [(seq, Event.model_validate_json(doc)) for seq, doc in rows[:limit]]
 
     def mark_published(self, seqs: Sequence[int]) -> None:
         """Noted now, written with the next transaction: a mark lost in a crash only means the
