@@ -131,48 +131,9 @@ class SqlStore(SqlSendCounts, Store):
         self.engine.dispose()
 
     # -- helpers -------------------------------------------------------------------
-    def _write(self) -> Any:
+    def _write(self) -> _WriteTx:
         """A write transaction (serialised in-process for SQLite, which has one writer anyway)."""
-        store = self
-
-        class _Tx:
-            def __enter__(self) -> Connection:
-                if store._write_lock is not None:
-                    store._write_lock.acquire()
-                try:
-                    # SQLite: on the kept connection (wrapped for the fast path); else a pooled one
-                    self.cm = store._kept.write() if store._kept is not None else store.engine.begin()
-                    conn: Connection = self.cm.__enter__()
-                    self.conn = conn
-                    conn.info[TOUCHED] = {}
-                    try:
-                        self.pending = store._write_pending(conn)
-                    except BaseException as exc:
-                        self.cm.__exit__(type(exc), exc, exc.__traceback__)
-                        raise
-                    return conn
-                except BaseException:
-                    if store._write_lock is not None:
-                        store._write_lock.release()
-                    raise
-
-            def __exit__(self, *exc: Any) -> None:
-                touched = self.conn.info.pop(TOUCHED, {})
-                try:
-                    self.cm.__exit__(*exc)
-                except BaseException:
-                    store._restore_pending(*self.pending)
-                    raise
-                else:
-                    if exc[0] is not None:
-                        store._restore_pending(*self.pending)
-                    else:
-                        store._bump_send_keys(touched)
-                finally:
-                    if store._write_lock is not None:
-                        store._write_lock.release()
-
-        return _Tx()
+        return _WriteTx(self)
 
     def _read(self) -> Any:
         """A read transaction. On SQLite, on the kept connection the writes use when it is free
@@ -710,7 +671,9 @@ class SqlStore(SqlSendCounts, Store):
                     workspace_id=workspace_id, source=source, raw=raw, error=error, at=db_time(at)
                 )
             )
-            return int(res.inserted_primary_key[0])
+            key = res.inserted_primary_key
+            assert key is not None  # an INSERT's result
+            return int(key[0])
 
     def list_rejects(self, workspace_id: str) -> list[Reject]:
         q = select(t.rejects).where(t.rejects.c.workspace_id == workspace_id).order_by(t.rejects.c.id)
@@ -749,3 +712,49 @@ class SqlStore(SqlSendCounts, Store):
         if not idle:
             with self._write():
                 pass  # the write transaction writes what is pending
+
+
+class _WriteTx:
+    """``with``: one write transaction of ``store``, with the writes it held back (published
+    marks, metadata) and, once it commits, the send-count changes it made."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    def __enter__(self) -> Connection:
+        store = self.store
+        if store._write_lock is not None:
+            store._write_lock.acquire()
+        try:
+            # SQLite: on the kept connection (wrapped for the fast path); else a pooled one
+            self.cm = store._kept.write() if store._kept is not None else store.engine.begin()
+            conn: Connection = self.cm.__enter__()
+            self.conn = conn
+            conn.info[TOUCHED] = {}
+            try:
+                self.pending = store._write_pending(conn)
+            except BaseException as exc:
+                self.cm.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            return conn
+        except BaseException:
+            if store._write_lock is not None:
+                store._write_lock.release()
+            raise
+
+    def __exit__(self, *exc: Any) -> None:
+        store = self.store
+        touched = self.conn.info.pop(TOUCHED, {})
+        try:
+            self.cm.__exit__(*exc)
+        except BaseException:
+            store._restore_pending(*self.pending)
+            raise
+        else:
+            if exc[0] is not None:
+                store._restore_pending(*self.pending)
+            else:
+                store._bump_send_keys(touched)
+        finally:
+            if store._write_lock is not None:
+                store._write_lock.release()
