@@ -10,6 +10,8 @@ queued actions, timers, traces and suppressions. Anything that cannot be done ra
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -119,9 +121,50 @@ def event_row(e: Event, *, queued: bool) -> dict[str, Any]:
     }
 
 
-def apply_one(conn: Connection, c: Commit) -> None:
-    """Write one commit inside ``conn``'s transaction; ``Refused`` (and nothing of it kept) when it cannot be."""
+Written = tuple[tuple[str, str], int, dict[str, Any]]
+"""``((workspace, lead), version, document)``: a lead document a commit wrote."""
+
+
+class LeadDocs:
+    """The lead documents this process wrote last, by lead and version, so the next commit of
+    a lead can compute its ``lead.updated`` patch without reading and parsing the stored one.
+
+    A version's document never changes once committed (the version check lets one commit
+    write it), so an entry is right for as long as it is kept; only entries of committed
+    writes are put here. ``leadflow replay`` rewrites documents in place: it clears this.
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._docs: OrderedDict[tuple[str, str], tuple[int, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str], version: int | None) -> dict[str, Any] | None:
+        with self._lock:
+            known = self._docs.get(key)
+        return known[1] if known is not None and known[0] == version else None
+
+    def put(self, written: list[Written]) -> None:
+        with self._lock:
+            for key, version, doc in written:
+                self._docs[key] = (version, doc)
+                self._docs.move_to_end(key)
+            while len(self._docs) > self.size:
+                self._docs.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._docs.clear()
+
+
+def apply_one(conn: Connection, c: Commit, old: dict[str, Any] | None = None) -> Written | None:
+    """Write one commit inside ``conn``'s transaction; ``Refused`` (and nothing of it kept) when it cannot be.
+
+    ``old``: the lead's document at ``c.expected_version`` if the caller knows it (see
+    :class:`LeadDocs`); otherwise it is read. Returns the lead document written, if any.
+    """
     now = db_time(c.at or datetime.now(UTC))
+    written: Written | None = None
     event_rows: list[dict[str, Any]] = []
     if c.handled is not None:
         res = conn.execute(stmts.MARK_HANDLED, {"b_event_id": c.handled})
@@ -142,9 +185,11 @@ def apply_one(conn: Connection, c: Commit) -> None:
         if res.rowcount != 1:
             raise Refused(DuplicateMessage(f"timer {c.fire_timer} is not active"))
     if c.state is not None:
-        old_doc = conn.execute(stmts.LEAD_DOC, {"lead_id": c.lead_id, "ws": c.workspace_id}).scalar()
+        old_doc = old
         if old_doc is None:
-            raise Refused(NotFound(f"no lead {c.lead_id}"))
+            old_doc = conn.execute(stmts.LEAD_DOC, {"lead_id": c.lead_id, "ws": c.workspace_id}).scalar()
+            if old_doc is None:
+                raise Refused(NotFound(f"no lead {c.lead_id}"))
         old_version = int(old_doc["version"])  # the stored document, not parsed: only its version counts
         if old_version != c.expected_version:
             raise Refused(Conflict(f"lead {c.lead_id} is at version {old_version}, not {c.expected_version}"))
@@ -153,8 +198,9 @@ def apply_one(conn: Connection, c: Commit) -> None:
         row = lead_row(new, doc=new_doc)
         del row["lead_id"], row["workspace_id"], row["created_at"]
         res = conn.execute(stmts.UPDATE_LEAD, {**row, "b_lead_id": c.lead_id, "b_version": old_version})
-        if res.rowcount != 1:
+        if res.rowcount != 1:  # another writer got there first (or ``old`` was not the stored one)
             raise Refused(Conflict(f"lead {c.lead_id} changed concurrently"))
+        written = ((c.workspace_id, c.lead_id), old_version + 1, new_doc)
         updated = lead_updated_from_docs(old_doc, new, new_doc, cause=c.handled)
         event_rows.append(event_row(updated, queued=False))  # first: the log order is the seq order
     event_rows += [event_row(e, queued=e.id not in c.quiet) for e in c.events]
@@ -247,6 +293,7 @@ def apply_one(conn: Connection, c: Commit) -> None:
                     workspace_id=c.workspace_id, address=address.lower(), reason=reason
                 )
             )
+    return written
 
 
 def action_insert(c: Commit, a: OutboundAction, now: datetime | None) -> dict[str, Any]:

@@ -32,7 +32,9 @@ from leadflow.state import schema as t
 from leadflow.state._lead_claims import LeadClaims
 from leadflow.state._sql_commit import (
     TOUCHED,
+    LeadDocs,
     Refused,
+    Written,
     apply_one,
     db_time,
     dump_json,
@@ -92,6 +94,7 @@ class SqlStore(SqlSendCounts, Store):
         # written with the next write transaction (see ``mark_published`` and ``set_meta``)
         self._pending_lock = threading.Lock()
         self._campaigns: dict[tuple[str, str], tuple[str, Campaign]] = {}
+        self._docs = LeadDocs()  # the lead documents last written, for the next commit's patch
         self._series_stmts: dict[str, Any] = {}
         self._send_generations: dict[tuple[str, str, str], int] = {}
         self._send_log: dict[tuple[str, str, str], deque[tuple[int, list[SendChange] | None]]] = {}
@@ -249,24 +252,40 @@ class SqlStore(SqlSendCounts, Store):
         results: list[Exception | None] = []
         if not commits:
             return results  # nothing to write: no transaction, no fsync
+        written: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}  # by this transaction
+
+        def old(c: Commit) -> dict[str, Any] | None:
+            key = (c.workspace_id, c.lead_id)
+            mine = written.get(key)
+            if mine is not None:
+                return mine[1] if mine[0] == c.expected_version else None
+            return self._docs.get(key, c.expected_version)
+
+        def keep(w: Written | None) -> None:
+            if w is not None:
+                written[w[0]] = (w[1], w[2])
+
         if len(commits) == 1:  # alone in its transaction: a refusal rolls that back, no savepoint needed
             try:
                 with self._write() as conn:
-                    apply_one(conn, commits[0])
+                    keep(apply_one(conn, commits[0], old(commits[0])))
             except Refused as refused:
                 return [refused.exc]
-            return [None]
-        with self._write() as conn:
-            # each commit in a savepoint: a refused one is rolled back alone
-            nested = conn.savepoint if isinstance(conn, FastConnection) else conn.begin_nested
-            for commit in commits:
-                try:
-                    with nested():
-                        apply_one(conn, commit)
-                except Refused as refused:
-                    results.append(refused.exc)
-                else:
-                    results.append(None)
+            results = [None]
+        else:
+            with self._write() as conn:
+                # each commit in a savepoint: a refused one is rolled back alone
+                nested = conn.savepoint if isinstance(conn, FastConnection) else conn.begin_nested
+                for commit in commits:
+                    try:
+                        with nested():
+                            w = apply_one(conn, commit, old(commit))
+                    except Refused as refused:
+                        results.append(refused.exc)
+                    else:
+                        keep(w)
+                        results.append(None)
+        self._docs.put([(key, version, doc) for key, (version, doc) in written.items()])  # committed
         return results
 
     # -- log -------------------------------------------------------------------------
@@ -296,6 +315,7 @@ class SqlStore(SqlSendCounts, Store):
                 yield Event.model_validate(doc)
 
     def replace_states(self, states: Sequence[LeadState]) -> None:
+        self._docs.clear()
         with self._write() as conn:
             for s in states:
                 row = lead_row(s)
