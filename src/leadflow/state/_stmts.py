@@ -102,12 +102,12 @@ SUPPRESSED = select(t.suppressions.c.address).where(
 )
 
 INBOX_PAGE = (
-    select(_e.seq, _e.lead_id, _e.doc, _e.attempts, _e.available_at)
+    select(_e.seq, _e.lead_id, cast(_e.doc, Text).label("doc"), _e.attempts, _e.available_at)
     .where(_e.queued.is_(True), _e.handled.is_(False), _e.dead.is_(False), _e.seq > bindparam("after"))
     .order_by(_e.seq)
     .limit(bindparam("page"))
 )
-"""Pending inbox events after seq ``after``, oldest first, ``page`` of them."""
+"""Pending inbox events after seq ``after``, oldest first, ``page`` of them (documents as JSON text)."""
 
 LEADS_WITH_MORE_PENDING = (
     select(_e.lead_id)
@@ -121,6 +121,19 @@ LEADS_WITH_MORE_PENDING = (
     .distinct()
 )
 """Which of ``lead_ids`` have a pending event besides the ones in ``seqs``."""
+
+LEAD_HAS_MORE_PENDING = (
+    select(_e.seq)
+    .where(
+        _e.queued.is_(True),
+        _e.handled.is_(False),
+        _e.dead.is_(False),
+        _e.lead_id == bindparam("lead_id"),
+        _e.seq != bindparam("seq"),
+    )
+    .limit(1)
+)
+"""The same for one lead and event (SQLite, where a statement costs microseconds, not a round trip)."""
 
 UNPUBLISHED = (
     select(_e.seq, cast(_e.doc, Text)).where(_e.published.is_(False)).order_by(_e.seq).limit(bindparam("limit"))

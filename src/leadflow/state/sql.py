@@ -371,7 +371,7 @@ class SqlStore(SqlSendCounts, Store):
                     seen.add(lead_id)
                     if available_at is not None and when is not None and utc(available_at) > when:  # type: ignore[operator]
                         continue
-                    heads.append(InboxItem(seq, Event.model_validate(doc), attempts))
+                    heads.append(InboxItem(seq, Event.model_validate_json(doc), attempts))
                     if len(out) + len(heads) >= limit:
                         break
                 out += self._claim_heads(conn, heads, when)
@@ -382,17 +382,25 @@ class SqlStore(SqlSendCounts, Store):
                 if not rows or (len(rows) < page and last == rows[-1][0]):
                     return self._mark_alone(conn, out)
 
-    @staticmethod
-    def _mark_alone(conn: Connection, items: list[InboxItem]) -> list[InboxItem]:
-        """Flag the items whose lead has no other pending event (one query for the batch)."""
+    def _mark_alone(self, conn: Connection, items: list[InboxItem]) -> list[InboxItem]:
+        """Flag the items whose lead has no other pending event: on SQLite one quick lookup per
+        item (there is one item per lead), elsewhere one query for the batch."""
         if not items:
             return items
-        crowded = set(
-            conn.execute(
-                stmts.LEADS_WITH_MORE_PENDING,
-                {"lead_ids": [i.event.lead_id for i in items], "seqs": [i.seq for i in items]},
-            ).scalars()
-        )
+        if self._fast is not None:
+            more = stmts.LEAD_HAS_MORE_PENDING
+            crowded = {
+                i.event.lead_id
+                for i in items
+                if conn.execute(more, {"lead_id": i.event.lead_id, "seq": i.seq}).first() is not None
+            }
+        else:
+            crowded = set(
+                conn.execute(
+                    stmts.LEADS_WITH_MORE_PENDING,
+                    {"lead_ids": [i.event.lead_id for i in items], "seqs": [i.seq for i in items]},
+                ).scalars()
+            )
         return [replace(i, alone=i.event.lead_id not in crowded) for i in items]
 
     def _claim_heads(

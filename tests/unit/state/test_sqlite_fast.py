@@ -49,6 +49,7 @@ def _reads(store: SqlStore) -> list[tuple[str, Any, dict[str, Any]]]:
     return [
         ("LEAD_DOC", stmts.LEAD_DOC, {"lead_id": lead.lead_id, "ws": "demo"}),
         ("LEAD_JSON", stmts.LEAD_JSON, {"lead_id": lead.lead_id, "ws": "demo"}),
+        ("LEAD_HAS_MORE_PENDING", stmts.LEAD_HAS_MORE_PENDING, {"lead_id": lead.lead_id, "seq": 0}),
         ("KNOWN_KEY", stmts.KNOWN_KEY, {"key": store.actions_for("demo", lead.lead_id)[0].action.idempotency_key}),
         (
             "ACTIVE_TIMERS",
@@ -94,7 +95,7 @@ def test_rows_have_named_columns_and_typed_values(store: SqlStore) -> None:
         fast = FastConnection(conn, store._fast)
         [row] = fast.execute(stmts.INBOX_PAGE, {"after": 0, "page": 1}).all() or [None]
         if row is not None:
-            assert isinstance(row.doc, dict) and isinstance(row.seq, int)
+            assert isinstance(row.doc, str) and isinstance(row.seq, int)  # JSON text, parsed by pydantic
         due = fast.execute(stmts.DUE_TIMERS, {"now": NOW + timedelta(days=60), "limit": 5}).all()
         assert due and all(isinstance(r.fire_at, datetime) and isinstance(r.doc, dict) for r in due)
 
