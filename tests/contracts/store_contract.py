@@ -432,6 +432,18 @@ class StoreContract(StoreUnderTest):
         )
         assert {i.event.id: i.alone for i in store.inbox(now=T0)} == {"a-2": True, "b-2": True}
 
+    def test_with_pending_names_leads_with_unhandled_events_deferred_ones_too(self, store: Store) -> None:
+        a = self.new_lead(store, "a1")
+        b = self.new_lead(store, "b1")
+        c = self.new_lead(store, "c1")
+        ok(store.apply([commit(b, handled="created-b1"), commit(c, handled="created-c1", events=[event(c, "c-2")])]))
+        [item] = [i for i in store.inbox(now=T0) if i.event.id == "c-2"]
+        store.defer(item.seq, error="llm down", until=at(10))  # still pending, though not served yet
+        assert store.with_pending(["a1", "b1", "c1", "nobody"]) == {"a1", "c1"}
+        assert store.with_pending([]) == set()
+        ok(store.apply([commit(a, handled="created-a1")]))
+        assert store.with_pending(["a1", "b1"]) == set()
+
     def test_defer_hides_an_event_until_it_is_available(self, store: Store) -> None:
         a = self.new_lead(store, "a1")
         self.new_lead(store, "b1")

@@ -264,17 +264,22 @@ class Orchestrator:
         )
 
     # -- a batch ------------------------------------------------------------------------
-    def process(self, *, limit: int = 200) -> int:
+    def process(self, *, limit: int = 200, fired: Sequence[Commit] = ()) -> int:
         """Handle up to ``limit`` inbox events (one per lead) and commit them as one batch.
 
         When nothing else of a lead is pending, the events its step queues are handled in the
         same batch, in log order, each on the state the previous commit leaves: the same log
         and outcome as handling them round by round, for one transaction instead of several.
+
+        ``fired``: the commits of the timers that fired this round (each records its event).
+        They are written in this batch, and a routed timer event whose lead has nothing else
+        pending is handled in it too (after its timer's commit), so a timer costs no
+        transaction of its own; any other stays queued for the next batch, as usual.
         """
         now = self.clock.now()
         self.more = False
         items = self.store.inbox(limit=limit, now=now)
-        if not items:
+        if not items and not fired:
             return 0
         commits: list[Commit] = []
         owners: list[InboxItem | None] = []
@@ -290,13 +295,21 @@ class Orchestrator:
                 follow = self._follow_ups(commit, item.event)
                 commits += follow
                 owners += [None] * len(follow)
+        timers = len(commits)  # where the timers' own commits start
+        stepped = self._fired(fired, {i.event.lead_id for i in items}, commits, owners)
         try:
             results = self.store.apply(commits)
         finally:
             for hook in self.after_batch:
                 hook()
-        for owner, result in zip(owners, results, strict=True):
+        def is_timer(n: int) -> bool:
+            return n >= timers and commits[n].fire_timer is not None
+
+        for n, (owner, result) in enumerate(zip(owners, results, strict=True)):
             if result is None or isinstance(result, DuplicateMessage):
+                continue
+            if is_timer(n):
+                log.warning("timer commit refused: %s", result)
                 continue
             if isinstance(result, Conflict | NotFound) or owner is None:
                 # still unhandled (a follow-up stays queued): the next round reloads the state
@@ -306,14 +319,40 @@ class Orchestrator:
         # a lead with more waiting, anything this batch queued and did not handle itself, or a
         # refusal: go again
         queued = sum(1 for c in commits for e in c.events if e.id not in c.quiet)
-        chained = sum(1 for owner in owners if owner is None)
+        chained = sum(1 for n, owner in enumerate(owners) if owner is None and not is_timer(n))
         self.more = (
             len(items) >= limit
             or any(not i.alone for i in items)
             or queued > chained
             or any(r is not None for r in results)
         )
-        return len(items)
+        return len(items) + stepped
+
+    def _fired(
+        self, fired: Sequence[Commit], busy: set[str], commits: list[Commit], owners: list[InboxItem | None]
+    ) -> int:
+        """Add the fired timers' commits to the batch, each followed by the step of its event
+        (and the steps that one chains) when its lead has nothing else pending; how many stepped."""
+        if not fired:
+            return 0
+        busy = busy | self.store.with_pending({c.lead_id for c in fired})
+        stepped = 0
+        for timer in fired:
+            commits.append(timer)
+            owners.append(None)
+            event = timer.events[0]
+            if event.id in timer.quiet or event.lead_id in busy:
+                continue  # not routed, or behind the lead's other events: left queued
+            busy.add(event.lead_id)  # one timer event of a lead per batch
+            try:
+                commit = self.step(event)
+            except Exception:
+                continue  # left queued: the next batch handles it (and its retries) the usual way
+            follow = [commit, *self._follow_ups(commit, event)]
+            commits += follow
+            owners += [None] * len(follow)
+            stepped += 1
+        return stepped
 
     MAX_FOLLOW_UPS = 16
 

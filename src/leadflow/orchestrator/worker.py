@@ -68,6 +68,16 @@ class Worker:
         return len(rows)
 
     def fire_timers(self) -> int:
+        """Fire the due timers in a transaction of their own (``tick`` has the orchestrator
+        write them in its first batch instead)."""
+        commits = self.timer_commits()
+        for result in self.store.apply(commits):
+            if result is not None and not isinstance(result, DuplicateMessage):
+                log.warning("timer commit refused: %s", result)
+        return len(commits)
+
+    def timer_commits(self) -> list[Commit]:
+        """The commits that fire the due timers: each marks its timer fired and records its event."""
         now = self.clock.now()
         due = self.store.due_timers(now, limit=self.batch)
         commits = []
@@ -93,19 +103,18 @@ class Worker:
                     at=now,
                 )
             )
-        for result in self.store.apply(commits):
-            if result is not None and not isinstance(result, DuplicateMessage):
-                log.warning("timer commit refused: %s", result)
-        return len(due)
+        return commits
 
     def tick(self) -> int:
         work = 0
         now = self.clock.now()
         for source in self.inbound:
             work += source.poll(now)
-        work += self.fire_timers()
+        fired = self.timer_commits()  # written with the first batch, no transaction of their own
+        work += len(fired)
         for _ in range(50):
-            n = self.orchestrator.process(limit=self.batch)
+            n = self.orchestrator.process(limit=self.batch, fired=fired)
+            fired = []
             work += n
             if n == 0 or not self.orchestrator.more:
                 break

@@ -86,7 +86,10 @@ class LeadClaims:
             self._held = False
 
     def close(self) -> None:
-        """Close the connection for good; PostgreSQL releases whatever it held."""
+        """Release every claim, then close the connection for good. (Closing alone releases them
+        too, but only once the server has seen the connection end: another worker asking at once
+        could still find them held.)"""
+        self.release_all()
         with self._guard:
             self._drop()
 

@@ -110,6 +110,10 @@ class Store(abc.ABC):
         """Unhandled events, oldest first, at most one per lead (so a lead is served in order)."""
 
     @abc.abstractmethod
+    def with_pending(self, lead_ids: Collection[str]) -> set[str]:
+        """Which of ``lead_ids`` have an unhandled inbox event (deferred ones included)."""
+
+    @abc.abstractmethod
     def unpublished(self, *, limit: int = 500) -> list[tuple[int, Event]]:
         """Events not yet handed to the bus."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -293,6 +293,13 @@ class MemoryStore(Store):
                 if not item.handled and not item.dead:
                     pending[item.event.lead_id] = pending.get(item.event.lead_id, 0) + 1
             return [replace(i, alone=pending.get(i.event.lead_id) == 1) for i in out]
+
+    def with_pending(self, lead_ids: Collection[str]) -> set[str]:
+        wanted = set(lead_ids)
+        with self._lock:
+            return {
+                i.event.lead_id for i in self._inbox if not i.handled and not i.dead and i.event.lead_id in wanted
+            }
 
     def unpublished(self, *, limit: int = 500) -> list[tuple[int, Event]]:
         with self._lock:

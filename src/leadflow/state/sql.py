@@ -382,26 +382,31 @@ class SqlStore(SqlSendCounts, Store):
                 if not rows or (len(rows) < page and last == rows[-1][0]):
                     return self._mark_alone(conn, out)
 
+    def with_pending(self, lead_ids: Collection[str]) -> set[str]:
+        if not lead_ids:
+            return set()
+        with self._read() as conn:
+            return self._pending_besides(conn, [(lead_id, 0) for lead_id in lead_ids])  # no event has seq 0
+
     def _mark_alone(self, conn: Connection, items: list[InboxItem]) -> list[InboxItem]:
-        """Flag the items whose lead has no other pending event: on SQLite one quick lookup per
-        item (there is one item per lead), elsewhere one query for the batch."""
+        """Flag the items whose lead has no other pending event."""
         if not items:
             return items
+        crowded = self._pending_besides(conn, [(i.event.lead_id, i.seq) for i in items])
+        return [replace(i, alone=i.event.lead_id not in crowded) for i in items]
+
+    def _pending_besides(self, conn: Connection, pairs: list[tuple[str, int]]) -> set[str]:
+        """The leads of ``(lead, seq)`` (one pair a lead) with a pending event other than ``seq``:
+        on SQLite one quick lookup a lead, elsewhere one query for them all."""
         if self._fast is not None:
             more = stmts.LEAD_HAS_MORE_PENDING
-            crowded = {
-                i.event.lead_id
-                for i in items
-                if conn.execute(more, {"lead_id": i.event.lead_id, "seq": i.seq}).first() is not None
+            return {
+                lead_id
+                for lead_id, seq in pairs
+                if conn.execute(more, {"lead_id": lead_id, "seq": seq}).first() is not None
             }
-        else:
-            crowded = set(
-                conn.execute(
-                    stmts.LEADS_WITH_MORE_PENDING,
-                    {"lead_ids": [i.event.lead_id for i in items], "seqs": [i.seq for i in items]},
-                ).scalars()
-            )
-        return [replace(i, alone=i.event.lead_id not in crowded) for i in items]
+        params = {"lead_ids": [lead for lead, _ in pairs], "seqs": [seq for _, seq in pairs]}
+        return set(conn.execute(stmts.LEADS_WITH_MORE_PENDING, params).scalars())
 
     def _claim_heads(
         self, conn: Connection, heads: list[InboxItem], when: datetime | None

@@ -219,3 +219,53 @@ def test_sequence_steps_stop_on_any_reply() -> None:
     Dispatcher(store=store, channels={ActionKind.SEND_EMAIL: channel}, clock=clock).dispatch()
     assert channel.deliveries() == []
     assert store.actions_for("w", state.lead_id)[0].detail == "lead_replied"
+
+
+STALL_ROUTES = ROUTES + """
+  stalled:
+    on: lead.stalled
+    agents: [s]
+  replied:
+    on: reply.received
+    agents: [r]
+"""
+
+
+def _fire(orch: Orchestrator, store: MemoryStore, clock: FixedClock) -> list[object]:
+    from leadflow.bus import open_bus
+    from leadflow.orchestrator.worker import Worker
+
+    worker = Worker(store=store, bus=open_bus(), orchestrator=orch, dispatcher=None, clock=clock)  # type: ignore[arg-type]
+    return worker.timer_commits()  # type: ignore[return-value]
+
+
+def test_a_fired_timer_is_written_and_handled_in_one_batch() -> None:
+    orch, store, clock, intake = build([], routes=STALL_ROUTES)
+    state, _ = intake.create_lead("w", "c", lead())
+    orch.process()  # lead.created: the pipe route sets its 1-day timer
+    clock.advance_to(NOW + timedelta(days=1, minutes=1))
+    fired = _fire(orch, store, clock)
+    assert len(fired) == 1
+    batches: list[int] = []
+    apply = store.apply
+    store.apply = lambda commits: batches.append(len(commits)) or apply(commits)  # type: ignore[method-assign]
+    assert orch.process(fired=fired) == 1  # type: ignore[arg-type]
+    assert len(batches) == 1  # the timer's commit and its event's step: one transaction
+    assert "s" in store.get_lead("w", state.lead_id).qualification
+    assert store.inbox() == [] and store.timers_for("w", state.lead_id) == []
+
+
+def test_a_fired_timer_waits_behind_its_leads_pending_events() -> None:
+    orch, store, clock, intake = build([], routes=STALL_ROUTES)
+    state, _ = intake.create_lead("w", "c", lead())
+    orch.process()
+    clock.advance_to(NOW + timedelta(days=1, minutes=1))
+    intake.receive_reply("w", state.lead_id, message_id="<m1@x>", text="Tell me more")  # pending, older
+    fired = _fire(orch, store, clock)
+    orch.process(fired=fired)  # type: ignore[arg-type]  # the reply is handled; the timer's event is queued
+    after = store.get_lead("w", state.lead_id)
+    assert "r" in after.qualification and "s" not in after.qualification
+    assert [i.event.type for i in store.inbox()] == ["lead.stalled"]
+    orch.process()
+    steps = [h.agent for h in store.get_lead("w", state.lead_id).agent_history]
+    assert steps.index("r") < steps.index("s")  # in log order
