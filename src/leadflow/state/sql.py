@@ -469,8 +469,11 @@ class SqlStore(SqlSendCounts, Store):
         try:
             for key, value in meta.items():
                 self._set_meta(conn, key, value)
-            for i in range(0, len(marks), 500):
-                conn.execute(stmts.MARK_PUBLISHED, {"b_seqs": marks[i : i + 500]})
+            if marks and self._fast is not None:
+                conn.execute(stmts.MARK_ONE_PUBLISHED, [{"b_seq": seq} for seq in marks])
+            else:
+                for i in range(0, len(marks), 500):
+                    conn.execute(stmts.MARK_PUBLISHED, {"b_seqs": marks[i : i + 500]})
         except BaseException:
             self._restore_pending(meta, marks)
             raise
