@@ -22,9 +22,10 @@ import threading
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, Engine
+from sqlalchemy import Connection, DateTime, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 
 _Processor = Callable[[Any], Any] | None
@@ -45,7 +46,11 @@ class _Compiled:
             value = bind.effective_value if bind.callable is not None or bind.value is not None else _REQUIRED
             if value is _REQUIRED and column_keys is not None and bind.key not in column_keys:
                 raise ValueError(f"{bind.key} is filled in by SQLAlchemy (a column default)")
-            self.params.append((bind.key, value, bind.type.dialect_impl(dialect).bind_processor(dialect)))
+            impl = bind.type.dialect_impl(dialect)
+            process = impl.bind_processor(dialect)
+            if isinstance(impl, DateTime) and process is not None:
+                process = _iso_datetime(process)
+            self.params.append((bind.key, value, process))
         columns = list(getattr(stmt, "exported_columns", ()) or ())
         self.returns = bool(columns)
         keys = [getattr(c, "key", None) or getattr(c, "name", None) or f"c{i}" for i, c in enumerate(columns)]
@@ -81,6 +86,25 @@ class _Compiled:
 
 
 _REQUIRED = object()
+_SAMPLES = [
+    datetime(2026, 3, 2, 14, 5, 9, 7),
+    datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(999, 1, 1),
+    datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=-5))),
+]
+
+
+def _iso_datetime(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """SQLite's DATETIME bind processor writes a datetime's own fields as naive ISO text with
+    microseconds; ``isoformat`` writes the same text several times faster. Used only when it
+    agrees with SQLAlchemy's on sample values (a custom storage format keeps SQLAlchemy's)."""
+
+    def iso(value: Any) -> Any:
+        if type(value) is datetime:
+            return value.isoformat(" ", "microseconds")[:26]  # the offset, if any, is dropped
+        return process(value)
+
+    return iso if all(iso(s) == process(s) for s in _SAMPLES) else process
 
 
 class FastResult:

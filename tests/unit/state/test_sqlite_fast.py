@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Executable
 from sqlalchemy.exc import IntegrityError
 
@@ -156,3 +158,19 @@ def test_a_savepoint_rolls_back_only_what_ran_inside_it(tmp_path: Path) -> None:
         assert meta("inside") is None
     finally:
         store.close()
+
+
+@given(st.datetimes(timezones=st.none() | st.timezones()))
+def test_datetime_parameters_are_written_as_sqlalchemy_writes_them(value: datetime) -> None:
+    from sqlalchemy import DateTime
+    from sqlalchemy.dialects import sqlite
+
+    from leadflow.state._sqlite_fast import _iso_datetime
+
+    dialect = sqlite.dialect()
+    process = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert process is not None
+    fast = _iso_datetime(process)
+    assert fast is not process  # the default storage format: the quick one is used
+    assert fast(value) == process(value)
+    assert fast(None) is None and fast(value.date()) == process(value.date())
