@@ -477,9 +477,11 @@ class StoreContract(StoreUnderTest):
         ]
         seqs = [s for s, _ in pending]
         assert seqs == sorted(seqs)
+        assert store.unpublished_seqs() == seqs and store.unpublished_seqs(limit=2) == seqs[:2]
         assert len(store.unpublished(limit=2)) == 2
         store.mark_published(seqs[:2])
         assert [e.id for _, e in store.unpublished()] == ["e1"]
+        assert store.unpublished_seqs() == seqs[2:]
         store.mark_published([])
         store.mark_published(seqs[2:])
         assert store.unpublished() == []

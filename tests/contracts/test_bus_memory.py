@@ -19,3 +19,9 @@ class TestInProcessBus(BusContract):
         bus.publish([event("e1"), event("e2")])
         assert bus.drain() == 1
         assert bus.errors == 1
+
+    def test_it_listens_only_while_something_subscribes(self) -> None:
+        bus = InProcessBus()
+        assert not bus.listening()  # the relay then marks events published without reading them
+        bus.subscribe("lead.*", Recorder())
+        assert bus.listening()

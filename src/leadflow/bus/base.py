@@ -33,5 +33,11 @@ class Bus(abc.ABC):
     def drain(self, *, timeout: float = 0.0) -> int:
         """Deliver what is pending to subscribers; returns how many deliveries were made."""
 
+    def listening(self) -> bool:
+        """Whether a published event can reach anyone. A bus that carries events to other
+        processes always can; the in-process one only while something subscribes (the relay
+        then marks committed events published without reading them)."""
+        return True
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources."""

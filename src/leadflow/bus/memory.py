@@ -33,6 +33,10 @@ class InProcessBus(Bus):
         with self._lock:
             self._subs.append((pattern, handler, group))
 
+    def listening(self) -> bool:
+        with self._lock:
+            return bool(self._subs)
+
     def drain(self, *, timeout: float = 0.0) -> int:
         delivered = 0
         while True:

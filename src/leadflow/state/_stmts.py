@@ -82,6 +82,8 @@ SET_TIMER_STATUS = update(t.timers).where(_ti.seq == bindparam("b_seq")).values(
 MARK_PUBLISHED = (
     update(t.events).where(_e.seq.in_(bindparam("b_seqs", expanding=True))).values(published=True)
 )
+UNPUBLISHED_SEQS = select(_e.seq).where(_e.published.is_(False)).order_by(_e.seq).limit(bindparam("limit"))
+"""The seqs of the events not yet published, oldest first."""
 MARK_ONE_PUBLISHED = update(t.events).where(_e.seq == bindparam("b_seq")).values(published=True)
 """One event published; SQLite runs it for a list of parameter sets (no expanding IN to compile)."""
 MARK_PUBLISHED_SKIP_LOCKED = (

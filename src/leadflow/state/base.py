@@ -117,6 +117,10 @@ class Store(abc.ABC):
     def unpublished(self, *, limit: int = 500) -> list[tuple[int, Event]]:
         """Events not yet handed to the bus."""
 
+    def unpublished_seqs(self, *, limit: int = 500) -> list[int]:
+        """The seqs of ``unpublished``, without reading the events (for a bus nobody listens to)."""
+        return [seq for seq, _ in self.unpublished(limit=limit)]
+
     @abc.abstractmethod
     def mark_published(self, seqs: Sequence[int]) -> None: ...
 

@@ -446,6 +446,13 @@ class SqlStore(SqlSendCounts, Store):
             ]
         return [(seq, Event.model_validate_json(doc)) for seq, doc in rows[:limit]]
 
+    def unpublished_seqs(self, *, limit: int = 500) -> list[int]:
+        with self._pending_lock:
+            marked = set(self._pending_published)
+        with self._read() as conn:
+            seqs = conn.execute(stmts.UNPUBLISHED_SEQS, {"limit": limit + len(marked)}).scalars()
+        return [seq for seq in seqs if seq not in marked][:limit]
+
     def mark_published(self, seqs: Sequence[int]) -> None:
         """Noted now, written with the next transaction: a mark lost in a crash only means the
         event is published again, which the bus's at-least-once contract allows anyway. (SQLite

@@ -269,3 +269,23 @@ def test_a_fired_timer_waits_behind_its_leads_pending_events() -> None:
     orch.process()
     steps = [h.agent for h in store.get_lead("w", state.lead_id).agent_history]
     assert steps.index("r") < steps.index("s")  # in log order
+
+
+def test_the_relay_hands_events_to_subscribers_and_only_marks_them_for_nobody() -> None:
+    from leadflow.bus import open_bus
+    from leadflow.orchestrator.worker import Worker
+
+    orch, store, clock, intake = build([])
+    bus = open_bus()
+    worker = Worker(store=store, bus=bus, orchestrator=orch, dispatcher=None, clock=clock)  # type: ignore[arg-type]
+    intake.create_lead("w", "c", lead())
+    publish = bus.publish
+    published: list[int] = []
+    bus.publish = lambda events: published.append(len(events)) or publish(events)  # type: ignore[method-assign]
+    assert worker.relay() == 1 and published == []  # nobody listens: marked published, not handed over
+    assert store.unpublished_seqs() == []
+    seen: list[str] = []
+    bus.subscribe("*", lambda e: seen.append(e.type))
+    intake.create_lead("w", "c", lead("bo@acme.example"))
+    assert worker.relay() == 1 and published == [1]
+    assert seen == ["lead.created"]
