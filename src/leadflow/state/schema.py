@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     func,
 )
 
@@ -66,9 +67,13 @@ events = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("available_at", DateTime(timezone=True)),
     Index("ix_events_lead", "lead_id", "seq"),
-    Index("ix_events_inbox", "queued", "handled", "dead", "seq"),
-    Index("ix_events_unpublished", "published", "seq"),
 )
+# the inbox and the relay's outbox are the few events still pending or unpublished: partial
+# indexes hold just those, so the many events written handled and published cost them nothing
+PENDING = and_(events.c.queued.is_(True), events.c.handled.is_(False), events.c.dead.is_(False))
+Index("ix_events_pending", events.c.seq, sqlite_where=PENDING, postgresql_where=PENDING)
+UNPUBLISHED = events.c.published.is_(False)
+Index("ix_events_to_publish", events.c.seq, sqlite_where=UNPUBLISHED, postgresql_where=UNPUBLISHED)
 
 actions = Table(
     "actions",
