@@ -82,7 +82,7 @@ SET_TIMER_STATUS = update(t.timers).where(_ti.seq == bindparam("b_seq")).values(
 MARK_PUBLISHED = (
     update(t.events).where(_e.seq.in_(bindparam("b_seqs", expanding=True))).values(published=True)
 )
-UNPUBLISHED_SEQS = select(_e.seq).where(_e.published.is_(False)).order_by(_e.seq).limit(bindparam("limit"))
+UNPUBLISHED_SEQS = select(_e.seq).where(t.UNPUBLISHED).order_by(_e.seq).limit(bindparam("limit"))
 """The seqs of the events not yet published, oldest first."""
 MARK_ONE_PUBLISHED = update(t.events).where(_e.seq == bindparam("b_seq")).values(published=True)
 """One event published; SQLite runs it for a list of parameter sets (no expanding IN to compile)."""
@@ -107,7 +107,7 @@ SUPPRESSED = select(t.suppressions.c.address).where(
 
 INBOX_PAGE = (
     select(_e.seq, _e.lead_id, cast(_e.doc, Text).label("doc"), _e.attempts, _e.available_at)
-    .where(_e.queued.is_(True), _e.handled.is_(False), _e.dead.is_(False), _e.seq > bindparam("after"))
+    .where(t.PENDING, _e.seq > bindparam("after"))
     .order_by(_e.seq)
     .limit(bindparam("page"))
 )
@@ -116,9 +116,7 @@ INBOX_PAGE = (
 LEADS_WITH_MORE_PENDING = (
     select(_e.lead_id)
     .where(
-        _e.queued.is_(True),
-        _e.handled.is_(False),
-        _e.dead.is_(False),
+        t.PENDING,
         _e.lead_id.in_(bindparam("lead_ids", expanding=True)),
         _e.seq.not_in(bindparam("seqs", expanding=True)),
     )
@@ -128,19 +126,13 @@ LEADS_WITH_MORE_PENDING = (
 
 LEAD_HAS_MORE_PENDING = (
     select(_e.seq)
-    .where(
-        _e.queued.is_(True),
-        _e.handled.is_(False),
-        _e.dead.is_(False),
-        _e.lead_id == bindparam("lead_id"),
-        _e.seq != bindparam("seq"),
-    )
+    .where(t.PENDING, _e.lead_id == bindparam("lead_id"), _e.seq != bindparam("seq"))
     .limit(1)
 )
 """The same for one lead and event (SQLite, where a statement costs microseconds, not a round trip)."""
 
 UNPUBLISHED = (
-    select(_e.seq, cast(_e.doc, Text)).where(_e.published.is_(False)).order_by(_e.seq).limit(bindparam("limit"))
+    select(_e.seq, cast(_e.doc, Text)).where(t.UNPUBLISHED).order_by(_e.seq).limit(bindparam("limit"))
 )
 
 
@@ -167,9 +159,7 @@ DUE_TIMERS = (
 
 NEXT_TIMER = select(func.min(_ti.fire_at)).where(_ti.status == "active")
 NEXT_ACTION = select(func.min(_a.not_before)).where(_a.status == "pending")
-NEXT_RETRY = select(func.min(_e.available_at)).where(
-    _e.queued.is_(True), _e.handled.is_(False), _e.dead.is_(False)
-)
+NEXT_RETRY = select(func.min(_e.available_at)).where(t.PENDING)
 NEXT_WAKEUP = select(
     NEXT_TIMER.scalar_subquery().label("timer"),
     NEXT_ACTION.scalar_subquery().label("action"),
