@@ -27,10 +27,9 @@ from leadflow.agents._compose import outbound
 from leadflow.agents._llm import data_block, prompt, with_usage
 from leadflow.agents.base import AgentCard, AgentContext, Decision, EmitEvent
 from leadflow.agents.qualification import pack_for
-from leadflow.agents.sequencing import zone
 from leadflow.domain.actions import TimerSpec
 from leadflow.domain.events import Event, EventType
-from leadflow.domain.models import Channel, Direction, LeadState, Stage
+from leadflow.domain.models import Channel, Direction, LeadState, Stage, zone
 from leadflow.exceptions import ModelFailure
 from leadflow.kb.sanitize import is_suspicious
 

@@ -36,11 +36,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
-from leadflow.domain.models import Campaign, LeadState, SenderIdentity
+from leadflow.domain.models import Campaign, LeadState, SenderIdentity, zone
 from leadflow.exceptions import InvalidInput
 
 FOLLOW_UP_TIMERS = "sequence:*"
@@ -70,13 +69,6 @@ class SendLedger(Protocol):
 
 def _hour(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
-@lru_cache(maxsize=1024)  # more than the IANA database has zones
-def zone(name: str | None) -> ZoneInfo:
-    """``ZoneInfo(name or "UTC")``, kept alive: ``ZoneInfo`` itself keeps only the last few zones
-    used, and reads a zone's file again once nothing holds it (tens of microseconds per plan)."""
-    return ZoneInfo(name or "UTC")
 
 
 class MemorySendLedger:

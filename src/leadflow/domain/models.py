@@ -62,23 +62,23 @@ class Direction(StrEnum):
     INBOUND = "inbound"
 
 
+@lru_cache(maxsize=1024)  # more than the IANA database has zones; a bad name is not kept
+def zone(name: str | None) -> ZoneInfo:
+    """``ZoneInfo(name or "UTC")``, kept: ``ZoneInfo`` itself keeps only the last few zones
+    nothing holds and reads a zone's file again for the others (every lead read validates its
+    zone, every send plan converts to it)."""
+    return ZoneInfo(name or "UTC")
+
+
 def check_timezone(value: str | None) -> str | None:
     """Return ``value`` if it is a known IANA zone; raise ``ValueError`` otherwise."""
     if value is None or value == "":
         return None
-    if value not in _KNOWN_ZONES:  # every lead read validates its zone: look each name up once
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name such as 'America/New_York'"
-            ) from exc
-        if len(_KNOWN_ZONES) < 1024:
-            _KNOWN_ZONES.add(value)
+    try:
+        zone(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'America/New_York'") from exc
     return value
-
-
-_KNOWN_ZONES: set[str] = set()
 
 
 class Consent(BaseModel):

@@ -302,6 +302,7 @@ class Orchestrator:
         finally:
             for hook in self.after_batch:
                 hook()
+
         def is_timer(n: int) -> bool:
             return n >= timers and commits[n].fire_timer is not None
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfoNotFoundError
 
 from pydantic import BaseModel, model_validator
 
+from leadflow.domain.models import zone
 from leadflow.exceptions import InvalidInput
 from leadflow.reply._time_expr import Expression
 from leadflow.reply._time_resolve import parse_expressions
@@ -62,20 +62,15 @@ class TimeRange(BaseModel):
         return self
 
 
-@lru_cache(maxsize=64)
 def _zone(name: str) -> tzinfo:
-    """An IANA zone, or a fixed offset written as "UTC+2" / "GMT-05:30".
-
-    Kept for the last 64 names: ``ZoneInfo`` itself keeps only 8 zones it is not otherwise
-    holding, and reads the zone's file again for any other (a zone's rules do not change
-    while the process runs). A name that is not a zone is not kept: it fails every time.
-    """
+    """An IANA zone (kept by ``domain.models.zone``), or a fixed offset written as "UTC+2" /
+    "GMT-05:30". A name that is not a zone fails every time."""
     offset = re.fullmatch(r"UTC([+-])(\d{1,2}):?(\d\d)?", name)
     if offset:
         sign = 1 if offset[1] == "+" else -1
         return timezone(sign * timedelta(hours=int(offset[2]), minutes=int(offset[3] or 0)))
     try:
-        return ZoneInfo(name)
+        return zone(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise InvalidInput(f"unknown time zone {name!r}") from exc
 
