@@ -338,6 +338,22 @@ class StoreContract(StoreUnderTest):
         [refused2] = store.apply([commit(a, events=[created_event(a)])])
         assert isinstance(refused2, DuplicateMessage)
 
+    def test_a_commit_that_requires_its_lead_is_refused_for_unknown_or_foreign_leads(self, store: Store) -> None:
+        a = self.new_lead(store, "a1")
+        ghost = lead_state("ghost")
+        foreign = a.model_copy(update={"workspace_id": WS_B})
+        results = store.apply(
+            [
+                commit(ghost, events=[event(ghost, "r-ghost")], require_lead=True),
+                commit(foreign, events=[event(foreign, "r-foreign")], require_lead=True),
+                commit(a, events=[event(a, "r-a")], require_lead=True),
+            ]
+        )
+        assert [type(r) for r in results] == [NotFound, NotFound, type(None)]
+        assert [e.id for e in store.lead_events(WS_A, "a1")] == ["created-a1", "r-a"]
+        assert store.lead_events(WS_A, "ghost") == [] and store.lead_events(WS_B, "a1") == []
+        assert [i.event.id for i in store.inbox(now=T0)] == ["created-a1"]  # r-a waits behind it
+
     # -- inbox ------------------------------------------------------------------------
     def test_handled_marks_the_inbox_event_once(self, store: Store) -> None:
         a = self.new_lead(store, "a1")

@@ -73,9 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handled = 0
     process = runtime.orchestrator.process
 
-    def counted(*, limit: int = 200, fired: Any = ()) -> int:
+    def counted(**kwargs: Any) -> int:
         nonlocal handled
-        n = process(limit=limit, fired=fired)
+        n = process(**kwargs)
         handled += n
         return n
 

@@ -18,6 +18,7 @@ from leadflow.agents.base import AgentContext, Decision, EmitEvent
 from leadflow.domain.events import Event, EventType, Performative, new_event
 from leadflow.domain.models import AgentStep, Campaign, LeadState, Stage
 from leadflow.exceptions import Conflict, DuplicateMessage, NotFound
+from leadflow.orchestrator.intake import Arrival
 from leadflow.orchestrator.registry import AgentRegistry
 from leadflow.orchestrator.routes import Route, RouteTable
 from leadflow.orchestrator.runner import AgentRunner
@@ -264,25 +265,33 @@ class Orchestrator:
         )
 
     # -- a batch ------------------------------------------------------------------------
-    def process(self, *, limit: int = 200, fired: Sequence[Commit] = ()) -> int:
+    def process(
+        self, *, limit: int = 200, fired: Sequence[Commit] = (), arrived: Sequence[Arrival] = ()
+    ) -> int:
         """Handle up to ``limit`` inbox events (one per lead) and commit them as one batch.
 
         When nothing else of a lead is pending, the events its step queues are handled in the
         same batch, in log order, each on the state the previous commit leaves: the same log
         and outcome as handling them round by round, for one transaction instead of several.
 
-        ``fired``: the commits of the timers that fired this round (each records its event).
-        They are written in this batch, and a routed timer event whose lead has nothing else
-        pending is handled in it too (after its timer's commit), so a timer costs no
-        transaction of its own; any other stays queued for the next batch, as usual.
+        ``arrived``: items the worker's sources took in (replies). Their commits are written
+        first in this batch, as if each had been committed alone just before it, and each
+        one's ``done`` is called with the store's answer once the batch is committed.
+        ``fired``: the commits of the timers that fired this round (each records its event),
+        written after the inbox's steps. Either way, a routed event whose lead has nothing
+        else pending is handled in this batch too (after the inbox events, in the order they
+        came), so an arrival or a timer costs no transaction of its own; any other stays
+        queued for the next batch, as usual.
         """
         now = self.clock.now()
         self.more = False
         items = self.store.inbox(limit=limit, now=now)
-        if not items and not fired:
+        if not items and not fired and not arrived:
             return 0
-        commits: list[Commit] = []
-        owners: list[InboxItem | None] = []
+        commits: list[Commit] = [a.commit for a in arrived]  # first: older than what this batch adds
+        owners: list[InboxItem | None] = [None] * len(commits)
+        recorded = set(range(len(commits)))  # the commits that record an event rather than handle one
+        arriving = {a.commit.lead_id for a in arrived}
         for item in items:
             try:
                 commit = self.step(item.event)
@@ -291,25 +300,28 @@ class Orchestrator:
                 continue
             commits.append(commit)
             owners.append(item)
-            if item.alone:
+            if item.alone and item.event.lead_id not in arriving:
                 follow = self._follow_ups(commit, item.event)
                 commits += follow
                 owners += [None] * len(follow)
-        timers = len(commits)  # where the timers' own commits start
-        stepped = self._fired(fired, {i.event.lead_id for i in items}, commits, owners)
+        busy = {i.event.lead_id for i in items}
+        stepped = self._step_recorded([a.commit for a in arrived], busy, commits, owners, recorded, placed=True)
+        busy |= arriving
+        stepped += self._step_recorded(fired, busy, commits, owners, recorded, placed=False)
         try:
             results = self.store.apply(commits)
         finally:
             for hook in self.after_batch:
                 hook()
-
-        def is_timer(n: int) -> bool:
-            return n >= timers and commits[n].fire_timer is not None
+        for arrival, result in zip(arrived, results, strict=False):
+            if result is not None and not isinstance(result, DuplicateMessage | NotFound):
+                log.warning("arrival for lead %s refused: %s", arrival.commit.lead_id, result)
+            arrival.done(result)
 
         for n, (owner, result) in enumerate(zip(owners, results, strict=True)):
-            if result is None or isinstance(result, DuplicateMessage):
+            if result is None or isinstance(result, DuplicateMessage) or n < len(arrived):
                 continue
-            if is_timer(n):
+            if n in recorded:
                 log.warning("timer commit refused: %s", result)
                 continue
             if isinstance(result, Conflict | NotFound) or owner is None:
@@ -320,7 +332,7 @@ class Orchestrator:
         # a lead with more waiting, anything this batch queued and did not handle itself, or a
         # refusal: go again
         queued = sum(1 for c in commits for e in c.events if e.id not in c.quiet)
-        chained = sum(1 for n, owner in enumerate(owners) if owner is None and not is_timer(n))
+        chained = sum(1 for n, owner in enumerate(owners) if owner is None and n not in recorded)
         self.more = (
             len(items) >= limit
             or any(not i.alone for i in items)
@@ -329,22 +341,35 @@ class Orchestrator:
         )
         return len(items) + stepped
 
-    def _fired(
-        self, fired: Sequence[Commit], busy: set[str], commits: list[Commit], owners: list[InboxItem | None]
+    def _step_recorded(
+        self,
+        recorded: Sequence[Commit],
+        busy: set[str],
+        commits: list[Commit],
+        owners: list[InboxItem | None],
+        positions: set[int],
+        *,
+        placed: bool,
     ) -> int:
-        """Add the fired timers' commits to the batch, each followed by the step of its event
-        (and the steps that one chains) when its lead has nothing else pending; how many stepped."""
-        if not fired:
+        """Handle the events of commits that record one (an arrival, a fired timer) in this batch:
+        each step (and the steps it chains) follows when its lead has nothing else pending.
+        With ``placed`` the recorded commits are in the batch already; otherwise each goes in
+        just before its step. Returns how many were stepped; ``busy`` gains the stepped leads."""
+        if not recorded:
             return 0
-        busy = busy | self.store.with_pending({c.lead_id for c in fired})
+        pending = self.store.with_pending({c.lead_id for c in recorded} - busy)
         stepped = 0
-        for timer in fired:
-            commits.append(timer)
-            owners.append(None)
-            event = timer.events[0]
-            if event.id in timer.quiet or event.lead_id in busy:
+        for rec in recorded:
+            if not placed:
+                positions.add(len(commits))
+                commits.append(rec)
+                owners.append(None)
+            if len(rec.events) != 1:
+                continue
+            event = rec.events[0]
+            if event.id in rec.quiet or event.lead_id in busy or event.lead_id in pending:
                 continue  # not routed, or behind the lead's other events: left queued
-            busy.add(event.lead_id)  # one timer event of a lead per batch
+            busy.add(event.lead_id)  # one such event of a lead per batch
             try:
                 commit = self.step(event)
             except Exception:

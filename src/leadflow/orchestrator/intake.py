@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import math
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from leadflow.domain.events import Event, EventType, new_event
 from leadflow.domain.models import Lead, LeadState, Stage
-from leadflow.exceptions import Conflict, DuplicateMessage, InvalidInput, NotFound
+from leadflow.exceptions import Conflict, DuplicateMessage, InvalidInput
 from leadflow.state.base import Store
 from leadflow.state.records import Commit
 
@@ -91,6 +92,21 @@ def _check_outcome(outcome: str, outcome_id: str, amount: float | None, reason: 
         )
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """An item a source took in (a reply), to be committed with the worker's next batch.
+
+    The worker calls ``done`` with the store's answer once that batch is committed: ``None``
+    (recorded), ``DuplicateMessage`` (recorded before) or ``NotFound`` (no such lead). Only
+    then may the source acknowledge the item (flag it, expunge it, answer the webhook); if the
+    batch fails, ``done`` is not called and the source offers the item again, so an item is
+    never acknowledged before it is durable.
+    """
+
+    commit: Commit
+    done: Callable[[Exception | None], None]
+
+
 def dedupe_key(lead: Lead) -> str | None:
     if lead.source_lead_id:
         return f"{lead.source}:{lead.source_lead_id}"
@@ -131,7 +147,7 @@ class Intake:
         )
         return self.store.create_lead(state, created, dedupe_key=dedupe_key(lead))
 
-    def receive_reply(
+    def reply_commit(
         self,
         workspace_id: str,
         lead_id: str,
@@ -143,9 +159,11 @@ class Intake:
         sender: str | None = None,
         subject: str | None = None,
         in_reply_to: str | None = None,
-    ) -> bool:
-        """Record a reply for the orchestrator. False when this message id was seen before."""
-        self.store.get_lead(workspace_id, lead_id)  # NotFound for unknown leads or other workspaces
+    ) -> Commit:
+        """The commit that records a reply: its ``reply.received`` event, with an id derived from
+        the message id (so a repeat is refused as ``DuplicateMessage``), refused with ``NotFound``
+        for a lead this workspace does not have. Nothing is written here: ``receive_reply``
+        applies it alone; a worker writes the ones its sources hand it with its next batch."""
         now = self.clock.now()
         event: Event = new_event(
             EventType.REPLY_RECEIVED,
@@ -164,11 +182,37 @@ class Intake:
             source=f"inbound:{channel}",
             event_id=hashlib.sha1(f"reply:{workspace_id}:{message_id}".encode()).hexdigest(),
         )
-        result = self.store.apply([Commit(workspace_id, lead_id, events=[event], at=now)])[0]
+        return Commit(workspace_id, lead_id, events=[event], at=now, require_lead=True)
+
+    def receive_reply(
+        self,
+        workspace_id: str,
+        lead_id: str,
+        *,
+        message_id: str,
+        text: str | None = None,
+        raw: str | None = None,
+        channel: str = "email",
+        sender: str | None = None,
+        subject: str | None = None,
+        in_reply_to: str | None = None,
+    ) -> bool:
+        """Record a reply for the orchestrator, committed before this returns. False when this
+        message id was seen before; ``NotFound`` for unknown leads or other workspaces."""
+        commit = self.reply_commit(
+            workspace_id,
+            lead_id,
+            message_id=message_id,
+            text=text,
+            raw=raw,
+            channel=channel,
+            sender=sender,
+            subject=subject,
+            in_reply_to=in_reply_to,
+        )
+        result = self.store.apply([commit])[0]
         if isinstance(result, DuplicateMessage):
             return False
-        if isinstance(result, NotFound):
-            raise result
         if result is not None:
             raise result
         return True

@@ -18,6 +18,7 @@ from leadflow.domain.events import EventType, new_event
 from leadflow.exceptions import DuplicateMessage
 from leadflow.orchestrator.dispatcher import Dispatcher
 from leadflow.orchestrator.engine import Orchestrator, derived_id
+from leadflow.orchestrator.intake import Arrival
 from leadflow.state.base import Store
 from leadflow.state.records import Commit
 
@@ -27,8 +28,9 @@ log = logging.getLogger(__name__)
 class InboundSource(Protocol):
     """Something replies come from (an IMAP poller, an SMS webhook queue, the simulator)."""
 
-    def poll(self, now: datetime) -> int:
-        """Ingest what has arrived by ``now``; returns how many items."""
+    def take(self, now: datetime) -> list[Arrival]:
+        """What has arrived by ``now`` and is not acknowledged yet, for the worker to commit
+        with its next batch (it calls each one's ``done`` once that batch is committed)."""
         ...
 
     def next_arrival(self) -> datetime | None: ...
@@ -112,15 +114,15 @@ class Worker:
         return commits
 
     def tick(self) -> int:
-        work = 0
         now = self.clock.now()
-        for source in self.inbound:
-            work += source.poll(now)
-        fired = self.timer_commits()  # written with the first batch, no transaction of their own
-        work += len(fired)
+        # what arrived and the timers that fired are written with the first batch, with no
+        # transaction of their own
+        arrived = [a for source in self.inbound for a in source.take(now)]
+        fired = self.timer_commits()
+        work = len(arrived) + len(fired)
         for _ in range(50):
-            n = self.orchestrator.process(limit=self.batch, fired=fired)
-            fired = []
+            n = self.orchestrator.process(limit=self.batch, fired=fired, arrived=arrived)
+            fired, arrived = [], []
             work += n
             if n == 0 or not self.orchestrator.more:
                 break

@@ -18,14 +18,15 @@ import logging
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import icalendar
 
 from leadflow.domain.actions import CONTACT_ACTIONS, ActionKind, OutboundAction
-from leadflow.exceptions import Conflict, NotFound
+from leadflow.exceptions import Conflict, DuplicateMessage, NotFound
 from leadflow.integrations.channels.base import Receipt
-from leadflow.orchestrator.intake import Intake
+from leadflow.orchestrator.intake import Arrival, Intake
 from leadflow.sim.deals import customer_reply, deal_outcome
 from leadflow.sim.prospects import SimProspect
 from leadflow.sim.replies import SimReply, respond
@@ -241,6 +242,26 @@ class SimWorld:
         return len(rows)
 
     def _poll_replies(self, now: datetime) -> int:
+        """Hand the due replies to intake one by one, each committed alone."""
+        arrivals = self._due_replies(now)
+        for arrival in arrivals:
+            assert self.intake is not None
+            result = self.intake.store.apply([arrival.commit])[0]
+            arrival.done(result)
+        return len(arrivals)
+
+    def take(self, now: datetime) -> list[Arrival]:
+        """The worker's way in: the seller's due reports are recorded here (each reads its lead
+        first), and the due replies are handed over to be committed with the worker's next batch."""
+        if self.intake is None:
+            return []
+        self._poll_outcomes(now)
+        return self._due_replies(now)
+
+    def _due_replies(self, now: datetime) -> list[Arrival]:
+        """The replies due by ``now`` and not yet ingested; each is flagged ingested once its
+        commit is done (recorded, recorded before, or its lead is gone), so a crash before that
+        hands it over again, and intake's message id makes the repeat harmless."""
         assert self.intake is not None
         with self._lock:
             rows = self._db.execute(
@@ -248,9 +269,9 @@ class SimWorld:
                 " ORDER BY arrive_at, key",
                 (now.isoformat(),),
             ).fetchall()
-        for key, ws, lead_id, channel, text, raw in rows:
-            try:
-                self.intake.receive_reply(
+        return [
+            Arrival(
+                self.intake.reply_commit(
                     ws,
                     lead_id,
                     message_id=f"<reply-{key}@sim.example>",
@@ -258,12 +279,18 @@ class SimWorld:
                     raw=raw,
                     channel=channel,
                     in_reply_to=key,
-                )
-            except NotFound:
-                pass
-            with self._lock:
-                self._db.execute("UPDATE inbound SET ingested=1 WHERE key=?", (key,))
-        return len(rows)
+                ),
+                partial(self._ingested, key),
+            )
+            for key, ws, lead_id, channel, text, raw in rows
+        ]
+
+    def _ingested(self, key: str, result: Exception | None) -> None:
+        if result is not None and not isinstance(result, DuplicateMessage | NotFound):
+            log.warning("simulated reply %s not recorded, offered again: %s", key, result)
+            return
+        with self._lock:
+            self._db.execute("UPDATE inbound SET ingested=1 WHERE key=?", (key,))
 
     def next_arrival(self) -> datetime | None:
         with self._lock:

@@ -166,6 +166,9 @@ def apply_one(conn: Connection, c: Commit, old: dict[str, Any] | None = None) ->
     now = db_time(c.at or datetime.now(UTC))
     written: Written | None = None
     event_rows: list[dict[str, Any]] = []
+    if c.require_lead and c.state is None:
+        if conn.execute(stmts.LEAD_EXISTS, {"lead_id": c.lead_id, "ws": c.workspace_id}).first() is None:
+            raise Refused(NotFound(f"no lead {c.lead_id}"))
     if c.handled is not None:
         res = conn.execute(stmts.MARK_HANDLED, {"b_event_id": c.handled})
         if res.rowcount != 1:

@@ -22,6 +22,8 @@ _COUNTED = or_(*(_a.status == s for s in COUNTED_STATUSES))  # not IN (...): no 
 
 LEAD_DOC = select(_l.doc).where(_l.lead_id == bindparam("lead_id"), _l.workspace_id == bindparam("ws"))
 """A lead's stored document. Params: ``lead_id``, ``ws``."""
+LEAD_EXISTS = select(_l.version).where(_l.lead_id == bindparam("lead_id"), _l.workspace_id == bindparam("ws"))
+"""A row when the lead exists in the workspace. Params as ``LEAD_DOC``."""
 LEAD_JSON = select(cast(_l.doc, Text)).where(_l.lead_id == bindparam("lead_id"), _l.workspace_id == bindparam("ws"))
 """The same as JSON text, for pydantic to parse and validate in one pass. Params as ``LEAD_DOC``."""
 CAMPAIGN_JSON = select(cast(t.campaigns.c.doc, Text)).where(

@@ -151,11 +151,11 @@ class MemoryStore(Store):
                 raise NotFound(f"no inbox event {c.handled}")
             if item.handled or item.dead:
                 raise DuplicateMessage(f"event {c.handled} already handled")
-        if c.state is not None:
+        if c.state is not None or c.require_lead:
             current = self._leads.get(c.lead_id)
             if current is None or current.workspace_id != c.workspace_id:
                 raise NotFound(f"no lead {c.lead_id}")
-            if current.version != c.expected_version:
+            if c.state is not None and current.version != c.expected_version:
                 raise Conflict(f"lead {c.lead_id} is at version {current.version}, not {c.expected_version}")
         for event in c.events:
             if event.id in self._event_ids:

@@ -61,8 +61,11 @@ class Commit:
     """A reason: the lead's pending messages to the prospect (queued before this commit) are
     cancelled with it, so they free the send caps at once instead of waiting to be suppressed."""
     suppress: list[tuple[str, str]] = field(default_factory=list)  # (address, reason)
-    quiet: set[str] = field(default_factory=set)
-    at: datetime | None = None  # ids of events recorded but not queued for routing
+    quiet: set[str] = field(default_factory=set)  # ids of events recorded but not queued for routing
+    at: datetime | None = None
+    require_lead: bool = False
+    """Refuse with ``NotFound`` unless the lead exists in this workspace. A commit with a
+    ``state`` is checked anyway; this is for events from outside (a reply names any lead id)."""
 
 
 @dataclass(frozen=True)

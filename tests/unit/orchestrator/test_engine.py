@@ -16,7 +16,7 @@ from leadflow.integrations.channels import TranscriptChannel
 from leadflow.orchestrator.clock import FixedClock
 from leadflow.orchestrator.dispatcher import Dispatcher
 from leadflow.orchestrator.engine import Orchestrator
-from leadflow.orchestrator.intake import Intake
+from leadflow.orchestrator.intake import Arrival, Intake
 from leadflow.orchestrator.registry import AgentRegistry
 from leadflow.orchestrator.routes import RouteTable
 from leadflow.orchestrator.runner import AgentRunner
@@ -289,3 +289,77 @@ def test_the_relay_hands_events_to_subscribers_and_only_marks_them_for_nobody() 
     intake.create_lead("w", "c", lead("bo@acme.example"))
     assert worker.relay() == 1 and published == [1]
     assert seen == ["lead.created"]
+
+
+def _arrival(intake: Intake, lead_id: str, mid: str, seen: list[Exception | None]) -> Arrival:
+    commit = intake.reply_commit("w", lead_id, message_id=mid, text="Tell me more")
+    return Arrival(commit, seen.append)
+
+
+def test_an_arrival_is_written_and_handled_in_one_batch() -> None:
+    orch, store, _, intake = build([], routes=STALL_ROUTES)
+    state, _ = intake.create_lead("w", "c", lead())
+    orch.process()
+    seen: list[Exception | None] = []
+    batches: list[int] = []
+    apply = store.apply
+    store.apply = lambda commits: batches.append(len(commits)) or apply(commits)  # type: ignore[method-assign]
+    assert orch.process(arrived=[_arrival(intake, state.lead_id, "<m1@x>", seen)]) == 1
+    assert batches == [2]  # the reply's commit and its step: one transaction
+    assert seen == [None]  # told only after that transaction
+    assert "r" in store.get_lead("w", state.lead_id).qualification
+    assert store.inbox() == []
+
+
+def test_an_arrival_waits_behind_its_leads_pending_events_in_log_order() -> None:
+    orch, store, _, intake = build([], routes=STALL_ROUTES)
+    state, _ = intake.create_lead("w", "c", lead())  # lead.created is pending
+    seen: list[Exception | None] = []
+    orch.process(arrived=[_arrival(intake, state.lead_id, "<m1@x>", seen)])
+    assert seen == [None]
+    after = store.get_lead("w", state.lead_id)
+    assert [h.agent for h in after.agent_history] == ["a", "b"] and "r" not in after.qualification
+    log = [e.type for e in store.lead_events("w", state.lead_id)]
+    # recorded as if committed alone before the batch: before what handling lead.created added
+    assert log.index("reply.received") < log.index("agent.completed")
+    assert [i.event.type for i in store.inbox()] == ["reply.received"]
+    orch.process()
+    assert [h.agent for h in store.get_lead("w", state.lead_id).agent_history] == ["a", "b", "r"]
+
+
+def test_arrivals_report_repeats_and_unknown_leads_and_nothing_runs_for_them() -> None:
+    orch, store, _, intake = build([], routes=STALL_ROUTES)
+    state, _ = intake.create_lead("w", "c", lead())
+    orch.process()
+    assert intake.receive_reply("w", state.lead_id, message_id="<m1@x>", text="hi")
+    orch.process()
+    before = store.get_lead("w", state.lead_id)
+    seen: list[Exception | None] = []
+    orch.process(
+        arrived=[_arrival(intake, state.lead_id, "<m1@x>", seen), _arrival(intake, "nobody", "<m2@x>", seen)]
+    )
+    assert [type(r).__name__ for r in seen] == ["DuplicateMessage", "NotFound"]
+    assert store.get_lead("w", state.lead_id) == before
+    assert store.inbox() == [] and store.lead_events("w", "nobody") == []
+
+
+def test_a_failed_batch_reports_no_arrival_and_the_retry_records_it_once() -> None:
+    orch, store, _, intake = build([], routes=STALL_ROUTES)
+    state, _ = intake.create_lead("w", "c", lead())
+    orch.process()
+    seen: list[Exception | None] = []
+    arrival = _arrival(intake, state.lead_id, "<m1@x>", seen)
+    apply = store.apply
+
+    def down(commits: object) -> list[Exception | None]:
+        raise ConnectionError("database restarting")
+
+    store.apply = down  # type: ignore[method-assign,assignment]
+    with pytest.raises(ConnectionError):
+        orch.process(arrived=[arrival])
+    assert seen == []  # not acknowledged: the source offers it again
+    store.apply = apply  # type: ignore[method-assign]
+    orch.process(arrived=[arrival])
+    assert seen == [None]
+    assert [e.type for e in store.lead_events("w", state.lead_id)].count("reply.received") == 1
+    assert "r" in store.get_lead("w", state.lead_id).qualification
