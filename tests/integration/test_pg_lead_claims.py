@@ -207,3 +207,25 @@ def test_a_failing_claim_query_is_reported(
     monkeypatch.setattr("leadflow.state._lead_claims._TRY", text("SELECT no_such_function(1)"))
     with pytest.raises(DBAPIError):
         a.inbox(now=T0)
+
+
+def test_leads_claimed_for_a_timer_or_a_reply_are_held_like_inbox_leads(stores: tuple[SqlStore, SqlStore]) -> None:
+    """A fired timer's event is handled outside the inbox: its lead is claimed the same way, so
+    two workers that both see the timer due do not both run its agents."""
+    a, b = stores
+    add_leads(a, "l1", "l2")
+    ws = lead_state("l1").workspace_id
+    assert a.claim_leads({(ws, "l1")}) == {(ws, "l1")}
+    assert b.claim_leads({(ws, "l1"), (ws, "l2")}) == {(ws, "l2")}
+    assert heads(b) == ["l2"]  # b asking again releases what it held, keeps skipping a's lead
+    assert a.claim_leads({(ws, "l1")}) == {(ws, "l1")}  # held again by its holder
+    a.inbox(now=T0, limit=0)  # a's next round: released
+    assert b.claim_leads({(ws, "l1")}) == {(ws, "l1")}
+
+
+def test_sqlite_claims_no_leads(tmp_path: Path) -> None:
+    store = SqlStore(f"sqlite:///{tmp_path / 'one.db'}")
+    try:
+        assert store.claim_leads({("ws", "l1")}) is None  # one writer: nothing to keep out
+    finally:
+        store.close()

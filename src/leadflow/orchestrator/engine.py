@@ -352,12 +352,17 @@ class Orchestrator:
         placed: bool,
     ) -> int:
         """Handle the events of commits that record one (an arrival, a fired timer) in this batch:
-        each step (and the steps it chains) follows when its lead has nothing else pending.
+        each step (and the steps it chains) follows when its lead has nothing else pending (and,
+        with several workers, when this one claims the lead, as ``inbox`` claims its leads).
         With ``placed`` the recorded commits are in the batch already; otherwise each goes in
         just before its step. Returns how many were stepped; ``busy`` gains the stepped leads."""
         if not recorded:
             return 0
         pending = self.store.with_pending({c.lead_id for c in recorded} - busy)
+        # several workers: only a lead this one claims (another may be firing the same timer)
+        claimed = self.store.claim_leads(
+            {(c.workspace_id, c.lead_id) for c in recorded if c.lead_id not in busy | pending}
+        )
         stepped = 0
         for rec in recorded:
             if not placed:
@@ -369,6 +374,8 @@ class Orchestrator:
             event = rec.events[0]
             if event.id in rec.quiet or event.lead_id in busy or event.lead_id in pending:
                 continue  # not routed, or behind the lead's other events: left queued
+            if claimed is not None and (event.workspace_id, event.lead_id) not in claimed:
+                continue  # another worker holds the lead: it stays queued, for whoever has it next
             busy.add(event.lead_id)  # one such event of a lead per batch
             try:
                 commit = self.step(event)

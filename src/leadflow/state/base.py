@@ -176,6 +176,13 @@ class Store(abc.ABC):
         holds; ``None`` (the default) means "do not reuse"."""
         return None
 
+    def claim_leads(self, leads: Collection[tuple[str, str]]) -> set[tuple[str, str]] | None:
+        """Claim ``(workspace, lead)`` pairs for work found outside the inbox (a fired timer's
+        event, a reply taken in), as ``inbox`` claims the leads it hands out, and released with
+        them. Returns the pairs now held by this store (another worker holds the rest), or
+        ``None`` (the default) when the store has no other writers to keep out."""
+        return None
+
     def claim_send_keys(self, keys: Collection[tuple[str, str, str]]) -> bool | None:
         """Claim ``(workspace, "mailbox"|"domain", key)`` send keys for the dispatcher's current pass,
         so no other worker process sends from that mailbox or to that domain until this one has

@@ -429,6 +429,11 @@ class SqlStore(SqlSendCounts, Store):
         pending = {int(seq): int(attempts) for seq, attempts in conn.execute(q)}
         return [InboxItem(i.seq, i.event, pending[i.seq]) for i in mine if i.seq in pending]
 
+    def claim_leads(self, leads: Collection[tuple[str, str]]) -> set[tuple[str, str]] | None:
+        if self._claims is None:
+            return None
+        return self._claims.claim(leads)
+
     def claim_send_keys(self, keys: Collection[tuple[str, str, str]]) -> bool | None:
         if self._claims is None:
             return None

@@ -303,7 +303,7 @@ def test_an_arrival_is_written_and_handled_in_one_batch() -> None:
     seen: list[Exception | None] = []
     batches: list[int] = []
     apply = store.apply
-    store.apply = lambda commits: batches.append(len(commits)) or apply(commits)  # type: ignore[method-assign]
+    store.apply = lambda commits: batches.append(len(commits)) or apply(commits)  # type: ignore[method-assign,func-returns-value]
     assert orch.process(arrived=[_arrival(intake, state.lead_id, "<m1@x>", seen)]) == 1
     assert batches == [2]  # the reply's commit and its step: one transaction
     assert seen == [None]  # told only after that transaction
@@ -354,7 +354,7 @@ def test_a_failed_batch_reports_no_arrival_and_the_retry_records_it_once() -> No
     def down(commits: object) -> list[Exception | None]:
         raise ConnectionError("database restarting")
 
-    store.apply = down  # type: ignore[method-assign,assignment]
+    store.apply = down  # type: ignore[method-assign]
     with pytest.raises(ConnectionError):
         orch.process(arrived=[arrival])
     assert seen == []  # not acknowledged: the source offers it again
@@ -363,3 +363,21 @@ def test_a_failed_batch_reports_no_arrival_and_the_retry_records_it_once() -> No
     assert seen == [None]
     assert [e.type for e in store.lead_events("w", state.lead_id)].count("reply.received") == 1
     assert "r" in store.get_lead("w", state.lead_id).qualification
+
+
+def test_a_fired_timer_of_a_lead_another_worker_holds_is_written_but_not_handled() -> None:
+    orch, store, clock, intake = build([], routes=STALL_ROUTES)
+    state, _ = intake.create_lead("w", "c", lead())
+    orch.process()
+    clock.advance_to(NOW + timedelta(days=1, minutes=1))
+    fired = _fire(orch, store, clock)
+    asked: list[set[tuple[str, str]]] = []
+    store.claim_leads = lambda leads: asked.append(set(leads)) or set()  # type: ignore[method-assign,func-returns-value]
+    assert orch.process(fired=fired) == 0  # type: ignore[arg-type]
+    assert asked == [{("w", state.lead_id)}]
+    assert "s" not in store.get_lead("w", state.lead_id).qualification  # no agent ran for it here
+    assert [i.event.type for i in store.inbox()] == ["lead.stalled"]  # recorded, queued for its holder
+    assert orch.more
+    del store.claim_leads  # the lead is free again: the usual inbox path handles it
+    orch.process()
+    assert "s" in store.get_lead("w", state.lead_id).qualification
