@@ -153,10 +153,34 @@ class Worker:
         """Have the agents load their offline models and data before the first round."""
         self.orchestrator.registry.warm_up()
 
+    def wait_for_lease(self, *, stop: Any = None, interval: float = 1.0) -> bool:
+        """Take the store's worker lease, waiting while another worker holds it; False when
+        ``stop`` was set first."""
+        if self.store.try_worker_lease():
+            return True
+        log.warning(
+            "another worker is running on this database (SQLite runs one worker loop at a time); "
+            "standing by until it stops"
+        )
+        while stop is None or not stop.is_set():
+            if stop is not None:
+                stop.wait(interval)
+            else:
+                time.sleep(interval)
+            if self.store.try_worker_lease():
+                log.warning("the other worker stopped: this one takes over")
+                return True
+        return False
+
     def run_forever(self, *, poll_interval: float = 0.2, stop: Any = None, max_backoff: float = 30.0) -> None:
         """Warm up, then tick until ``stop`` is set. A failing round (the database restarting, a
         deadlock between workers) is logged and retried with backoff: everything it did is
-        either committed or will be done again, so the worker never has to exit for it."""
+        either committed or will be done again, so the worker never has to exit for it.
+
+        On SQLite, one worker loop runs per database: while another process holds the
+        database's worker lease, this one stands by and takes over when that one stops."""
+        if not self.wait_for_lease(stop=stop, interval=max(poll_interval, 1.0)):
+            return
         self.warm_up()
         failures = 0
         while stop is None or not stop.is_set():

@@ -176,6 +176,13 @@ class Store(abc.ABC):
         holds; ``None`` (the default) means "do not reuse"."""
         return None
 
+    def try_worker_lease(self) -> bool:
+        """Whether a worker loop may run on this store now: True when this store holds the
+        database's worker lease (taken now or before; kept until ``close``), or needs none.
+        SQLite, which has no per-lead claims, lets one worker loop in at a time; the default
+        (one process, or PostgreSQL's claims) lets every one in."""
+        return True
+
     def claim_leads(self, leads: Collection[tuple[str, str]]) -> set[tuple[str, str]] | None:
         """Claim ``(workspace, lead)`` pairs for work found outside the inbox (a fired timer's
         event, a reply taken in), as ``inbox`` claims the leads it hands out, and released with

@@ -45,6 +45,7 @@ from leadflow.state._sql_commit import (
 )
 from leadflow.state._sql_sends import SqlSendCounts
 from leadflow.state._sqlite_fast import FastConnection, FastStatements, KeptConnection, PooledReader
+from leadflow.state._worker_lease import FileLease, sqlite_lease_path
 from leadflow.state.base import Store
 from leadflow.state.common import held_slot
 from leadflow.state.records import (
@@ -82,6 +83,8 @@ class SqlStore(SqlSendCounts, Store):
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(url, **kwargs)
         self._claims = LeadClaims(self.engine) if lead_claims and not self.is_sqlite else None
+        lease = sqlite_lease_path(self.engine.url.database) if self.is_sqlite else None
+        self._lease = FileLease(lease) if lease is not None else None
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._fast = (
             FastStatements(
@@ -128,6 +131,8 @@ class SqlStore(SqlSendCounts, Store):
     def close(self) -> None:
         if self._claims is not None:
             self._claims.close()
+        if self._lease is not None:
+            self._lease.release()
         self.flush()
         if self._kept is not None:
             self._kept.close()
@@ -428,6 +433,9 @@ class SqlStore(SqlSendCounts, Store):
             q = q.where(t.events.c.available_at.is_(None) | (t.events.c.available_at <= when))
         pending = {int(seq): int(attempts) for seq, attempts in conn.execute(q)}
         return [InboxItem(i.seq, i.event, pending[i.seq]) for i in mine if i.seq in pending]
+
+    def try_worker_lease(self) -> bool:
+        return self._lease is None or self._lease.try_acquire()
 
     def claim_leads(self, leads: Collection[tuple[str, str]]) -> set[tuple[str, str]] | None:
         if self._claims is None:
