@@ -285,6 +285,22 @@ class StoreContract(StoreUnderTest):
         # lead.updated is logged, not routed: the inbox still holds only lead.created
         assert [i.event.type for i in store.inbox(now=at(1))] == [EventType.LEAD_CREATED]
 
+    def test_lead_lists_and_counts_follow_stage_changes_and_steps_that_keep_the_stage(self, store: Store) -> None:
+        a = self.new_lead(store, "a1")
+        self.new_lead(store, "b1")
+        same = a.model_copy(update={"touches": 3, "updated_at": at(1)})  # the stage stays
+        ok(store.apply([step(a, same)]))
+        assert store.count_leads(WS_A) == {"new": 2}
+        moved = store.get_lead(WS_A, "a1").model_copy(update={"stage": Stage.ENGAGED, "updated_at": at(2)})
+        ok(store.apply([step(store.get_lead(WS_A, "a1"), moved)]))
+        kept = store.get_lead(WS_A, "a1").model_copy(update={"touches": 4, "updated_at": at(3)})
+        ok(store.apply([step(store.get_lead(WS_A, "a1"), kept)]))
+        live = store.get_lead(WS_A, "a1")
+        assert (live.stage, live.touches, live.version) == (Stage.ENGAGED, 4, 4)
+        assert store.count_leads(WS_A) == {"new": 1, "engaged": 1}
+        assert [s.lead_id for s in store.list_leads(WS_A, stage=Stage.ENGAGED.value)] == ["a1"]
+        assert [s.lead_id for s in store.list_leads(WS_A, stage=Stage.NEW.value)] == ["b1"]
+
     def test_stale_version_conflicts_and_nothing_of_that_commit_lands(self, store: Store) -> None:
         a = self.new_lead(store, "a1")
         b = self.new_lead(store, "b1")

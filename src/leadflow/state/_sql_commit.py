@@ -200,7 +200,12 @@ def apply_one(conn: Connection, c: Commit, old: dict[str, Any] | None = None) ->
         new_doc = new.model_dump(mode="json")
         row = lead_row(new, doc=new_doc)
         del row["lead_id"], row["workspace_id"], row["created_at"]
-        res = conn.execute(stmts.UPDATE_LEAD, {**row, "b_lead_id": c.lead_id, "b_version": old_version})
+        if old_doc.get("stage") == row["stage"]:
+            del row["stage"]
+            statement = stmts.UPDATE_LEAD_SAME_STAGE
+        else:
+            statement = stmts.UPDATE_LEAD
+        res = conn.execute(statement, {**row, "b_lead_id": c.lead_id, "b_version": old_version})
         if res.rowcount != 1:  # another writer got there first (or ``old`` was not the stored one)
             raise Refused(Conflict(f"lead {c.lead_id} changed concurrently"))
         written = ((c.workspace_id, c.lead_id), old_version + 1, new_doc)

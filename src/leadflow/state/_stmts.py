@@ -44,6 +44,18 @@ UPDATE_LEAD = (
     )
 )
 """Write a lead's new state if it is still at ``b_version``. Params: the lead row + ``b_*``."""
+UPDATE_LEAD_SAME_STAGE = (
+    update(t.leads)
+    .where(_l.lead_id == bindparam("b_lead_id"), _l.version == bindparam("b_version"))
+    .values(
+        campaign=bindparam("campaign"),
+        score=bindparam("score"),
+        version=bindparam("version"),
+        updated_at=bindparam("updated_at", type_=t.leads.c.updated_at.type),
+        doc=bindparam("doc", type_=t.leads.c.doc.type),
+    )
+)
+"""The same for a lead whose stage stays: the stage index is not touched (most steps)."""
 
 MARK_HANDLED = (
     update(t.events)
