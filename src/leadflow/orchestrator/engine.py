@@ -359,10 +359,9 @@ class Orchestrator:
         if not recorded:
             return 0
         pending = self.store.with_pending({c.lead_id for c in recorded} - busy)
+        waiting = busy | pending
         # several workers: only a lead this one claims (another may be firing the same timer)
-        claimed = self.store.claim_leads(
-            {(c.workspace_id, c.lead_id) for c in recorded if c.lead_id not in busy | pending}
-        )
+        claimed = self.store.claim_leads({(c.workspace_id, c.lead_id) for c in recorded if c.lead_id not in waiting})
         stepped = 0
         for rec in recorded:
             if not placed:
