@@ -31,30 +31,27 @@ CAMPAIGN_JSON = select(cast(t.campaigns.c.doc, Text)).where(
 )
 """A campaign's stored document as JSON text. Params: ``ws``, ``name``."""
 
-UPDATE_LEAD = (
-    update(t.leads)
-    .where(_l.lead_id == bindparam("b_lead_id"), _l.version == bindparam("b_version"))
-    .values(
-        campaign=bindparam("campaign"),
-        stage=bindparam("stage"),
-        score=bindparam("score"),
-        version=bindparam("version"),
-        updated_at=bindparam("updated_at", type_=t.leads.c.updated_at.type),
-        doc=bindparam("doc", type_=t.leads.c.doc.type),
+
+def _update_lead(*, stage: bool) -> Any:
+    values: dict[str, Any] = {
+        "campaign": bindparam("campaign"),
+        "score": bindparam("score"),
+        "version": bindparam("version"),
+        "updated_at": bindparam("updated_at", type_=t.leads.c.updated_at.type),
+        "doc": bindparam("doc", type_=t.leads.c.doc.type),
+    }
+    if stage:
+        values["stage"] = bindparam("stage")
+    return (
+        update(t.leads)
+        .where(_l.lead_id == bindparam("b_lead_id"), _l.version == bindparam("b_version"))
+        .values(**values)
     )
-)
+
+
+UPDATE_LEAD = _update_lead(stage=True)
 """Write a lead's new state if it is still at ``b_version``. Params: the lead row + ``b_*``."""
-UPDATE_LEAD_SAME_STAGE = (
-    update(t.leads)
-    .where(_l.lead_id == bindparam("b_lead_id"), _l.version == bindparam("b_version"))
-    .values(
-        campaign=bindparam("campaign"),
-        score=bindparam("score"),
-        version=bindparam("version"),
-        updated_at=bindparam("updated_at", type_=t.leads.c.updated_at.type),
-        doc=bindparam("doc", type_=t.leads.c.doc.type),
-    )
-)
+UPDATE_LEAD_SAME_STAGE = _update_lead(stage=False)
 """The same for a lead whose stage stays: the stage index is not touched (most steps)."""
 
 MARK_HANDLED = (
