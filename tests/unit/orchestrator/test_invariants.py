@@ -2,8 +2,9 @@
 
 A runtime with the default agents and routes runs on ``MemoryStore`` with a hand-advanced
 clock and a transcript channel that fails on scripted calls. Hypothesis draws a sequence of
-replies (duplicates included), clock jumps, timer firings, orchestrator and dispatcher rounds,
-worker ticks and re-applied commits. After every operation: nothing goes out after an
+replies (duplicates included; some accepted at once through intake, some left in a mailbox the
+worker takes them from and commits with its next batch), clock jumps, timer firings,
+orchestrator and dispatcher rounds, worker ticks and re-applied commits. After every operation: nothing goes out after an
 opt-out, no key is delivered twice, and replaying the log gives the live state. After a
 final drain: every event handled, nothing dead, every action closed.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
@@ -20,10 +22,11 @@ from hypothesis import strategies as st
 from leadflow.domain.actions import OutboundAction
 from leadflow.domain.events import EventType
 from leadflow.domain.models import Consent, Lead
-from leadflow.exceptions import Unavailable
+from leadflow.exceptions import DuplicateMessage, Unavailable
 from leadflow.integrations.channels import TranscriptChannel
 from leadflow.integrations.channels.base import Receipt
 from leadflow.orchestrator.clock import FixedClock
+from leadflow.orchestrator.intake import Arrival
 from leadflow.runtime import Runtime
 from leadflow.settings import Settings
 from leadflow.sim.run import CAMPAIGN, demo_campaign
@@ -82,16 +85,40 @@ class RecordingStore(MemoryStore):
         return results
 
 
+class Mailbox:
+    """An inbound source: replies wait here until a worker batch has committed them."""
+
+    def __init__(self, w: World) -> None:
+        self.w = w
+        self.waiting: dict[str, tuple[str, str]] = {}  # message id -> (lead, text)
+
+    def take(self, now: datetime) -> list[Arrival]:
+        intake = self.w.rt.intake
+        return [
+            Arrival(intake.reply_commit(WS, lead, message_id=mid, text=text), partial(self._done, mid))
+            for mid, (lead, text) in self.waiting.items()
+        ]
+
+    def _done(self, mid: str, result: Exception | None) -> None:
+        assert result is None or isinstance(result, DuplicateMessage), result
+        self.waiting.pop(mid, None)
+
+    def next_arrival(self) -> datetime | None:
+        return self.w.clock.now() if self.waiting else None
+
+
 class World:
     def __init__(self, fail_on: set[int]) -> None:
         self.store = RecordingStore()
         self.clock = FixedClock(START)
+        self.mailbox = Mailbox(self)
         self.channel = FlakyChannel(TranscriptChannel(":memory:"), fail_on)
         self.rt = Runtime.build(
             Settings(db_url="memory://", transcript_path=":memory:", workspace=WS),
             store=self.store,
             clock=self.clock,
             channel=self.channel,
+            inbound=[self.mailbox],
         )
         self.store.save_campaign(WS, demo_campaign())
         self.leads: list[str] = []
@@ -169,10 +196,25 @@ def op_reply(w: World, lead: int, kind: str) -> None:
     assert w.rt.intake.receive_reply(WS, w.leads[lead], message_id=mid, text=REPLIES[kind])
 
 
+def op_mail(w: World, lead: int, kind: str) -> None:
+    """A reply lands in the mailbox: recorded only when the worker's next batch commits."""
+    mid = f"<m{len(w.message_ids)}@prospect.example>"
+    w.message_ids.append((w.leads[lead], mid, REPLIES[kind]))
+    w.mailbox.waiting[mid] = (w.leads[lead], REPLIES[kind])
+
+
+def op_mail_again(w: World, pick: int) -> None:
+    """The mailbox offers a reply again (its flag was lost): a repeat, recorded once."""
+    if w.message_ids:
+        lead, mid, text = w.message_ids[pick % len(w.message_ids)]
+        w.mailbox.waiting[mid] = (lead, text)
+
+
 def op_duplicate(w: World, pick: int) -> None:
     if w.message_ids:
         lead, mid, text = w.message_ids[pick % len(w.message_ids)]
-        assert not w.rt.intake.receive_reply(WS, lead, message_id=mid, text=text)
+        if mid not in w.mailbox.waiting:  # recorded already
+            assert not w.rt.intake.receive_reply(WS, lead, message_id=mid, text=text)
 
 
 def op_reapply(w: World, pick: int) -> None:
@@ -190,6 +232,10 @@ def run_op(w: World, op: tuple[Any, ...]) -> None:
         op_reply(w, op[1], op[2])
     elif name == "duplicate":
         op_duplicate(w, op[1])
+    elif name == "mail":
+        op_mail(w, op[1], op[2])
+    elif name == "mail_again":
+        op_mail_again(w, op[1])
     elif name == "advance":
         w.clock.advance_to(w.clock.now() + timedelta(seconds=op[1]))
     elif name == "timers":
@@ -209,10 +255,13 @@ def run_op(w: World, op: tuple[Any, ...]) -> None:
 lead_ix = st.integers(0, LEADS - 1)
 replies = st.tuples(st.just("reply"), lead_ix, st.sampled_from(sorted(REPLIES)))
 opt_outs = st.tuples(st.just("reply"), lead_ix, st.sampled_from(["unsubscribe", "stop"]))
+mails = st.tuples(st.just("mail"), lead_ix, st.sampled_from(sorted(REPLIES)))
 operations = st.one_of(
     replies,
     replies,
     opt_outs,
+    mails,
+    st.tuples(st.just("mail_again"), st.integers(0, 1000)),
     st.tuples(st.just("duplicate"), st.integers(0, 1000)),
     st.tuples(st.just("advance"), st.sampled_from([1, 30, 600, 3600, 6 * 3600, 86400, 3 * 86400, 6 * 86400])),
     st.tuples(st.just("timers")),
