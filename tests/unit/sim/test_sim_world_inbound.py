@@ -6,12 +6,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from tests.unit.sim.sim_helpers import world_over
 
 from leadflow.domain.actions import ActionKind, OutboundAction
-from leadflow.domain.models import Campaign
 from leadflow.exceptions import Conflict
 from leadflow.orchestrator.clock import FixedClock
-from leadflow.orchestrator.intake import Intake
 from leadflow.sim import SimProspect, generate_prospects
 from leadflow.sim.world import SimWorld
 from leadflow.state import MemoryStore
@@ -24,15 +23,8 @@ WS = "demo"
 @pytest.fixture
 def world() -> Iterator[tuple[SimWorld, MemoryStore, FixedClock, list[SimProspect]]]:
     prospects = generate_prospects(seed=SEED, n=60)
-    store, clock = MemoryStore(), FixedClock(NOW)
-    store.save_campaign(WS, Campaign(name="c"))
-    intake = Intake(store=store, clock=clock)
-    for p in prospects:
-        intake.create_lead(WS, "c", p.lead, lead_id=p.id)
-    w = SimWorld(prospects=prospects, seed=SEED, clock=clock)
-    w.intake = intake
-    yield w, store, clock, prospects
-    w.close()
+    with world_over(prospects, seed=SEED, now=NOW, workspace=WS) as (w, store, clock):
+        yield w, store, clock, prospects
 
 
 def _mail_everyone(world: SimWorld, prospects: list[SimProspect]) -> None:

@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.unit.sim.sim_helpers import world_over
 
 from leadflow.domain.actions import ActionKind, OutboundAction
-from leadflow.domain.models import Campaign, Stage
+from leadflow.domain.models import Stage
 from leadflow.integrations.calendar._ics import Method, ics_attachment, invite_ics
 from leadflow.orchestrator.clock import FixedClock
-from leadflow.orchestrator.intake import Intake, recorded_outcome
+from leadflow.orchestrator.intake import recorded_outcome
 from leadflow.sim import SimProspect, deal_outcome, generate_prospects
 from leadflow.sim.deals import churn_prone
 from leadflow.sim.world import SimWorld
@@ -29,15 +30,8 @@ def prospects() -> list[SimProspect]:
 
 @pytest.fixture
 def setup(prospects: list[SimProspect]) -> Iterator[tuple[SimWorld, MemoryStore, FixedClock]]:
-    store, clock = MemoryStore(), FixedClock(NOW)
-    store.save_campaign(WS, Campaign(name="c"))
-    intake = Intake(store=store, clock=clock)
-    for p in prospects:
-        intake.create_lead(WS, "c", p.lead, lead_id=p.id)
-    world = SimWorld(prospects=prospects, seed=SEED, clock=clock)
-    world.intake = intake
-    yield world, store, clock
-    world.close()
+    with world_over(prospects, seed=SEED, now=NOW, workspace=WS) as opened:
+        yield opened
 
 
 def note(lead_id: str, key: str = "closing:after_meeting") -> OutboundAction:
