@@ -63,7 +63,11 @@ class FileLease:
 
 
 def sqlite_lease_path(database: str | None) -> Path | None:
-    """Where the lease of a SQLite database file lives; None for an in-memory database."""
+    """Where the lease of a SQLite database file lives; None for an in-memory database.
+
+    Derived from the file's real path (symlinks and ``..`` resolved), so two names of one
+    database (a symlink, a relative and an absolute path) share one lease.
+    """
     if not database or database == ":memory:" or database.startswith("file::memory:"):
         return None
-    return Path(f"{database}-worker.lock")
+    return Path(f"{os.path.realpath(database)}-worker.lock")

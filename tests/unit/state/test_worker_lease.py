@@ -127,3 +127,23 @@ def _until(check: Callable[[], bool], timeout: float = 15.0) -> None:
     while not check():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+def test_a_symlink_to_the_database_shares_its_lease(tmp_path: Path) -> None:
+    """Issue 10, finding 7: a second name for the same file got its own lock and a second worker loop."""
+    real = tmp_path / "data" / "lf.db"
+    real.parent.mkdir()
+    link = tmp_path / "link.db"
+    first = SqlStore(f"sqlite:///{real}")
+    link.symlink_to(real)
+    second = SqlStore(f"sqlite:///{link}")
+    relative = SqlStore(f"sqlite:///{os.path.relpath(tmp_path / 'data' / '..' / 'data' / 'lf.db')}")
+    try:
+        assert first.try_worker_lease()
+        assert not second.try_worker_lease()  # the symlinked name stands by
+        assert not relative.try_worker_lease()  # and so does a relative path through '..'
+        first.close()
+        assert second.try_worker_lease()  # and takes over once the first lets go
+    finally:
+        second.close()
+        relative.close()
