@@ -1,0 +1,182 @@
+"""Who a person is: phone numbers in E.164, e-mail addresses normalised, and the keys they match on.
+
+One person, one lead: a lead is recognised again by any of its identity keys
+(``identity_keys``), and a suppression holds for every spelling of the address or number it
+was written for (``suppression_key`` when one is written, ``suppression_keys`` when one is
+looked up). Everything here is pure: no I/O, no clock.
+
+Rules (the README repeats them):
+
+* **Phone numbers** are parsed with ``phonenumbers`` and written in E.164 (``+81312345678``).
+  A number without a country code is read in the region hint: the lead's
+  ``attributes["country"]`` (ISO 3166 alpha-2) when given, else ``DEFAULT_REGION`` ("US").
+  A number is accepted when ``phonenumbers`` finds it valid, or when it is written with its
+  country code and has a full possible length for that country (reserved fictional ranges,
+  such as Ofcom's 07700 900xxx, are possible but not assigned); anything else is a
+  ``ValueError``.
+* **E-mail addresses** are lower-cased whole. For ``gmail.com`` (and ``googlemail.com``, mapped
+  to ``gmail.com``) dots and a ``+tag`` in the local part are dropped: Google delivers all of
+  those spellings to one mailbox. For the providers in ``PLUS_TAG_PROVIDERS`` only the
+  ``+tag`` is dropped. No other provider rule is applied: elsewhere a dot or a plus may be part
+  of a different mailbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import phonenumbers
+
+if TYPE_CHECKING:
+    from leadflow.domain.models import Lead
+
+#: The region a number without a country code is read in when nothing better is known.
+DEFAULT_REGION = "US"
+
+#: Providers where ``local+tag@domain`` is delivered to ``local@domain`` (their documented
+#: sub-addressing), so the tag is dropped. Dots are significant at these providers.
+PLUS_TAG_PROVIDERS = frozenset(
+    {
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "icloud.com",
+        "me.com",
+        "fastmail.com",
+        "protonmail.com",
+        "proton.me",
+    }
+)
+
+_GMAIL = frozenset({"gmail.com", "googlemail.com"})
+
+#: Prefix of a domain-wide suppression: ``domain:example.com`` holds for every address there.
+DOMAIN_PREFIX = "domain:"
+
+
+def _region(region: str | None) -> str:
+    hint = (region or "").strip().upper()
+    return hint if len(hint) == 2 and hint.isalpha() else DEFAULT_REGION
+
+
+@lru_cache(maxsize=100_000)
+def _e164(value: str, region: str) -> str:
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"not a phone number: {value!r} ({exc})") from exc
+    ok = phonenumbers.is_valid_number(number)
+    if not ok and value.lstrip().startswith("+"):
+        reason = phonenumbers.is_possible_number_with_reason(number)
+        ok = reason == phonenumbers.ValidationResult.IS_POSSIBLE
+    if not ok:
+        raise ValueError(f"not a valid phone number: {value!r} (read in region {region})")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_phone(value: str, *, region: str | None = None) -> str:
+    """The number in E.164 (``+81312345678``).
+
+    Args:
+        value: the number as written (``+81 3 1234 5678``, ``(415) 555-0100``, ``03-1234-5678``).
+        region: ISO 3166 alpha-2 code a number without a country code is read in; ``None`` or
+            anything that is not a two-letter code means ``DEFAULT_REGION``.
+
+    Raises:
+        ValueError: not a phone number, or not a valid one.
+    """
+    return _e164(value.strip(), _region(region))
+
+
+def normalise_email(value: str) -> str:
+    """The address lower-cased, with the safe provider rules applied (see the module docstring).
+
+    Raises:
+        ValueError: no ``@`` with text on both sides.
+    """
+    address = value.strip().lower()
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain:
+        raise ValueError(f"not an e-mail address: {value!r}")
+    domain = domain.rstrip(".")
+    if domain in _GMAIL:
+        domain = "gmail.com"
+        local = local.split("+", 1)[0].replace(".", "")
+    elif domain in PLUS_TAG_PROVIDERS:
+        local = local.split("+", 1)[0]
+    if not local:
+        raise ValueError(f"not an e-mail address: {value!r}")
+    return f"{local}@{domain}"
+
+
+def email_domain(value: str) -> str:
+    """The normalised address's domain (``googlemail.com`` reads as ``gmail.com``)."""
+    return normalise_email(value).rpartition("@")[2]
+
+
+def lead_region(lead: Lead) -> str | None:
+    """The region hint a lead carries (``attributes["country"]``), if any."""
+    country = lead.attributes.get("country")
+    return country if isinstance(country, str) else None
+
+
+def identity_keys(lead: Lead) -> list[str]:
+    """The keys a lead is recognised by, strongest first: ``email:<normalised>``,
+    ``phone:<e164>``, ``src:<source>:<source_lead_id>``.
+
+    The order is the merge rule: when a lead's keys point at different known leads, the first
+    key that matches wins (the e-mail before the phone, both before the source id).
+    """
+    keys: list[str] = []
+    if lead.email:
+        keys.append(f"email:{normalise_email(str(lead.email))}")
+    if lead.phone:
+        try:
+            keys.append(f"phone:{normalise_phone(lead.phone, region=lead_region(lead))}")
+        except ValueError:  # Lead validates its phone; a value that still fails is simply not a key
+            pass
+    if lead.source_lead_id:
+        keys.append(f"src:{lead.source}:{lead.source_lead_id}")
+    return keys
+
+
+def suppression_key(value: str) -> str:
+    """The form a suppression is stored under: a normalised address, an E.164 number, or
+    ``domain:<domain>``; anything else lower-cased and stripped."""
+    text = value.strip()
+    if text.lower().startswith(DOMAIN_PREFIX):
+        domain = text[len(DOMAIN_PREFIX) :].strip().lower().lstrip("@").rstrip(".")
+        return DOMAIN_PREFIX + ("gmail.com" if domain in _GMAIL else domain)
+    if "@" in text:
+        try:
+            return normalise_email(text)
+        except ValueError:
+            return text.lower()
+    try:
+        return normalise_phone(text)
+    except ValueError:
+        return text.lower()
+
+
+def suppression_keys(value: str) -> list[str]:
+    """Every stored key that suppresses ``value`` (an address or a number), for an ``IN (...)``.
+
+    An address is suppressed by its normalised form, by its domain (``domain:<domain>``) and,
+    for rows written before normalisation, by its lower-cased spelling; a number by its E.164
+    form and its lower-cased spelling. This is the one place the lookup is defined: other
+    forms (e.g. salted hashes of erased people) are added here.
+    """
+    text = value.strip()
+    keys = [suppression_key(text)]
+    if "@" in text and not text.lower().startswith(DOMAIN_PREFIX):
+        try:
+            keys.append(DOMAIN_PREFIX + email_domain(text))
+        except ValueError:
+            pass
+    return _unique([*keys, text.lower()])
+
+
+def _unique(keys: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(k for k in keys if k))
