@@ -135,6 +135,17 @@ suppressions = Table(
     Column("reason", String(200), nullable=False),
 )
 
+identities = Table(
+    "identities",
+    metadata,
+    # one person, one lead: every key a lead is known by (``identity.identity_keys``: normalised
+    # e-mail, E.164 phone, source id), unique per workspace, written with the lead (migration 0007)
+    Column("workspace_id", WS, primary_key=True),
+    Column("key", String(400), primary_key=True),
+    Column("lead_id", ID, nullable=False),
+    Index("ix_identities_lead", "workspace_id", "lead_id"),
+)
+
 bookings = Table(
     "bookings",
     metadata,
@@ -184,4 +195,36 @@ meta = Table(
     metadata,
     Column("key", String(100), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    # a workspace's API keys: the id in the clear, the secret only as its argon2 hash (migration 0006)
+    Column("key_id", String(32), primary_key=True),
+    Column("workspace_id", WS, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("secret_hash", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Index("ix_api_keys_ws", "workspace_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    # who (key, role) did what to which workspace object, when, with what result (migration 0006)
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("workspace_id", WS, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("role", String(16)),
+    Column("action", String(64), nullable=False),
+    Column("target_kind", String(32)),
+    Column("target_id", String(200)),
+    Column("result", String(32), nullable=False),
+    Column("detail", Text),
+    Index("ix_audit_log_ws", "workspace_id", "id"),
 )
