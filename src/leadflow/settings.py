@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from leadflow.exceptions import ConfigError
 from leadflow.llm.settings import LLMSettings
 
 
@@ -39,6 +40,14 @@ class Settings(BaseModel):
         return cls.model_validate(values)
 
     def ensure_dirs(self) -> None:
+        """Create the folders of the SQLite files; ``ConfigError`` (one line) when one cannot be."""
         for url in (self.db_url, "sqlite:///" + self.transcript_path):
             if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+                folder = Path(url.removeprefix("sqlite:///")).parent
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise ConfigError(
+                        f"cannot open the database {url}: cannot create the folder {folder}: "
+                        f"{exc.strerror or exc}"
+                    ) from exc

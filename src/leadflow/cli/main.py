@@ -464,5 +464,28 @@ def campaigns_list(db: DbOpt = None, workspace: WsOpt = None) -> None:
     console.print(table)
 
 
-def main() -> None:
-    app()
+def main(argv: list[str] | None = None) -> None:
+    """The ``leadflow`` entry point: the app, with leadflow's errors as one line on stderr.
+
+    A ``LeadflowError`` (a bad or unreachable database included: ``open_store`` translates those)
+    or a database error SQLAlchemy raises later prints ``leadflow: <message>`` and exits 1.
+    Anything else is a bug and keeps its traceback; ``LEADFLOW_DEBUG=1`` keeps it for all.
+    """
+    import os
+    import sys
+
+    from sqlalchemy.exc import ArgumentError, DatabaseError
+
+    from leadflow.exceptions import LeadflowError
+    from leadflow.state._opening import first_line
+
+    try:
+        app(args=argv, prog_name="leadflow")
+    except (LeadflowError, DatabaseError, ArgumentError) as exc:
+        if os.environ.get("LEADFLOW_DEBUG", "") not in ("", "0"):
+            raise
+        message = str(exc).strip().splitlines()[0] if isinstance(exc, LeadflowError) and str(exc).strip() else None
+        if message is None:
+            message = f"database error: {first_line(exc)}"
+        print(f"leadflow: {message}", file=sys.stderr)
+        raise SystemExit(1) from None

@@ -9,17 +9,29 @@ from leadflow.state.records import ActionRow, Commit, DeadLetter, InboxItem, Rej
 
 
 def open_store(url: str) -> Store:
-    """``memory://``, ``sqlite:///path.db`` or ``postgresql+psycopg://user@host/db``."""
+    """``memory://``, ``sqlite:///path.db`` or ``postgresql+psycopg://user@host/db``.
+
+    A URL that cannot work raises ``ConfigError`` and an unreachable database ``Unavailable``,
+    both as ``cannot open the database <url, password masked>: <reason>`` (``_opening``).
+    """
+    from leadflow.state._opening import OPEN_ERRORS, cannot_open, check_url, redact_url
+
     if url.startswith("memory:"):
         return MemoryStore()
     if url.startswith(("sqlite:", "postgresql")):
         from leadflow.state.sql import SqlStore
 
+        given = url  # errors name the URL as the user wrote it
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-        return SqlStore(url)
+        check_url(given)
+        try:
+            return SqlStore(url)
+        except OPEN_ERRORS as exc:
+            raise cannot_open(given, exc) from exc
     raise ConfigError(
-        f"unsupported store URL scheme in {url.split(':', 1)[0]!r}; use sqlite:///, postgresql:// or memory://"
+        f"cannot open the database {redact_url(url)}: unsupported URL scheme {url.split(':', 1)[0]!r}; "
+        "use sqlite:///, postgresql:// or memory://"
     )
 
 
