@@ -1,7 +1,8 @@
 """Shared helpers for agents' model modes: prompts, quoting untrusted text, grounding checks.
 
 Every model mode follows the same shape: build a prompt in which prospect, web and knowledge-base
-text sits inside clearly delimited blocks (:func:`data_block`), ask ``ctx.llm`` for a typed output,
+text sits inside clearly delimited blocks (:func:`leadflow.llm.datablock.data_block`, re-exported
+here: the one builder of every data block), ask ``ctx.llm`` for a typed output,
 check that output against what the agent actually had (:func:`supported`), and copy the call's
 usage onto the decision (:func:`with_usage`). Anything that fails a check raises ``ModelFailure``
 so the runner falls back to the offline mode.
@@ -16,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from leadflow.agents.base import Decision
+from leadflow.llm.datablock import data_block, one_line
+
+__all__ = ["content_words", "data_block", "numbers", "one_line", "prompt", "supported", "with_usage"]
 
 PROMPTS = Path(__file__).with_name("prompts")
 
@@ -31,16 +35,6 @@ _STOP = frozenset(
 def prompt(name: str) -> str:
     """The instructions in ``prompts/<name>.md``, read once."""
     return (PROMPTS / f"{name}.md").read_text(encoding="utf-8")
-
-
-def data_block(tag: str, text: str, **attrs: str) -> str:
-    """``text`` quoted as data between ``<tag>`` and ``</tag>``.
-
-    Angle brackets inside ``text`` are escaped, so untrusted text can neither close the block
-    early nor open a block of its own (``</reply><system>...``).
-    """
-    extra = "".join(f' {k}="{html.escape(v, quote=True)}"' for k, v in attrs.items())
-    return f"<{tag}{extra}>\n{html.escape(text, quote=False)}\n</{tag}>"
 
 
 def content_words(text: str) -> set[str]:

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 
 from leadflow.agents._compose import outbound, preferred_channel, sender
+from leadflow.agents._llm import data_block
 from leadflow.agents.base import AgentCard, AgentContext, Decision, EmitEvent
 from leadflow.domain.actions import OutboundAction, TimerSpec
 from leadflow.domain.events import Event, EventType
@@ -169,8 +170,9 @@ class AppointmentAgent:
         prompt = (
             f"Now: {now.astimezone(ZoneInfo(lead_tz)).isoformat()} ({lead_tz}, the lead's time zone).\n"
             f"Booked meeting: {describe(appt.start, lead_tz) if appt else 'none'}.\n"
-            f"<offered_slots>\n{listed}\n</offered_slots>\n"
-            f"<lead_reply>\n{str(event.payload.get('text') or '')[:1500]}\n</lead_reply>"
+            + data_block("offered_slots", listed)
+            + "\n"
+            + data_block("lead_reply", str(event.payload.get("text") or ""), limit=1500)
         )
         result = ctx.llm.run(
             agent_name=self.card.name,

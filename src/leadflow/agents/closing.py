@@ -27,6 +27,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
+from leadflow.agents._llm import data_block, one_line
 from leadflow.agents.base import AgentCard, AgentContext, Decision
 from leadflow.agents.escalation import default_rules, evaluate_escalation, notify_human
 from leadflow.domain.actions import TimerSpec
@@ -41,6 +42,7 @@ OWNER_SAFE = {"human": True}
 KB_SEED = Path(__file__).with_name("kb_seed")
 PROMPT = Path(__file__).with_name("prompts") / "closing.md"
 STALL_AFTER = timedelta(days=5)
+PASSAGE_CHARS = 4000  # of one knowledge-base passage shown to the model
 MOVED_KEY = "_deal_moved_at"
 
 Approach = Literal["value", "trade_off", "payment", "timing", "comparison", "acknowledge"]
@@ -187,13 +189,16 @@ class ClosingAgent:
         if not passages:
             raise ModelFailure("closing: nothing in the knowledge base to ground an answer")
         quoted = "\n".join(
-            f'<passage doc_id="{p.citation.doc_id}" section="{_section(p)}">\n{p.text}\n</passage>' for p in passages
+            data_block("passage", p.text, limit=PASSAGE_CHARS, doc_id=p.citation.doc_id, section=_section(p))
+            for p in passages
         )
         prompt = (
-            f"Prospect: {state.lead.first_name} at {state.lead.company or 'their company'}; objection type: {intent}.\n"
+            f"Objection type: {one_line(intent, limit=40)}.\n"
             f"Seller: {ctx.campaign.rep_name} of {ctx.campaign.company_name}.\n"
-            f"<prospect_message>\n{_quote(str(event.payload.get('text') or ''), 1500)}\n</prospect_message>\n"
-            f"<passages>\n{quoted}\n</passages>"
+            + data_block("prospect", {"first_name": state.lead.first_name, "company": state.lead.company})
+            + "\n"
+            + data_block("prospect_message", str(event.payload.get("text") or ""), limit=1500)
+            + f"\nPassages:\n{quoted}"
         )
         result = ctx.llm.run(
             agent_name=self.card.name, tier="strong", instructions=PROMPT.read_text(encoding="utf-8"),

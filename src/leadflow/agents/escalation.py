@@ -436,8 +436,13 @@ class EscalationAgent:
             agent_name=self.card.name,
             tier=self.card.model_tier,
             instructions=prompt("escalation"),
-            prompt=f"Lead: {state.lead.full_name}, {state.lead.title or '-'} at {state.lead.company or '-'}; "
-            f"stage {state.stage.value}\n" + data_block("reply", text[:3000]),
+            prompt=f"Stage: {state.stage.value}\n"
+            + data_block(
+                "lead",
+                {"name": state.lead.full_name, "title": state.lead.title or "-", "company": state.lead.company or "-"},
+            )
+            + "\n"
+            + data_block("reply", text, limit=3000),
             output_type=EscalationReview,
         )
         escalation = merge_escalation(rules, supported_reasons(result.output, text, state), state, now=now)

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from leadflow.agents._compose import outbound
-from leadflow.agents._llm import data_block, prompt, with_usage
+from leadflow.agents._llm import data_block, one_line, prompt, with_usage
 from leadflow.agents.base import AgentCard, AgentContext, Decision, EmitEvent
 from leadflow.agents.qualification import pack_for
 from leadflow.domain.actions import TimerSpec
@@ -137,7 +137,7 @@ class NurtureAgent:
         allowed = allowed_channels(state)
         lead = state.lead
         history = "\n".join(
-            f"{'lead' if m.direction is Direction.INBOUND else 'us'} ({m.channel.value}): {' '.join(m.body.split())[:300]}"
+            f"{'lead' if m.direction is Direction.INBOUND else 'us'} ({m.channel.value}): {one_line(m.body, limit=300)}"
             for m in state.messages[-3:]
         )
         result = ctx.llm.run(
@@ -150,8 +150,12 @@ class NurtureAgent:
             f"next touch no sooner than {plan.gap_days} days\n"
             + data_block(
                 "lead",
-                f"first name: {lead.first_name}; company: {lead.company or '-'}; "
-                f"industry: {lead.industry or '-'}; inquiry: {lead.inquiry or '-'}",
+                {
+                    "first_name": lead.first_name,
+                    "company": lead.company or "-",
+                    "industry": lead.industry or "-",
+                    "inquiry": lead.inquiry or "-",
+                },
             )
             + "\n"
             + data_block("history", history),

@@ -32,12 +32,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from leadflow.agents._compose import EMAIL_WORD_LIMIT, SMS_LIMIT, email_footer, sender
+from leadflow.agents._llm import data_block, one_line
 from leadflow.domain.models import Campaign, Channel, LeadState, SenderIdentity
 from leadflow.exceptions import LeadflowError
 
 log = logging.getLogger(__name__)
 
 LINKEDIN_LIMIT = 300
+SIGNAL_CHARS = 600  # of one signal's text shown to the model
+EVIDENCE_CHARS = 1500  # of one knowledge passage or lead field shown to the model
 SMS_FOOTER = " Reply STOP to opt out."
 _KIND_ORDER = ("funding", "hiring", "news", "pain_point", "tech_stack", "company_size", "other")
 
@@ -341,18 +344,24 @@ def _prompt(
     problems: Sequence[Rejection] = (),
 ) -> str:
     lead = state.lead
-    data = [{"kind": s.get("kind"), "text": s.get("text"), "source": s.get("source")} for s in signals[:8]]
+    data = [
+        {"kind": one_line(s.get("kind"), limit=40), "text": one_line(s.get("text"), limit=SIGNAL_CHARS),
+         "source": one_line(s.get("source"), limit=300)}
+        for s in signals[:8]
+    ]
+    prospect = {
+        "first_name": lead.first_name,
+        "last_name": lead.last_name,
+        "title": lead.title or "unknown title",
+        "company": lead.company or "unknown company",
+    }
     lines = [
         f"Channel: {channel.value}",
-        f"Prospect: {lead.first_name} {lead.last_name}".rstrip() + f", {lead.title or 'unknown title'}"
-        f" at {lead.company or 'unknown company'}",
         f"Sender: {campaign.rep_name} at {campaign.company_name}; offer: {campaign.offer}",
-        "<signals>",
-        json.dumps(data, ensure_ascii=False),
-        "</signals>",
-        "<knowledge>",
-        json.dumps(list(evidence[:5]), ensure_ascii=False),
-        "</knowledge>",
+        data_block("prospect", prospect),
+        # JSON inside the blocks: one list each, cut per item so the JSON is never cut mid-way
+        data_block("signals", json.dumps(data, ensure_ascii=False)),
+        data_block("knowledge", json.dumps([one_line(e, limit=EVIDENCE_CHARS) for e in evidence[:5]], ensure_ascii=False)),
     ]
     if problems:
         lines.append(

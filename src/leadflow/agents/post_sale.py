@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from leadflow.agents._compose import outbound
-from leadflow.agents._llm import data_block, prompt, with_usage
+from leadflow.agents._llm import data_block, one_line, prompt, with_usage
 from leadflow.agents.base import AgentCard, AgentContext, Decision
 from leadflow.agents.escalation import EscalationRules, default_rules, evaluate_escalation
 from leadflow.domain.actions import TimerSpec
@@ -219,9 +219,11 @@ class PostSaleAgent:
             agent_name=self.card.name,
             tier=self.card.model_tier,
             instructions=prompt("post_sale"),
-            prompt=f"Customer: {state.lead.full_name} at {state.lead.company or '-'}, a customer of "
-            f"{ctx.campaign.company_name}; the reply reads as {intent!r} to the rules.\n"
-            + data_block("customer_reply", text[:3000]),
+            prompt=f"A customer of {ctx.campaign.company_name}; the reply reads as {one_line(intent, limit=40)!r}"
+            " to the rules.\n"
+            + data_block("customer", {"name": state.lead.full_name, "company": state.lead.company or "-"})
+            + "\n"
+            + data_block("customer_reply", text, limit=3000),
             output_type=ChurnAssessment,
         )
         reasons = check_churn(result.output)

@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from leadflow.agents._compose import outbound, preferred_channel
 from leadflow.agents._extract import BROWSING, extract
+from leadflow.agents._figures import unsupported
+from leadflow.agents._llm import data_block
 from leadflow.agents.base import AgentCard, AgentContext, Decision, EmitEvent
 from leadflow.domain.events import Event, EventType
 from leadflow.domain.models import Channel, LeadState, Score, Stage
@@ -26,6 +28,7 @@ from leadflow.exceptions import ConfigError, ModelFailure
 PACKS = Path(__file__).with_name("packs")
 PROMPT = Path(__file__).with_name("prompts") / "qualification.md"
 MAX_TURNS = 4
+REPLY_CHARS = 3000  # of a reply shown to the model; its figures are checked against these
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
 
 
@@ -159,21 +162,31 @@ class QualificationAgent:
         questions: list[dict[str, Any]] = pack_for(state, ctx.campaign.industry_pack)["questions"]
         keys = {q["key"]: q for q in questions}
         listing = "\n".join(f"- {q['key']} ({q['type']}): {q['ask']}" for q in questions if q["key"] not in state.qualification)
+        shown = text[:REPLY_CHARS]
         result = ctx.llm.run(
             agent_name=self.card.name, tier="strong", instructions=PROMPT.read_text(encoding="utf-8"),
-            prompt=f"Questions:\n{listing}\n<reply>\n{text[:3000]}\n</reply>", output_type=ExtractedAnswers,
+            prompt=f"Questions:\n{listing}\n" + data_block("reply", shown), output_type=ExtractedAnswers,
         )
         got: ExtractedAnswers = result.output
         unknown = sorted(set(got.answers) - set(keys))
         if unknown:
             raise ModelFailure(f"qualification: the model answered questions that were not asked: {unknown}")
+        dropped: list[str] = []
         for key, value in got.answers.items():
-            if keys[key]["type"] in ("number", "money", "timeline") and not isinstance(value, float | int):
-                raise ModelFailure(f"qualification: {key} should be a number, got {value!r}")
+            kind = keys[key]["type"]
+            if kind in ("number", "money", "timeline"):
+                if not isinstance(value, float | int):
+                    raise ModelFailure(f"qualification: {key} should be a number, got {value!r}")
+                why = unsupported(kind, float(value), shown)
+                if why is not None:  # not given: the offline reading of the reply may still find it
+                    dropped.append(f"{key} ({why})")
+                    continue
             state.qualification.setdefault(key, value)
         if got.browsing:
             state.qualification["_browsing"] = True
         decision = self.handle(ctx, state, event)
+        note = f"; model answers dropped: {', '.join(dropped)}" if dropped else ""
         return decision.model_copy(update={
             "model": result.model_name, "tokens": result.input_tokens + result.output_tokens, "cost_usd": result.cost_usd,
+            "summary": decision.summary + note,
         })

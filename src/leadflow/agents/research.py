@@ -198,17 +198,17 @@ class ResearchAgent:
         }
         sources.update({k: neutralise(v).text for k, v in fields.items()})
         pages = "\n".join(
-            data_block("page", text[:PROMPT_PAGE_CHARS], url=url)
+            data_block("page", text, limit=PROMPT_PAGE_CHARS, url=url)
             for url, text in sources.items()
             if url in found.texts
         )
-        given = "\n".join(f"{k}: {v}" for k, v in sources.items() if k in fields)
+        company = {"company": state.lead.company, "company_domain": state.lead.company_domain}
+        given = {k: v for k, v in sources.items() if k in fields}
         result = ctx.llm.run(
             agent_name=self.card.name,
             tier=self.card.model_tier,
             instructions=prompt("research"),
-            prompt=f"Company: {state.lead.company or '-'} ({state.lead.company_domain or '-'})\n"
-            f"{data_block('lead_fields', given)}\n<pages>\n{pages}\n</pages>",
+            prompt=f"{data_block('company', company)}\n{data_block('lead_fields', given)}\nPages:\n{pages}",
             output_type=ResearchFindings,
         )
         findings: ResearchFindings = result.output

@@ -46,7 +46,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from leadflow.agents._llm import data_block, prompt, with_usage
+from leadflow.agents._llm import data_block, one_line, prompt, with_usage
 from leadflow.agents.base import AgentCard, AgentContext, Decision
 from leadflow.domain.events import Event
 from leadflow.domain.models import Campaign, Lead, LeadState
@@ -296,10 +296,12 @@ class TriageAgent:
             "timezone": lead.timezone,
             "source": lead.source,
             "inquiry": lead.inquiry,
-            **lead.attributes,
+            **{f"attributes.{k}": v for k, v in lead.attributes.items()},  # cannot pass for a field above
         }
         signals = "\n".join(
-            f"- {s.get('kind')}: {s.get('text')} (source {s.get('source')})" for s in state.signals[:12]
+            f"- {one_line(s.get('kind'), limit=40)}: {one_line(s.get('text'), limit=600)}"
+            f" (source {one_line(s.get('source'), limit=300)})"
+            for s in state.signals[:12]
         )
         tier_a, tier_b = thresholds(ctx.campaign)
         result = ctx.llm.run(
@@ -310,7 +312,7 @@ class TriageAgent:
             f"Thresholds: A >= {tier_a}, B >= {tier_b}\n"
             + data_block("rules", f"fit {rules.fit:.2f}, tier {rules.tier}; " + "; ".join(rules.reasons))
             + "\n"
-            + data_block("lead", json.dumps({k: v for k, v in fields.items() if v is not None}, default=str))
+            + data_block("lead", fields)
             + "\n"
             + data_block("signals", signals),
             output_type=TriageJudgement,

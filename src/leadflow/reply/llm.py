@@ -1,7 +1,7 @@
 """Model mode of reply understanding: a pydantic-ai agent with a typed verdict.
 
-The agent receives the reply wrapped as quoted data (``<reply>...</reply>``, with any
-closing tag inside the text neutralised) and the prompt in ``prompts/understand.md``. Its
+The agent receives the reply wrapped as quoted data (``<reply>...</reply>``, built by
+:func:`leadflow.llm.datablock.data_block`, so no tag inside the text survives) and the prompt in ``prompts/understand.md``. Its
 output is a :class:`LlmVerdict`; nothing parses free text. Every failure (provider error,
 timeout, refusal, malformed or out-of-schema output) is raised as
 :class:`~leadflow.exceptions.ModelFailure` so the caller can fall back to offline mode.
@@ -22,9 +22,12 @@ from pydantic_ai import Agent
 from pydantic_ai.models import Model
 
 from leadflow.exceptions import ModelFailure
+from leadflow.llm.datablock import data_block, one_line
 from leadflow.reply.intent import IntentLabel
 from leadflow.reply.referral import Referral
 from leadflow.reply.times import TimeRange
+
+REPLY_CHARS = 8000  # of a reply shown to the model (trimmed replies are far shorter)
 
 
 class LlmTime(BaseModel):
@@ -57,8 +60,7 @@ def build_agent(model: Model) -> Agent[None, LlmVerdict]:
 
 def quote_reply(text: str, *, now: datetime, tz: str) -> str:
     """The user message: context lines, then the reply as inert quoted data."""
-    safe = text.replace("</reply>", "</ reply>").replace("<reply>", "< reply>")
-    return f"now: {now.isoformat()}\nlead time zone: {tz}\n<reply>\n{safe}\n</reply>"
+    return f"now: {now.isoformat()}\nlead time zone: {one_line(tz, limit=64)}\n" + data_block("reply", text, limit=REPLY_CHARS)
 
 
 def _aware(raw: str, tz: str) -> datetime:

@@ -31,7 +31,7 @@ CHARS_PER_TOKEN = 4
 _PAGE = re.compile(r'<page url="([^"]+)">\n(.*?)\n</page>', re.S)
 _RULES = re.compile(r"fit (\d(?:\.\d+)?), tier ([ABC])")
 _SIGNALS = re.compile(r"<signals>\n(.*?)\n</signals>", re.S)
-_PROSPECT = re.compile(r"^Prospect: (\S+)", re.M)
+_PROSPECT = re.compile(r"<prospect>\nfirst_name: (\S+)")
 
 
 def tokens(text: str) -> int:
@@ -74,9 +74,9 @@ def _triage(prompt: str) -> dict[str, Any]:
 
 def _draft(prompt: str) -> dict[str, Any]:
     block = _SIGNALS.search(prompt)
-    signals = json.loads(block.group(1)) if block else []
+    signals = json.loads(html.unescape(block.group(1))) if block else []
     who = _PROSPECT.search(prompt)
-    name = who.group(1).rstrip(",") if who else "there"
+    name = html.unescape(who.group(1)) if who else "there"
     signal = str(signals[0]["text"]).strip().rstrip(".") if signals else ""
     opener = f'I read that "{signal}".' if signal else "Thanks for getting in touch."
     body = (
