@@ -21,6 +21,8 @@ class Settings(BaseModel):
     routes_path: str | None = None
     transcript_path: str = "var/transcript.db"
     api_max_body: int = 1_000_000
+    cors_origins: tuple[str, ...] = ()
+    """Origins a browser may call the API from (CORS); none by default."""
     llm: LLMSettings = Field(default_factory=LLMSettings)
 
     @classmethod
@@ -36,6 +38,8 @@ class Settings(BaseModel):
         ):
             if env.get(var):
                 values[field] = env[var]
+        if env.get("LEADFLOW_CORS_ORIGINS"):
+            values["cors_origins"] = tuple(o.strip() for o in env["LEADFLOW_CORS_ORIGINS"].split(",") if o.strip())
         values["llm"] = LLMSettings.from_env(env)
         return cls.model_validate(values)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from leadflow.api.app import WorkerThread, create_app
+from leadflow.api.app import WorkerThread, create_app, create_insecure_app
+from leadflow.api.auth import InsecureNoAuth
 
-__all__ = ["WorkerThread", "create_app"]
+__all__ = ["InsecureNoAuth", "WorkerThread", "create_app", "create_insecure_app"]

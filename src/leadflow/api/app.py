@@ -1,4 +1,5 @@
-"""The app factory: ``create_app(runtime)`` wires routers, error mapping and, optionally, the worker.
+"""The app factory: ``create_app(runtime)`` wires routers, API keys, the audit log, error mapping and,
+optionally, the worker.
 
 The API only records (leads, replies, deal outcomes) and reads; the worker does the work. ``leadflow serve``
 passes ``worker=True`` so one process runs both: the worker loop in a background thread that
@@ -11,13 +12,17 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from leadflow.api import errors
-from leadflow.api.deps import require_token
+from leadflow.api.audit import AuditMiddleware
+from leadflow.api.auth import AuthMode, InsecureNoAuth, check_guarded
 from leadflow.api.metrics import ApiMetrics
-from leadflow.api.routes import health, leads, outcomes, replies
+from leadflow.api.routes import docs, health, leads, outcomes, replies
+from leadflow.auth import keyring_for
 from leadflow.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -49,13 +54,14 @@ class WorkerThread:
 
 
 def create_app(
-    runtime: Runtime, *, api_token: str | None = None, worker: bool = False, poll_interval: float = 0.2
+    runtime: Runtime, *, auth: AuthMode | None = None, worker: bool = False, poll_interval: float = 0.2
 ) -> FastAPI:
-    """Build the HTTP API over ``runtime``.
+    """Build the HTTP API over ``runtime``: every route but ``/healthz`` needs an API key.
 
     Args:
-        runtime: the wired store, intake, registry and worker.
-        api_token: when set, ``/v1`` routes need ``Authorization: Bearer <api_token>``.
+        runtime: the wired store, intake, registry and worker (and ``settings.cors_origins``).
+        auth: how callers are known: the store's API keys (``keyring_for(runtime.store)``, the
+            default), or ``InsecureNoAuth`` (see ``create_insecure_app``).
         worker: also run the worker loop in a background thread for the app's lifetime.
         poll_interval: the worker's sleep when idle.
     """
@@ -72,16 +78,32 @@ def create_app(
             if thread:
                 thread.close()
 
-    app = FastAPI(title="leadflow", version="0.1.0", lifespan=lifespan,
+    # the documents are routes of our own (routes/docs.py), behind a key like the rest
+    app = FastAPI(title="leadflow", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None,
                   description="Leads, replies and deal outcomes in; the worker and its agents do the rest.")
     app.state.runtime = runtime
-    app.state.api_token = api_token
+    app.state.auth = auth if auth is not None else keyring_for(runtime.store)
     app.state.metrics = ApiMetrics()
     errors.install(app)
-    guarded = [Depends(require_token)]
-    app.include_router(leads.router, dependencies=guarded)
-    app.include_router(outcomes.router, dependencies=guarded)
-    app.include_router(replies.router, dependencies=guarded)
-    app.include_router(health.agents_router, dependencies=guarded)
+    app.include_router(leads.router)
+    app.include_router(outcomes.router)
+    app.include_router(replies.router)
+    app.include_router(health.agents_router)
     app.include_router(health.router)
+    app.include_router(docs.router)
+    app.state.audit_actions = check_guarded(app)
+    app.add_middleware(AuditMiddleware, store=runtime.store)
+    if runtime.settings.cors_origins:  # off unless configured: no browser page may call us otherwise
+        app.add_middleware(CORSMiddleware, allow_origins=list(runtime.settings.cors_origins),
+                           allow_methods=["GET", "POST"], allow_headers=["*"])
     return app
+
+
+def create_insecure_app(runtime: Runtime, **kwargs: Any) -> FastAPI:
+    """``create_app`` WITHOUT API keys: every request is the admin of ``runtime.settings.workspace``.
+
+    For ``leadflow serve --insecure-no-auth`` on loopback and for tests about something else;
+    never on a shared network.
+    """
+    return create_app(runtime, auth=InsecureNoAuth(runtime.settings.workspace), **kwargs)

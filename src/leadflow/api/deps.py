@@ -1,4 +1,4 @@
-"""Request dependencies: the runtime, the workspace, the bearer token and bounded JSON bodies.
+"""Request dependencies: the runtime, the workspace (the API key's) and bounded JSON bodies.
 
 Routes declare what they need with the ``Annotated`` aliases at the bottom (``RuntimeDep``,
 ``WorkspaceDep``, ``MetricsDep``), as in full-stack-fastapi-template's ``deps.py``.
@@ -7,21 +7,18 @@ Routes declare what they need with the ``Annotated`` aliases at the bottom (``Ru
 from __future__ import annotations
 
 import json
-import re
-import secrets
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
-from leadflow.api.errors import MalformedBody, PayloadTooLarge, field_details, summarize
+from leadflow.api.auth import PrincipalDep
+from leadflow.api.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType, field_details, summarize
 from leadflow.api.metrics import ApiMetrics
-from leadflow.exceptions import AuthFailed, InvalidInput
+from leadflow.exceptions import InvalidInput
 from leadflow.runtime import Runtime
 
 M = TypeVar("M", bound=BaseModel)
-
-_WORKSPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -38,31 +35,22 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 MetricsDep = Annotated[ApiMetrics, Depends(get_metrics)]
 
 
-def get_workspace(
-    runtime: RuntimeDep, x_workspace: Annotated[str | None, Header(alias="X-Workspace")] = None
-) -> str:
-    """The ``X-Workspace`` header, or the configured default workspace."""
-    if x_workspace is None or x_workspace == "":
-        return runtime.settings.workspace
-    if not _WORKSPACE.match(x_workspace):
-        raise InvalidInput(
-            "invalid X-Workspace header: use 1-64 letters, digits, '_', '-' or '.'",
-            details=[{"field": "X-Workspace", "message": "invalid workspace id", "type": "value_error"}],
-        )
-    return x_workspace
+def get_workspace(principal: PrincipalDep) -> str:
+    """The request's workspace: its API key's (``leadflow.api.auth``); no header can change it."""
+    return principal.workspace
 
 
 WorkspaceDep = Annotated[str, Depends(get_workspace)]
 
 
-def require_token(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-    """Check ``Authorization: Bearer <token>`` when the app was given a token; else allow all."""
-    expected: str | None = request.app.state.api_token
-    if not expected:
-        return
-    scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), expected.encode()):
-        raise AuthFailed("missing or wrong bearer token")
+def require_json(request: Request) -> None:
+    """Refuse a body that is not declared ``application/json`` (415): a web page can post
+    ``text/plain`` across origins without a preflight, never ``application/json``."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media != "application/json":
+        raise UnsupportedMediaType(
+            f"send the body as application/json (got {media[:100] or 'no content type'})",
+            details=[{"field": "Content-Type", "message": "expected application/json", "type": "media_type"}])
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -123,6 +111,7 @@ async def parse_json_body(request: Request, runtime: Runtime, workspace_id: str,
     Returns the model and the body's text (for a reject a later step may still need).
     An oversized body is not kept (it was never read); everything else that fails is.
     """
+    require_json(request)
     raw = await read_body(request, runtime.settings.api_max_body)
     text = raw.decode("utf-8", errors="replace")
     try:

@@ -4,7 +4,8 @@ Every error leaves the API as ``{"error": {"type", "message", "details"}}``::
 
     InvalidInput  → 422      NotFound     → 404      Conflict  → 409
     Refused       → 403      AuthFailed   → 401      Unavailable → 503
-    MalformedBody → 400      PayloadTooLarge → 413   (both InvalidInput, API-only)
+    MalformedBody → 400      PayloadTooLarge → 413   UnsupportedMediaType → 415
+    (the last three are InvalidInput, API-only)
 
 The most specific class wins (``AuthFailed`` is a ``Refused`` but answers 401).
 """
@@ -43,9 +44,14 @@ class PayloadTooLarge(InvalidInput):
     """The request body is over the configured limit."""
 
 
+class UnsupportedMediaType(InvalidInput):
+    """The request body is not declared ``application/json``."""
+
+
 STATUS: dict[type[LeadflowError], int] = {
     MalformedBody: 400,
     PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
     InvalidInput: 422,
     NotFound: 404,
     Conflict: 409,

@@ -106,9 +106,9 @@ class OutcomePublic(BaseModel):
 
 
 class Health(BaseModel):
+    """Liveness only: served without a key, so it says nothing about any workspace."""
+
     status: str = "ok"
-    workspace: str
-    leads: dict[str, int]
 
 
 AgentCardDoc = dict[str, Any]

@@ -88,6 +88,8 @@ def demo(
     if example:
         console.print(f"See one lead's story: leadflow trace {example.lead_id} --db sqlite:///{db} -w {run.workspace}")
     run.close()
+    console.print("To serve the API: create the first key with `leadflow keys create --workspace default "
+                  "--role admin`, then `leadflow serve` (send it as Authorization: Bearer <key>)")
 
 
 def _team_table(store: Store, workspace: str) -> Table:
@@ -248,10 +250,14 @@ def agents() -> None:
         print(json.dumps(agent.card.to_a2a(), indent=2))
 
 
+from leadflow.cli.audit import audit_log as _audit_log  # noqa: E402
 from leadflow.cli.evaluate import evaluate as _evaluate  # noqa: E402
+from leadflow.cli.keys import keys_app  # noqa: E402
 from leadflow.cli.replies import replies_app  # noqa: E402
 
 app.add_typer(replies_app, name="replies")
+app.add_typer(keys_app, name="keys")
+app.command("audit")(_audit_log)
 app.command("eval")(_evaluate)
 
 
@@ -369,22 +375,45 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     worker: Annotated[bool, typer.Option(help="also run the worker loop in this process")] = True,
+    insecure_no_auth: Annotated[bool, typer.Option(
+        "--insecure-no-auth", help="check no API keys: every request is admin of the workspace (loopback only)")] = False,
+    cors_origin: Annotated[list[str] | None, typer.Option(
+        "--cors-origin", help="an origin browsers may call the API from (repeat; or LEADFLOW_CORS_ORIGINS)")] = None,
 ) -> None:
     """Serve the HTTP API (and, by default, the worker in a background thread).
 
-    Set LEADFLOW_API_TOKEN to require ``Authorization: Bearer <token>`` on /v1 routes.
+    Every request needs an API key (``leadflow keys create``) as ``Authorization: Bearer <key>``,
+    except ``/healthz``. ``--insecure-no-auth`` turns keys off, and only on a loopback address.
     """
-    import os
+    import sys
 
     import uvicorn
 
-    from leadflow.api import create_app
+    from leadflow.api import create_app, create_insecure_app
+    from leadflow.api.auth import is_loopback
+    from leadflow.auth import keyring_for
     from leadflow.runtime import Runtime
 
-    runtime = Runtime.build(_settings(db, workspace))
-    token = os.environ.get("LEADFLOW_API_TOKEN") or None
-    app_ = create_app(runtime, api_token=token, worker=worker)
+    if insecure_no_auth and not is_loopback(host):
+        print(f"leadflow: --insecure-no-auth is allowed only on a loopback address (127.0.0.1, ::1), "
+              f"not {host!r}", file=sys.stderr)
+        raise typer.Exit(2)
+    settings = _settings(db, workspace)
+    if cors_origin:
+        settings = settings.model_copy(update={"cors_origins": tuple(cors_origin)})
+    runtime = Runtime.build(settings)
     try:
+        if insecure_no_auth:
+            err = Console(stderr=True)
+            err.print(f"[bold red]WARNING: --insecure-no-auth: no API keys are checked. Every request to "
+                      f"{host}:{port} acts as admin of workspace {settings.workspace!r}. Never expose this server."
+                      "[/bold red]")
+            app_ = create_insecure_app(runtime, worker=worker)
+        else:
+            if not keyring_for(runtime.store).list():
+                console.print("no API keys yet: every request will be refused. Create one with "
+                              f"`leadflow keys create --workspace {settings.workspace} --role admin`")
+            app_ = create_app(runtime, worker=worker)
         uvicorn.Server(uvicorn.Config(app_, host=host, port=port, log_level="info")).run()
     finally:
         runtime.close()

@@ -1,11 +1,15 @@
-"""Fixtures for the API tests: an in-memory runtime, a TestClient and a real uvicorn on loopback."""
+"""Fixtures for the API tests: an in-memory runtime, API keys, a TestClient and a real uvicorn on loopback.
+
+``client`` and ``live_server`` carry an admin key of the ``default`` workspace; ``key_for``
+makes others (another workspace, a weaker role).
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +19,7 @@ from fastapi.testclient import TestClient
 from tests.services import free_port
 
 from leadflow.api import create_app
+from leadflow.auth import keyring_for
 from leadflow.domain.models import Campaign
 from leadflow.integrations.channels import TranscriptChannel
 from leadflow.orchestrator.clock import FixedClock
@@ -44,9 +49,26 @@ def runtime(tmp_path: Path, channel: TranscriptChannel) -> Iterator[Runtime]:
     rt.close()
 
 
+KeyFactory = Callable[..., str]
+
+
 @pytest.fixture
-def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime)) as c:
+def key_for(runtime: Runtime) -> KeyFactory:
+    """``key_for("other", "viewer")``: a new API key of that workspace and role."""
+
+    def make(workspace: str = "default", role: str = "admin") -> str:
+        return keyring_for(runtime.store).create(workspace, role, name="tests", actor="tests")[1]
+
+    return make
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def client(runtime: Runtime, key_for: KeyFactory) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime), headers=bearer(key_for())) as c:
         yield c
 
 
@@ -54,10 +76,11 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
 class LiveServer:
     url: str
     server: uvicorn.Server
+    headers: dict[str, str] = field(default_factory=dict)  # an admin key of ``default``
 
 
 @pytest.fixture
-def live_server(runtime: Runtime) -> Iterator[LiveServer]:
+def live_server(runtime: Runtime, key_for: KeyFactory) -> Iterator[LiveServer]:
     """The app served by uvicorn on 127.0.0.1 in a thread, with the worker running beside it."""
     port = free_port()
     app = create_app(runtime, worker=True, poll_interval=0.01)
@@ -68,7 +91,7 @@ def live_server(runtime: Runtime) -> Iterator[LiveServer]:
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.01)
-    yield LiveServer(f"http://127.0.0.1:{port}", server)
+    yield LiveServer(f"http://127.0.0.1:{port}", server, bearer(key_for()))
     server.should_exit = True
     thread.join(10)
     assert not thread.is_alive()

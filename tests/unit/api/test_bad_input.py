@@ -66,9 +66,9 @@ def test_malformed_json_and_non_objects(client: TestClient, runtime: Runtime) ->
     assert "not valid JSON" in r.json()["error"]["message"]
     r = client.post("/v1/leads", json=[GOOD])
     assert r.status_code == 422 and "JSON object" in r.json()["error"]["message"]
-    r = client.post("/v1/leads", content=b"\xff\xfe\x00garbage")
+    r = client.post("/v1/leads", content=b"\xff\xfe\x00garbage", headers={"content-type": "application/json"})
     assert r.status_code == 400 and "UTF-8" in r.json()["error"]["message"]
-    r = client.post("/v1/leads", content=b"")
+    r = client.post("/v1/leads", content=b"", headers={"content-type": "application/json"})
     assert r.status_code == 400 and "empty" in r.json()["error"]["message"]
     assert rejects(runtime)[0] == '{"first_name": "Ann",'
     assert json.loads(rejects(runtime)[1]) == [GOOD]
@@ -118,7 +118,7 @@ def test_chunked_body_is_capped_while_streaming(client: TestClient, runtime: Run
 
 def test_five_megabyte_body_over_real_http(live_server: LiveServer) -> None:
     big = b'{"inquiry": "' + b"x" * FIVE_MB + b'"}'
-    with httpx.Client(base_url=live_server.url, timeout=10) as http:
+    with httpx.Client(base_url=live_server.url, timeout=10, headers=live_server.headers) as http:
         try:
             r = http.post("/v1/leads", content=big, headers={"content-type": "application/json"})
         except httpx.TransportError:

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
-from tests.unit.api.conftest import CAMPAIGN, LiveServer
+from tests.unit.api.conftest import CAMPAIGN, KeyFactory, LiveServer, bearer
 
 from leadflow.integrations.channels import TranscriptChannel
 from leadflow.runtime import Runtime
@@ -35,7 +35,7 @@ def events_of(runtime: Runtime, lead_id: str, type_: str, workspace: str = "defa
 def test_won_over_real_http_starts_post_sale(
     live_server: LiveServer, runtime: Runtime, channel: TranscriptChannel
 ) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=10) as http:
+    with httpx.Client(base_url=live_server.url, timeout=10, headers=live_server.headers) as http:
         lead_id = http.post("/v1/leads", json=lead()).json()["lead_id"]
         r = http.post(
             f"/v1/leads/{lead_id}/outcome",
@@ -138,7 +138,7 @@ def test_bad_outcomes_are_clear_errors_and_kept(client: TestClient, runtime: Run
 
 
 def test_unknown_lead_is_404_and_kept_and_workspaces_are_separate(
-    client: TestClient, runtime: Runtime
+    client: TestClient, runtime: Runtime, key_for: KeyFactory
 ) -> None:
     r = client.post("/v1/leads/ghost/outcome", json={"outcome": "won"})
     assert r.status_code == 404 and r.json()["error"]["type"] == "NotFound"
@@ -146,7 +146,7 @@ def test_unknown_lead_is_404_and_kept_and_workspaces_are_separate(
     assert '"won"' in reject.raw and "ghost" in reject.error
     lead_id = client.post("/v1/leads", json=lead()).json()["lead_id"]
     other = client.post(
-        f"/v1/leads/{lead_id}/outcome", json={"outcome": "won"}, headers={"X-Workspace": "other"}
+        f"/v1/leads/{lead_id}/outcome", json={"outcome": "won"}, headers=bearer(key_for("other"))
     )
     assert other.status_code == 404
     assert client.get(f"/v1/leads/{lead_id}").json()["stage"] == "new"

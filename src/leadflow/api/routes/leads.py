@@ -6,8 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from leadflow.api.audit import note
+from leadflow.api.auth import allow
 from leadflow.api.deps import MetricsDep, RuntimeDep, WorkspaceDep, keep_reject, parse_json_body
 from leadflow.api.schemas import LeadCreate, LeadPublic, LeadTrace
+from leadflow.auth.keys import LEADS_READ, LEADS_WRITE
 from leadflow.exceptions import NotFound
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
@@ -20,7 +23,8 @@ _BODY_DOC: dict[str, Any] = {
 
 
 @router.post("", response_model=LeadPublic, status_code=201, openapi_extra=_BODY_DOC,
-             responses={200: {"model": LeadPublic, "description": "Seen before: the existing lead"}})
+             responses={200: {"model": LeadPublic, "description": "Seen before: the existing lead"}},
+             dependencies=[allow(LEADS_WRITE, "lead.create")])
 async def create_lead(request: Request, response: Response, runtime: RuntimeDep, workspace: WorkspaceDep,
                       metrics: MetricsDep) -> LeadPublic:
     """Record a lead for the worker: 201 when new, 200 with the same id for a known source id."""
@@ -32,18 +36,19 @@ async def create_lead(request: Request, response: Response, runtime: RuntimeDep,
         keep_reject(runtime, workspace, SOURCE, raw, str(exc), metrics)
         raise
     (metrics.leads_created if created else metrics.leads_duplicate).inc()
+    note(request, target=("lead", state.lead_id), result=None if created else "duplicate")
     if not created:
         response.status_code = 200
     return LeadPublic.of(state, created=created)
 
 
-@router.get("/{lead_id}", response_model=LeadPublic)
+@router.get("/{lead_id}", response_model=LeadPublic, dependencies=[allow(LEADS_READ, "lead.read")])
 def get_lead(lead_id: str, runtime: RuntimeDep, workspace: WorkspaceDep) -> LeadPublic:
     """One lead of this workspace (another workspace's lead is 404)."""
     return LeadPublic.of(runtime.store.get_lead(workspace, lead_id))
 
 
-@router.get("/{lead_id}/trace", response_model=LeadTrace)
+@router.get("/{lead_id}/trace", response_model=LeadTrace, dependencies=[allow(LEADS_READ, "lead.trace")])
 def get_trace(lead_id: str, runtime: RuntimeDep, workspace: WorkspaceDep) -> LeadTrace:
     """The lead with every event and agent step recorded for it."""
     state = runtime.store.get_lead(workspace, lead_id)

@@ -6,8 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from leadflow.api.audit import note
+from leadflow.api.auth import allow
 from leadflow.api.deps import MetricsDep, RuntimeDep, WorkspaceDep, keep_reject, parse_json_body
 from leadflow.api.schemas import OutcomeCreate, OutcomePublic
+from leadflow.auth.keys import OUTCOMES_WRITE
 from leadflow.exceptions import NotFound
 
 router = APIRouter(prefix="/v1/leads", tags=["outcomes"])
@@ -30,6 +33,7 @@ _BODY_DOC: dict[str, Any] = {
         200: {"model": OutcomePublic, "description": "Recorded before: the outcome on record"},
         409: {"description": "The lead already has another outcome"},
     },
+    dependencies=[allow(OUTCOMES_WRITE, "outcome.record")],
 )
 async def record_outcome(
     lead_id: str,
@@ -64,6 +68,7 @@ async def record_outcome(
         raise
     if not fresh:
         response.status_code = 200
+        note(request, result="duplicate")
     return OutcomePublic(
         lead_id=lead_id,
         outcome_id=outcome.outcome_id,

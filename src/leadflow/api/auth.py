@@ -1,0 +1,138 @@
+"""Who is calling and what they may do: the API key decides the workspace, its role the routes.
+
+Every request names its key with ``Authorization: Bearer lf_<key_id>_<secret>``. The key's
+workspace is the request's: an ``X-Workspace`` header may repeat it, never name another
+(403). Each route states the one permission it needs with ``Allow(...)`` (see
+``leadflow.auth.keys.PERMISSIONS``); ``create_app`` refuses to build an app with a route
+that has none, except the public ones in ``PUBLIC``.
+
+::
+
+    no key, malformed, unknown, wrong or revoked key   -> 401 (WWW-Authenticate: Bearer)
+    X-Workspace naming another workspace               -> 403
+    a role without the route's permission              -> 403
+
+``InsecureNoAuth`` (``leadflow serve --insecure-no-auth``, loopback only, and tests that say
+so) skips keys: every request is the admin of one workspace.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Request, params
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from leadflow.auth import KeyRing, Principal, Role
+from leadflow.exceptions import AuthFailed, ConfigError, Refused
+
+PUBLIC = frozenset({"/healthz"})
+"""Paths served without a key: they say nothing but that the service is up."""
+
+
+@dataclass(frozen=True)
+class InsecureNoAuth:
+    """No API keys: every request acts as the admin of ``workspace``. Never on a shared network."""
+
+    workspace: str
+
+
+AuthMode = KeyRing | InsecureNoAuth
+
+_bearer = HTTPBearer(auto_error=False, description="an API key: `leadflow keys create --workspace W --role R`")
+
+
+def _note(request: Request, **values: object) -> None:
+    """Leave what the audit middleware needs on the request (``leadflow.api.audit``)."""
+    for name, value in values.items():
+        setattr(request.state, f"audit_{name}", value)
+
+
+def get_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    x_workspace: Annotated[str | None, Header(alias="X-Workspace")] = None,
+) -> Principal:
+    """The caller, from its key; refused (401/403) unless the key is live and the workspace its own."""
+    mode: AuthMode = request.app.state.auth
+    if isinstance(mode, InsecureNoAuth):
+        principal = Principal(workspace=mode.workspace, role=Role.ADMIN)
+    else:
+        if credentials is None:
+            raise AuthFailed("an API key is required: send Authorization: Bearer <key>")
+        verdict = mode.check(credentials.credentials)
+        if verdict.key is None:
+            if verdict.claimed is not None:  # a real key id: its workspace learns of the attempt
+                claimed = verdict.claimed
+                _note(request, principal=Principal(workspace=claimed.workspace_id, role=claimed.role,
+                                                   key_id=claimed.key_id), detail=verdict.reason)
+            raise AuthFailed("missing, wrong or revoked API key")
+        principal = Principal(workspace=verdict.key.workspace_id, role=verdict.key.role, key_id=verdict.key.key_id)
+    _note(request, principal=principal)
+    if x_workspace not in (None, "", principal.workspace):
+        _note(request, detail=f"X-Workspace names another workspace ({x_workspace[:64]!r})")
+        raise Refused("this key is for another workspace; X-Workspace cannot change it")
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address (``127.0.0.0/8``, ``::1``, ``localhost``)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Allow:
+    """A route's permission check: ``dependencies=[allow(LEADS_WRITE, "lead.create")]``.
+
+    ``action`` names the route in the audit log; requests that change state are logged always,
+    reads only when refused.
+    """
+
+    def __init__(self, permission: str, action: str) -> None:
+        self.permission = permission
+        self.action = action
+
+    def __call__(self, request: Request, principal: PrincipalDep) -> Principal:
+        _note(request, action=self.action)
+        if not principal.can(self.permission):
+            _note(request, detail=f"role {principal.role.value} lacks {self.permission}")
+            raise Refused(f"a {principal.role.value} key may not do this (needs {self.permission})")
+        return principal
+
+
+def allow(permission: str, action: str) -> params.Depends:
+    """``Depends(Allow(permission, action))``, for a route's ``dependencies`` list."""
+    dep: params.Depends = Depends(Allow(permission, action))
+    return dep
+
+
+def check_guarded(app: FastAPI) -> dict[Callable[..., Any], str]:
+    """Refuse an app with a route that checks no permission (outside ``PUBLIC``).
+
+    Returns each guarded endpoint's audit action, for the audit middleware to name a request
+    refused before its ``Allow`` ran (a wrong key, another workspace).
+    """
+    actions: dict[Callable[..., Any], str] = {}
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or route.path in PUBLIC:
+            continue
+        pending, guard = list(route.dependant.dependencies), None
+        while pending and guard is None:
+            dep = pending.pop()
+            guard = dep.call if isinstance(dep.call, Allow) else None
+            pending.extend(dep.dependencies)
+        if guard is None:
+            raise ConfigError(f"route {sorted(route.methods or ())} {route.path} checks no permission: add Allow(...)")
+        actions[route.endpoint] = guard.action
+    return actions
