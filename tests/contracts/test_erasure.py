@@ -314,6 +314,14 @@ class TestSqliteErasure(ErasureContract):
     def make_store(self) -> Store:
         return SqlStore(f"sqlite:///{self.path}")
 
+    def test_erased_values_leave_the_database_files(self, store: Store) -> None:
+        self.story(store)
+        store.erase_person(WS_A, person_keys(EMAIL), salt=workspace_salt(store, WS_A), at=at(20))
+        store.erase_person(WS_B, person_keys(EMAIL), salt=workspace_salt(store, WS_B), at=at(20))
+        store.flush()
+        files = b"".join(p.read_bytes() for p in self.path.parent.glob("leadflow.db*") if p.is_file()).lower()
+        assert [s for s in ("zelda", "quimby", "widgets", "urgently") if s.encode() in files] == []
+
     def everything(self, store: Store, workspace_id: str | None = None) -> str:
         store.flush()
         db = sqlite3.connect(self.path)

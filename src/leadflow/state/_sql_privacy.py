@@ -137,6 +137,8 @@ def erase_person(
     report = privacy.ErasureReport(workspace_id)
     counts = report.counts
     with store._write() as conn:
+        if store.is_sqlite:  # what the erasure frees is zeroed in the file, not left readable
+            conn.exec_driver_sql("PRAGMA secure_delete=ON")
         keys, leads = _find(conn, workspace_id, keys)
         ids = sorted(s.lead_id for s in leads)
         people = [s.lead for s in leads]
@@ -215,8 +217,22 @@ def erase_person(
         ]
         if fresh:
             conn.execute(insert(t.suppressions), fresh)
+        if store.is_sqlite:
+            conn.exec_driver_sql("PRAGMA secure_delete=OFF")
     store._docs.clear()  # the next commit of an erased lead patches against its redacted document
+    if store.is_sqlite:
+        _checkpoint(store)
     return report
+
+
+def _checkpoint(store: SqlStore) -> None:
+    """Copy the WAL into the database file and empty it, so the pages that held the person's
+    data before the erasure leave it too (as far as no reader still needs them)."""
+    raw = store.engine.raw_connection()
+    try:
+        raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        raw.close()
 
 
 def _rewrite(conn: Connection, table: Any, key: Any, ids: Sequence[str], workspace_id: str, how: Any) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -78,6 +79,42 @@ class TranscriptChannel:
                 "SELECT filename, content_type, content FROM attachments WHERE key = ? ORDER BY n", (key,)
             )
             return [{"filename": f, "content_type": t, "content": c} for f, t, c in cur.fetchall()]
+
+    def deliveries_for(self, workspace_id: str, lead_ids: Collection[str]) -> list[dict[str, str]]:
+        """What was delivered about these leads (a person's export), in order."""
+        wanted = set(lead_ids)
+        return [d for d in self.deliveries() if d["workspace_id"] == workspace_id and d["lead_id"] in wanted]
+
+    def erase(self, workspace_id: str, lead_ids: Collection[str]) -> int:
+        """Erase what was delivered about these leads (a person's erasure, ``state.privacy``): the
+        recipient, subject and body are redacted and the attachments deleted; the rows stay, so a
+        redelivery of the same key is still recognised. Returns the deliveries redacted."""
+        from leadflow.state.privacy import REDACTED
+
+        ids = sorted(set(lead_ids))
+        if not ids:
+            return 0
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            self._db.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed, not left readable
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                keys = [k for (k,) in self._db.execute(
+                    f"SELECT key FROM deliveries WHERE workspace_id = ? AND lead_id IN ({marks})", (workspace_id, *ids)
+                )]  # fmt: skip
+                self._db.executemany("DELETE FROM attachments WHERE key = ?", [(k,) for k in keys])
+                self._db.execute(
+                    "UPDATE deliveries SET recipient = NULL, subject = CASE WHEN subject IS NULL THEN NULL ELSE ? END,"
+                    f" body = ? WHERE workspace_id = ? AND lead_id IN ({marks})",
+                    (REDACTED, REDACTED, workspace_id, *ids),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and the old pages leave the WAL
+            return len(keys)
 
     def attempt_count(self) -> int:
         with self._lock:
