@@ -29,6 +29,7 @@ from leadflow.state.records import (
     TimerRow,
     TraceRecord,
 )
+from leadflow.state.rejects import RejectLimits
 from leadflow.state.sends import SendChange, SendCounts
 
 
@@ -259,7 +260,13 @@ class Store(abc.ABC):
     def traces_for(self, workspace_id: str, lead_id: str) -> list[TraceRecord]: ...
 
     @abc.abstractmethod
-    def add_reject(self, workspace_id: str, source: str, raw: str, error: str, at: datetime) -> int: ...
+    def add_reject(
+        self, workspace_id: str, source: str, raw: str, error: str, at: datetime, *, limits: RejectLimits | None = None
+    ) -> int:
+        """Keep bad input within ``limits`` (the defaults when None; see ``state.rejects``): at most its
+        first bytes with its size and hash, the workspace's newest ``keep`` only, and past a source's
+        burst only a count. Returns the id of the row that holds it."""
+
 
     @abc.abstractmethod
     def list_rejects(self, workspace_id: str) -> list[Reject]: ...

@@ -23,6 +23,7 @@ from leadflow.state.records import (
     TimerRow,
     TraceRecord,
 )
+from leadflow.state.rejects import DEFAULT_LIMITS, RejectLimits, bound, counted_error
 from leadflow.state.sends import COUNTED_STATUSES, SendCounts, check_keys, send_keys
 
 
@@ -462,10 +463,34 @@ class MemoryStore(Store):
                 copy.copy(t) for t in self._traces if t.lead_id == lead_id and t.workspace_id == workspace_id
             ]
 
-    def add_reject(self, workspace_id: str, source: str, raw: str, error: str, at: datetime) -> int:
+    def add_reject(
+        self, workspace_id: str, source: str, raw: str, error: str, at: datetime, *, limits: RejectLimits | None = None
+    ) -> int:
+        lim = limits or DEFAULT_LIMITS
         with self._lock:
-            rid = self._next()
-            self._rejects.append(Reject(rid, workspace_id, source, raw, error, at))
+            since = at - lim.window
+            mine = [r for r in self._rejects if r.workspace_id == workspace_id and r.source == source and r.at >= since]
+            if sum(r.count is None for r in mine) >= lim.burst:
+                counting = next((r for r in reversed(mine) if r.count is not None), None)
+                if counting is not None and counting.count is not None:
+                    n = counting.count + 1
+                    i = self._rejects.index(counting)
+                    self._rejects[i] = replace(counting, count=n, at=at, error=counted_error(n, source, lim, error))
+                    return counting.id
+                rid = self._next()
+                self._rejects.append(Reject(rid, workspace_id, source, "", counted_error(1, source, lim, error), at,
+                                            size=len(raw.encode()), count=1))
+            else:
+                kept = bound(raw, lim)
+                rid = self._next()
+                self._rejects.append(Reject(rid, workspace_id, source, kept.text, error, at, size=kept.size,
+                                            sha256=kept.sha256))
+            # retention: the workspace's newest ``keep``, none older than ``max_age``
+            cutoff = at - lim.max_age
+            theirs = [r for r in self._rejects if r.workspace_id == workspace_id]
+            drop = {r.id for r in theirs[: max(0, len(theirs) - lim.keep)]} | {r.id for r in theirs if r.at < cutoff}
+            if drop:
+                self._rejects = [r for r in self._rejects if r.workspace_id != workspace_id or r.id not in drop]
             return rid
 
     def list_rejects(self, workspace_id: str) -> list[Reject]:

@@ -188,6 +188,29 @@ rejects = Table(
     Column("raw", Text, nullable=False),
     Column("error", Text, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
+    # bounded (migration 0008, see ``state.rejects``): ``raw`` is at most the first N bytes of a body of
+    # ``size`` bytes whose SHA-256 is ``sha256``; ``count`` is set on a row standing for that many
+    # rejects past the burst limit, whose bodies were not kept
+    Column("size", Integer),
+    Column("sha256", String(64)),
+    Column("count", Integer),
+    Index("ix_rejects_ws_source_at", "workspace_id", "source", "at"),
+    Index("ix_rejects_ws_id", "workspace_id", "id"),
+)
+
+webhook_secrets = Table(
+    "webhook_secrets",
+    metadata,
+    # signing secrets of a workspace's webhook sources (migration 0008, ``integrations.webhooks``);
+    # kept in the clear, as an HMAC needs them
+    Column("secret_id", String(32), primary_key=True),
+    Column("workspace_id", WS, nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("secret", String(200), nullable=False),
+    Column("format", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Index("ix_webhook_secrets_ws_source", "workspace_id", "source"),
 )
 
 meta = Table(

@@ -27,6 +27,7 @@ from leadflow.domain.actions import OutboundAction
 from leadflow.domain.events import Event
 from leadflow.domain.models import Campaign, LeadState
 from leadflow.exceptions import Conflict, NotFound
+from leadflow.state import _sql_rejects
 from leadflow.state import _stmts as stmts
 from leadflow.state import schema as t
 from leadflow.state._lead_claims import LeadClaims
@@ -57,6 +58,7 @@ from leadflow.state.records import (
     TimerRow,
     TraceRecord,
 )
+from leadflow.state.rejects import DEFAULT_LIMITS, RejectLimits
 from leadflow.state.sends import SendChange
 
 
@@ -724,24 +726,15 @@ class SqlStore(SqlSendCounts, Store):
         with self._read() as conn:
             return [TraceRecord.model_validate(d) for d in conn.execute(q).scalars()]
 
-    def add_reject(self, workspace_id: str, source: str, raw: str, error: str, at: datetime) -> int:
+    def add_reject(
+        self, workspace_id: str, source: str, raw: str, error: str, at: datetime, *, limits: RejectLimits | None = None
+    ) -> int:
         with self._write() as conn:
-            res = conn.execute(
-                insert(t.rejects).values(
-                    workspace_id=workspace_id, source=source, raw=raw, error=error, at=db_time(at)
-                )
-            )
-            key = res.inserted_primary_key
-            assert key is not None  # an INSERT's result
-            return int(key[0])
+            return _sql_rejects.add_reject(conn, workspace_id, source, raw, error, at, limits or DEFAULT_LIMITS)
 
     def list_rejects(self, workspace_id: str) -> list[Reject]:
-        q = select(t.rejects).where(t.rejects.c.workspace_id == workspace_id).order_by(t.rejects.c.id)
         with self._read() as conn:
-            return [
-                Reject(r.id, r.workspace_id, r.source, r.raw, r.error, utc(r.at) or r.at)
-                for r in conn.execute(q)
-            ]
+            return _sql_rejects.list_rejects(conn, workspace_id)
 
     def get_meta(self, key: str) -> str | None:
         with self._pending_lock:

@@ -10,6 +10,7 @@ from leadflow.api.audit import note
 from leadflow.api.auth import allow
 from leadflow.api.deps import MetricsDep, RuntimeDep, WorkspaceDep, keep_reject, parse_json_body
 from leadflow.api.schemas import LeadCreate, LeadPublic, LeadTrace
+from leadflow.api.signatures import signed
 from leadflow.auth.keys import LEADS_READ, LEADS_WRITE
 from leadflow.exceptions import NotFound
 
@@ -24,7 +25,7 @@ _BODY_DOC: dict[str, Any] = {
 
 @router.post("", response_model=LeadPublic, status_code=201, openapi_extra=_BODY_DOC,
              responses={200: {"model": LeadPublic, "description": "Seen before: the existing lead"}},
-             dependencies=[allow(LEADS_WRITE, "lead.create")])
+             dependencies=[allow(LEADS_WRITE, "lead.create"), signed("leads")])
 async def create_lead(request: Request, response: Response, runtime: RuntimeDep, workspace: WorkspaceDep,
                       metrics: MetricsDep) -> LeadPublic:
     """Record a lead for the worker: 201 when new, 200 with the same id for a known source id."""

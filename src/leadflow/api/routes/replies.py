@@ -10,6 +10,7 @@ from leadflow.api.audit import note
 from leadflow.api.auth import allow
 from leadflow.api.deps import MetricsDep, RuntimeDep, WorkspaceDep, keep_reject, parse_json_body
 from leadflow.api.schemas import ReplyAccepted, ReplyCreate
+from leadflow.api.signatures import signed
 from leadflow.auth.keys import REPLIES_WRITE
 from leadflow.exceptions import NotFound
 
@@ -23,7 +24,7 @@ _BODY_DOC: dict[str, Any] = {
 
 
 @router.post("", response_model=ReplyAccepted, status_code=202, openapi_extra=_BODY_DOC,
-             dependencies=[allow(REPLIES_WRITE, "reply.receive")])
+             dependencies=[allow(REPLIES_WRITE, "reply.receive"), signed("replies")])
 async def receive_reply(request: Request, runtime: RuntimeDep, workspace: WorkspaceDep,
                         metrics: MetricsDep) -> ReplyAccepted:
     """Accept a reply; the worker reads it. A repeated ``message_id`` is accepted as already done."""

@@ -1,0 +1,157 @@
+"""Issue 10, finding 6: lead and reply webhooks signed with a per-source secret; forged, stale and replayed refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from leadflow.integrations.webhooks import HEADER, create_secret, secret_store_for, sign
+from leadflow.runtime import Runtime
+from tests.unit.api.conftest import CAMPAIGN, NOW
+
+T = int(NOW.timestamp())  # the runtime's clock is fixed at NOW
+
+
+def lead_body(n: int = 1) -> bytes:
+    return json.dumps({"campaign": CAMPAIGN, "source_id": f"crm-{n}", "first_name": "Ada",
+                       "email": f"ada{n}@example.com", "timezone": "America/New_York"}).encode()
+
+
+def post(client: TestClient, path: str, body: bytes, signature: str | None = None,
+         **headers: str) -> tuple[int, dict[str, object]]:
+    sent = {"content-type": "application/json", **headers}
+    if signature is not None:
+        sent[HEADER] = signature
+    r = client.post(path, content=body, headers=sent)
+    return r.status_code, r.json()
+
+
+@pytest.fixture
+def secret(runtime: Runtime) -> str:
+    return create_secret(secret_store_for(runtime.store), "default", "leads", now=NOW).secret
+
+
+def test_a_source_without_a_secret_takes_unsigned_requests_as_before(client: TestClient) -> None:
+    status, _ = post(client, "/v1/leads", lead_body())
+    assert status == 201
+
+
+def test_a_correctly_signed_lead_is_accepted_once(client: TestClient, runtime: Runtime, secret: str) -> None:
+    body = lead_body()
+    status, created = post(client, "/v1/leads", body, sign(secret, body, T))
+    assert status == 201
+    assert runtime.store.get_lead("default", str(created["lead_id"])).lead.email == "ada1@example.com"
+    status, err = post(client, "/v1/leads", body, sign(secret, body, T))  # the same request again
+    assert status == 401
+    assert err["error"]["type"] == "WebhookRefused"  # type: ignore[index]
+    assert "replay" in err["error"]["message"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("case", ["unsigned", "forged", "wrong secret", "body changed", "stale", "future",
+                                  "malformed", "re-dated"])
+def test_bad_signatures_are_refused_401_and_nothing_is_recorded(client: TestClient, runtime: Runtime, secret: str,
+                                                               case: str) -> None:
+    body = lead_body()
+    signature = {
+        "unsigned": None,
+        "forged": f"t={T},v1={'0' * 64}",
+        "wrong secret": sign("whsec_not-the-secret", body, T),
+        "body changed": sign(secret, lead_body(2), T),
+        "stale": sign(secret, body, T - 301),
+        "future": sign(secret, body, T + 301),
+        "malformed": "v1=abc",
+        # a captured signature with a fresh timestamp: the timestamp is signed too
+        "re-dated": sign(secret, body, T - 3600).replace(f"t={T - 3600}", f"t={T}"),
+    }[case]
+    status, err = post(client, "/v1/leads", body, signature)
+    assert status == 401, err
+    assert set(err["error"]) == {"type", "message", "details"}  # type: ignore[arg-type]
+    assert runtime.store.list_leads("default") == []
+    assert runtime.store.list_rejects("default") == []  # unauthenticated bodies are not kept
+
+
+def test_a_signature_inside_the_tolerance_is_accepted(client: TestClient, secret: str) -> None:
+    body = lead_body()
+    status, _ = post(client, "/v1/leads", body, sign(secret, body, T - 299))
+    assert status == 201
+
+
+def test_rotation_two_v1_values_and_two_active_secrets(client: TestClient, runtime: Runtime, secret: str) -> None:
+    secrets = secret_store_for(runtime.store)
+    new = create_secret(secrets, "default", "leads", now=NOW)
+    # the sender signs with the old and the new secret while it rotates
+    body = lead_body(1)
+    status, _ = post(client, "/v1/leads", body, sign([secret, new.secret], body, T))
+    assert status == 201
+    # only the new one (the old still active here): accepted too
+    body = lead_body(2)
+    assert post(client, "/v1/leads", body, sign(new.secret, body, T))[0] == 201
+    # the old one revoked: a request signed only with it is refused, the new one still works
+    [old] = [s for s in secrets.list_secrets("default", "leads") if s.secret == secret]
+    assert secrets.revoke_secret("default", old.secret_id, NOW)
+    body = lead_body(3)
+    assert post(client, "/v1/leads", body, sign(secret, body, T))[0] == 401
+    assert post(client, "/v1/leads", body, sign([secret, new.secret], body, T))[0] == 201
+
+
+def test_a_replay_with_only_the_other_rotation_signature_is_still_a_replay(client: TestClient, runtime: Runtime,
+                                                                          secret: str) -> None:
+    new = create_secret(secret_store_for(runtime.store), "default", "leads", now=NOW)
+    body = lead_body()
+    assert post(client, "/v1/leads", body, sign([secret, new.secret], body, T))[0] == 201
+    assert post(client, "/v1/leads", body, sign(new.secret, body, T))[0] == 401
+
+
+def test_a_forged_reply_cannot_opt_out_a_lead(client: TestClient, runtime: Runtime) -> None:
+    """The finding's attack: a reply to a known lead id, posted by anyone, opted the lead out."""
+    status, created = post(client, "/v1/leads", lead_body())
+    assert status == 201
+    lead_id = str(created["lead_id"])
+    reply_secret = create_secret(secret_store_for(runtime.store), "default", "replies", now=NOW).secret
+    forged = json.dumps({"lead_id": lead_id, "message_id": "<m1@evil>", "text": "STOP, unsubscribe me"}).encode()
+    assert post(client, "/v1/replies", forged)[0] == 401
+    assert post(client, "/v1/replies", forged, sign("whsec_guess", forged, T))[0] == 401
+    assert runtime.store.lead_events("default", lead_id)[-1].type == "lead.created"  # no reply recorded
+    status, accepted = post(client, "/v1/replies", forged, sign(reply_secret, forged, T))
+    assert status == 202 and accepted["duplicate"] is False
+
+
+def test_secrets_are_per_source_and_per_workspace(client: TestClient, runtime: Runtime) -> None:
+    secrets = secret_store_for(runtime.store)
+    create_secret(secrets, "default", "replies", now=NOW)  # replies signed; leads not
+    other = create_secret(secrets, "other", "leads", now=NOW)  # another workspace's leads signed
+    body = lead_body()
+    assert post(client, "/v1/leads", body)[0] == 201
+    # the other workspace's secret does not sign this workspace's requests
+    body = lead_body(2)
+    assert secrets.list_secrets("default", "leads") == []
+    assert post(client, "/v1/leads", body, sign(other.secret, body, T))[0] == 201  # no secret: signature ignored
+
+
+def test_require_signatures_refuses_sources_without_a_secret(client: TestClient, runtime: Runtime) -> None:
+    runtime.settings = runtime.settings.model_copy(update={"require_signatures": True})
+    status, err = post(client, "/v1/leads", lead_body())
+    assert status == 401
+    assert "webhooks secret create" in err["error"]["message"]  # type: ignore[index]
+    secret = create_secret(secret_store_for(runtime.store), "default", "leads", now=NOW).secret
+    body = lead_body()
+    assert post(client, "/v1/leads", body, sign(secret, body, T))[0] == 201
+
+
+def test_the_tolerance_is_a_setting(client: TestClient, runtime: Runtime, secret: str) -> None:
+    runtime.settings = runtime.settings.model_copy(update={"webhook_tolerance": 30})
+    body = lead_body()
+    assert post(client, "/v1/leads", body, sign(secret, body, T - 31))[0] == 401
+    assert post(client, "/v1/leads", body, sign(secret, body, T - 29))[0] == 201
+
+
+def test_a_signed_body_that_is_bad_json_is_still_a_reject(client: TestClient, runtime: Runtime,
+                                                          secret: str) -> None:
+    """The signature is checked over the bytes the parser reads: one read, both see the same body."""
+    body = b'{"campaign": "spring", "email": "not-an-email"}'
+    status, _ = post(client, "/v1/leads", body, sign(secret, body, T))
+    assert status == 422
+    [reject] = runtime.store.list_rejects("default")
+    assert reject.raw == body.decode()
