@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class EventType(StrEnum):
     LEAD_CREATED = "lead.created"
+    LEAD_LINKED = "lead.linked"  # the same person arrived again: a new key now leads to this lead
     LEAD_UPDATED = "lead.updated"
     LEAD_ENGAGED = "lead.engaged"
     LEAD_QUALIFIED = "lead.qualified"

@@ -23,11 +23,16 @@ Rules (the README repeats them):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import phonenumbers
+
+from leadflow.domain.events import Event, EventType, new_event
 
 if TYPE_CHECKING:
     from leadflow.domain.models import Lead
@@ -129,17 +134,85 @@ def identity_keys(lead: Lead) -> list[str]:
     The order is the merge rule: when a lead's keys point at different known leads, the first
     key that matches wins (the e-mail before the phone, both before the source id).
     """
+    return keys_of(
+        email=str(lead.email) if lead.email else None,
+        phone=lead.phone,
+        source=lead.source,
+        source_lead_id=lead.source_lead_id,
+        region=lead_region(lead),
+    )
+
+
+def keys_of(
+    *,
+    email: str | None,
+    phone: str | None,
+    source: str | None,
+    source_lead_id: str | None,
+    region: str | None = None,
+) -> list[str]:
+    """``identity_keys`` from the parts (a stored document's fields); a part that does not
+    normalise is simply not a key."""
     keys: list[str] = []
-    if lead.email:
-        keys.append(f"email:{normalise_email(str(lead.email))}")
-    if lead.phone:
+    if email:
         try:
-            keys.append(f"phone:{normalise_phone(lead.phone, region=lead_region(lead))}")
-        except ValueError:  # Lead validates its phone; a value that still fails is simply not a key
+            keys.append(f"email:{normalise_email(email)}")
+        except ValueError:
             pass
-    if lead.source_lead_id:
-        keys.append(f"src:{lead.source}:{lead.source_lead_id}")
+    if phone:
+        try:
+            keys.append(f"phone:{normalise_phone(phone, region=region)}")
+        except ValueError:
+            pass
+    if source_lead_id:
+        keys.append(f"src:{source or 'api'}:{source_lead_id}")
     return keys
+
+
+@dataclass(frozen=True)
+class Match:
+    """A returning person: the lead the first known key leads to, and what to link to it."""
+
+    lead_id: str
+    matched: str  # the first key (strongest first) already known
+    new: tuple[str, ...]  # the arrival's keys nobody had: linked to ``lead_id``
+    elsewhere: dict[str, str]  # keys that stay with another lead (key -> that lead's id)
+
+
+def match(keys: Sequence[str], owners: Mapping[str, str]) -> Match | None:
+    """Which known lead ``keys`` (strongest first) belong to, given who owns each known key;
+    None for a new person. The first key that is known wins; keys other leads hold stay theirs."""
+    matched = next((k for k in keys if k in owners), None)
+    if matched is None:
+        return None
+    lead_id = owners[matched]
+    return Match(
+        lead_id=lead_id,
+        matched=matched,
+        new=tuple(k for k in keys if k not in owners),
+        elsewhere={k: owners[k] for k in keys if k in owners and owners[k] != lead_id},
+    )
+
+
+def linked_event(found: Match, arrival: Lead, *, workspace_id: str, at: datetime) -> Event:
+    """The ``lead.linked`` event that shows in the trace why an arrival became this lead."""
+    return new_event(
+        EventType.LEAD_LINKED,
+        lead_id=found.lead_id,
+        workspace_id=workspace_id,
+        at=at,
+        payload={
+            "matched": found.matched,
+            "linked": list(found.new),
+            "elsewhere": dict(found.elsewhere),
+            "source": arrival.source,
+            "source_lead_id": arrival.source_lead_id,
+        },
+        source=f"intake:{arrival.source}",
+        event_id=hashlib.sha1(
+            f"linked:{workspace_id}:{found.lead_id}:{','.join(found.new)}".encode()
+        ).hexdigest(),
+    )
 
 
 def suppression_key(value: str) -> str:
@@ -160,13 +233,14 @@ def suppression_key(value: str) -> str:
         return text.lower()
 
 
-def suppression_keys(value: str) -> list[str]:
+def suppression_keys(value: str, *, salt: str | None = None) -> list[str]:
     """Every stored key that suppresses ``value`` (an address or a number), for an ``IN (...)``.
 
     An address is suppressed by its normalised form, by its domain (``domain:<domain>``) and,
     for rows written before normalisation, by its lower-cased spelling; a number by its E.164
-    form and its lower-cased spelling. This is the one place the lookup is defined: other
-    forms (e.g. salted hashes of erased people) are added here.
+    form and its lower-cased spelling. With the workspace's erasure ``salt`` (once a person was
+    erased there), also by ``erased_key(salt, suppression_key(value))``: the row an erased
+    person's suppression is kept as. This is the one place the lookup is defined.
     """
     text = value.strip()
     keys = [suppression_key(text)]
@@ -175,7 +249,19 @@ def suppression_keys(value: str) -> list[str]:
             keys.append(DOMAIN_PREFIX + email_domain(text))
         except ValueError:
             pass
+    if salt is not None:
+        keys.append(erased_key(salt, keys[0]))
     return _unique([*keys, text.lower()])
+
+
+#: Prefix of an erased person's suppression: a salted hash of its key (``state.privacy``).
+ERASED_PREFIX = "hash:"
+
+
+def erased_key(salt: str, key: str) -> str:
+    """``hash:<sha256(salt + key)>``: what is kept of suppression key ``key`` once its person is
+    erased, so the address stays suppressed without being stored."""
+    return ERASED_PREFIX + hashlib.sha256((salt + key).encode()).hexdigest()
 
 
 def _unique(keys: Iterable[str]) -> list[str]:

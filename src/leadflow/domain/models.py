@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 from pydantic.networks import validate_email
 
+from leadflow.domain.identity import normalise_phone
+from leadflow.domain.limits import json_problem, shorten_path, text_problem
+
 
 @lru_cache(maxsize=100_000)
 def _email(value: str) -> str:
@@ -117,15 +120,38 @@ class Lead(BaseModel):
     def _tz(cls, value: str | None) -> str | None:
         return check_timezone(value)
 
+    @field_validator("attributes")
+    @classmethod
+    def _attributes(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """Within the input limits (``domain.limits``): what is accepted can be stored and read back."""
+        found = json_problem(value, path="attributes")
+        if found is not None:
+            raise ValueError(f"{shorten_path(found[0])}: {found[1]}")
+        return value
+
+    @field_validator(
+        "first_name", "last_name", "title", "company", "company_domain", "industry", "source",
+        "source_lead_id", "inquiry",
+    )
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        """No NUL or lone surrogate: the store keeps UTF-8 text (``domain.limits.text_problem``)."""
+        problem = None if value is None else text_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
+        """Stored in E.164 (``identity.normalise_phone``): one number, one spelling, so opt-outs
+        and identities match however it was written. Without a country code it reads as a US
+        number (``identity.DEFAULT_REGION``); a CSV ``country`` column gives another region."""
         if value is None or value == "":
             return None
-        digits = [c for c in value if c.isdigit()]
-        if len(digits) < 7 or any(c not in "+0123456789 ()-." for c in value):
+        if any(c not in "+0123456789 ()-./" for c in value):
             raise ValueError(f"not a phone number: {value!r}")
-        return value
+        return normalise_phone(value)
 
     @property
     def full_name(self) -> str:

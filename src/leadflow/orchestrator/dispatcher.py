@@ -45,7 +45,9 @@ def suppression_reason(store: Store, state: LeadState, row: ActionRow) -> str | 
         return "do_not_contact"
     if state.stage is Stage.LOST:
         return "lead_lost"  # a follow-up queued before the deal was lost or the lead declined
-    if row.action.to and store.is_suppressed(state.workspace_id, row.action.to):
+    # the recipient on every channel (an address or a number), in any spelling, or its domain;
+    # an opt-out suppresses the lead's address and number both, a bounce only the one that bounced
+    if row.action.to and store.suppression_for(state.workspace_id, row.action.to) is not None:
         return "suppressed_address"
     if row.action.payload.get("stop_on_reply") and any(
         m.direction is Direction.INBOUND and m.at >= row.created_at for m in state.messages
@@ -104,6 +106,8 @@ class Dispatcher:
                     commit = self._one(row)
                 except NotFound:
                     continue
+                except Exception as exc:  # one odd action or lead stops neither the pass nor the others
+                    commit = self._unexpected(row, exc)
                 if commit is not None:
                     batch.append((row, commit))
             results = self.store.apply([c for _, c in batch])
@@ -187,6 +191,17 @@ class Dispatcher:
             quiet=self._quiet(sent),
             at=now,
         )
+
+    def _unexpected(self, row: ActionRow, exc: Exception) -> Commit | None:
+        """An action whose handling raised (its lead's document unreadable, a bug): tried again
+        later, and after ``max_attempts`` closed as failed with the reason."""
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        log.warning("action %s of lead %s failed: %s", row.seq, row.lead_id, error)
+        now = self.clock.now()
+        attempts = self.store.postpone_action(row.seq, until=now + self.retry_base * (2**row.attempts), error=error)
+        if attempts < self.max_attempts:
+            return None
+        return Commit(row.workspace_id, row.lead_id, finish_action=(row.seq, "failed", f"gave up: {error}"), at=now)
 
     def _closed(self, row: ActionRow, state: LeadState, status: str, reason: str) -> Commit:
         failed = self._event(row, state, EventType.MESSAGE_FAILED, {"status": status, "reason": reason})

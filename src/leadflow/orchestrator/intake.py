@@ -1,6 +1,6 @@
 """Intake: how leads, replies and deal outcomes enter leadflow (webhook, CSV, CRM sync, mail pollers).
 
-Creating a lead is idempotent on the source's lead id; a reply is idempotent on its message id;
+Creating a lead is idempotent on the person (normalised e-mail, phone, source id); a reply is idempotent on its message id;
 a deal outcome (a seller or the CRM marking a deal won or lost) is idempotent on its outcome id.
 An accepted item is committed, with its event queued for the orchestrator, before the caller
 is told it was accepted, so nothing accepted is lost.
@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from leadflow.domain.events import Event, EventType, new_event
+from leadflow.domain.identity import identity_keys
 from leadflow.domain.models import Lead, LeadState, Stage
 from leadflow.exceptions import Conflict, DuplicateMessage, InvalidInput
 from leadflow.state.base import Store
@@ -108,11 +109,9 @@ class Arrival:
 
 
 def dedupe_key(lead: Lead) -> str | None:
-    if lead.source_lead_id:
-        return f"{lead.source}:{lead.source_lead_id}"
-    if lead.email:
-        return f"email:{str(lead.email).lower()}"
-    return None
+    """The strongest key a lead is known by (``identity_keys`` gives them all)."""
+    keys = identity_keys(lead)
+    return keys[0] if keys else None
 
 
 class Intake:
@@ -121,9 +120,22 @@ class Intake:
         self.clock = clock
 
     def create_lead(
-        self, workspace_id: str, campaign: str, lead: Lead, *, lead_id: str | None = None
+        self,
+        workspace_id: str,
+        campaign: str,
+        lead: Lead,
+        *,
+        lead_id: str | None = None,
+        keys: Sequence[str] = (),
     ) -> tuple[LeadState, bool]:
-        """Accept a lead. Returns (state, created); a known source id returns the existing lead."""
+        """Accept a lead. Returns (state, created).
+
+        One person, one lead: a lead whose normalised e-mail, E.164 phone or source id (see
+        ``identity.identity_keys``), or one of the extra ``keys`` (a CSV row's content hash), is
+        already known in the workspace is that person: the existing lead is returned with
+        ``False`` and the arrival's other keys are linked to it (a ``lead.linked`` event in its
+        trace). When the e-mail leads to one lead and the phone to another, the e-mail wins.
+        """
         self.store.get_campaign(workspace_id, campaign)  # NotFound for an unknown campaign
         now = self.clock.now()
         lid = lead_id or uuid.uuid4().hex
@@ -145,7 +157,7 @@ class Intake:
             source=f"intake:{lead.source}",
             event_id=hashlib.sha1(f"created:{lid}".encode()).hexdigest(),
         )
-        return self.store.create_lead(state, created, dedupe_key=dedupe_key(lead))
+        return self.store.create_lead(state, created, identity_keys=[*identity_keys(lead), *keys])
 
     def reply_commit(
         self,

@@ -132,7 +132,7 @@ def generate_prospects(
             read like B2B leads.
 
     Returns:
-        The prospects, ids ``sim-{seed}-{index}``, emails and ``source_lead_id`` unique.
+        The prospects, ids ``sim-{seed}-{index}``, emails, phones and ``source_lead_id`` unique.
     """
     if n < 0:
         raise ValueError("n must be >= 0")
@@ -149,6 +149,16 @@ def generate_prospects(
             prospect = SimProspect(prospect.id, lead, prospect.propensities, prospect.persona)
         if prospect.lead.email is not None:
             seen.add(prospect.lead.email)
+        phone = prospect.lead.phone
+        if phone is not None and phone in seen:
+            # one number, one person (intake links a known number to its lead); the reserved
+            # 555-01xx range holds 100 numbers an area code, so a later prospect drawing a taken
+            # one goes without
+            consent = prospect.lead.consent.model_copy(update={"sms": False})
+            lead = prospect.lead.model_copy(update={"phone": None, "consent": consent})
+            prospect = SimProspect(prospect.id, lead, prospect.propensities, prospect.persona)
+        elif phone is not None:
+            seen.add(phone)
         out.append(prospect)
     return out
 

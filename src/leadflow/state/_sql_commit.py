@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from leadflow.domain.actions import OutboundAction
 from leadflow.domain.events import Event
+from leadflow.domain.identity import suppression_key
 from leadflow.domain.models import LeadState
 from leadflow.exceptions import Conflict, DuplicateMessage, NotFound
 from leadflow.state import _stmts as stmts
@@ -289,17 +290,16 @@ def apply_one(conn: Connection, c: Commit, old: dict[str, Any] | None = None) ->
             ],
         )
     for address, reason in c.suppress:
+        key = suppression_key(address)  # stored normalised: every spelling of it is suppressed
         exists = conn.execute(
             select(t.suppressions.c.address).where(
                 t.suppressions.c.workspace_id == c.workspace_id,
-                t.suppressions.c.address == address.lower(),
+                t.suppressions.c.address == key,
             )
         ).first()
         if exists is None:
             conn.execute(
-                insert(t.suppressions).values(
-                    workspace_id=c.workspace_id, address=address.lower(), reason=reason
-                )
+                insert(t.suppressions).values(workspace_id=c.workspace_id, address=key, reason=reason)
             )
     return written
 

@@ -17,9 +17,11 @@ from __future__ import annotations
 import abc
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from leadflow.domain.events import Event
 from leadflow.domain.models import Campaign, LeadState
+from leadflow.state.privacy import ErasureReport
 from leadflow.state.records import (
     ActionRow,
     Commit,
@@ -55,12 +57,21 @@ class Store(abc.ABC):
     # -- leads --------------------------------------------------------------------
     @abc.abstractmethod
     def create_lead(
-        self, state: LeadState, created: Event, *, dedupe_key: str | None
+        self,
+        state: LeadState,
+        created: Event,
+        *,
+        dedupe_key: str | None = None,
+        identity_keys: Sequence[str] = (),
     ) -> tuple[LeadState, bool]:
         """Insert a new lead with its ``lead.created`` event (also queued for the orchestrator).
 
-        Idempotent on ``dedupe_key`` within the workspace: a second call returns the existing
-        lead and ``False``.
+        One person, one lead: ``identity_keys`` (strongest first, as ``identity.identity_keys``
+        gives them) and ``dedupe_key`` (one more key) are unique within the workspace and are
+        written in the lead's transaction. When any of them is known, nothing is created: the
+        lead the first known key leads to is returned with ``False``, the keys it did not have
+        are linked to it, and a ``lead.linked`` event (recorded, not queued) says which key
+        matched, what was linked and which keys stay with another lead (``identity.match``).
         """
 
     @abc.abstractmethod
@@ -248,7 +259,37 @@ class Store(abc.ABC):
 
     # -- suppression --------------------------------------------------------------------
     @abc.abstractmethod
-    def is_suppressed(self, workspace_id: str, address: str) -> bool: ...
+    def suppression_for(self, workspace_id: str, *addresses: str) -> str | None:
+        """The stored suppression key that holds for any of ``addresses`` (e-mail addresses or
+        phone numbers, in any spelling), or None.
+
+        Suppressions are stored under ``identity.suppression_key`` (normalised address, E.164
+        number, ``domain:<domain>``); a lookup checks every key ``identity.suppression_keys``
+        gives for each address, so a new form of key is added there, for every backend at once.
+        """
+
+    def is_suppressed(self, workspace_id: str, address: str) -> bool:
+        """Whether ``address`` (or its number, or its domain) must never be contacted again."""
+        return self.suppression_for(workspace_id, address) is not None
+
+    # -- a person's data (GDPR export and erasure; the rules are in ``state.privacy``) -------
+    @abc.abstractmethod
+    def person_records(self, workspace_id: str, keys: Collection[str]) -> dict[str, list[dict[str, Any]]]:
+        """Every row about the person with these identity keys (``privacy.person_keys``), as
+        JSON, by table (``privacy.TABLES``): their leads (and the leads sharing any key with
+        those) and those leads' events, traces, actions, timers, dead letters, bookings and
+        identity rows; the rejects mentioning their address or number; their suppressions."""
+
+    @abc.abstractmethod
+    def erase_person(
+        self, workspace_id: str, keys: Collection[str], *, salt: str, at: datetime | None = None
+    ) -> ErasureReport:
+        """Remove the person's data in one transaction, keeping the rows, redacted
+        (``state.privacy``), so the log, the counts and a replay stay consistent: their leads
+        end do-not-contact (a ``lead.updated`` in the log), pending work on them is dropped,
+        matching rejects and identity rows are deleted, and their suppressions become
+        ``hash:`` rows salted with ``salt`` (``privacy.workspace_salt``) that keep them
+        suppressed. Erasing again finds nobody and changes nothing."""
 
     # -- dedupe of inbound things (reply message ids, webhook keys) ----------------------
     @abc.abstractmethod
@@ -266,7 +307,6 @@ class Store(abc.ABC):
         """Keep bad input within ``limits`` (the defaults when None; see ``state.rejects``): at most its
         first bytes with its size and hash, the workspace's newest ``keep`` only, and past a source's
         burst only a count. Returns the id of the row that holds it."""
-
 
     @abc.abstractmethod
     def list_rejects(self, workspace_id: str) -> list[Reject]: ...

@@ -7,11 +7,14 @@ import threading
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
-from leadflow.domain.actions import CONTACT_ACTIONS
+from leadflow.domain.actions import CONTACT_ACTIONS, OutboundAction, TimerSpec
 from leadflow.domain.events import Event
+from leadflow.domain.identity import linked_event, match, suppression_key, suppression_keys
 from leadflow.domain.models import Campaign, LeadState
 from leadflow.exceptions import Conflict, DuplicateMessage, NotFound
+from leadflow.state import privacy
 from leadflow.state.base import Store
 from leadflow.state.common import held_slot, lead_updated_event, timer_matches
 from leadflow.state.records import (
@@ -45,7 +48,7 @@ class MemoryStore(Store):
         self._lock = threading.RLock()
         self._campaigns: dict[tuple[str, str], Campaign] = {}
         self._leads: dict[str, LeadState] = {}
-        self._dedupe: dict[tuple[str, str], str] = {}
+        self._dedupe: dict[tuple[str, str], str] = {}  # identities: (workspace, key) -> lead id
         self._events: list[Event] = []
         self._event_ids: set[str] = set()
         self._inbox: list[_Inbox] = []
@@ -87,16 +90,28 @@ class MemoryStore(Store):
 
     # leads
     def create_lead(
-        self, state: LeadState, created: Event, *, dedupe_key: str | None
+        self,
+        state: LeadState,
+        created: Event,
+        *,
+        dedupe_key: str | None = None,
+        identity_keys: Sequence[str] = (),
     ) -> tuple[LeadState, bool]:
+        ws = state.workspace_id
+        keys = list(dict.fromkeys([*identity_keys, *([dedupe_key] if dedupe_key else [])]))
         with self._lock:
-            if dedupe_key is not None:
-                existing = self._dedupe.get((state.workspace_id, dedupe_key))
-                if existing is not None:
-                    return self._leads[existing].model_copy(deep=True), False
-                self._dedupe[(state.workspace_id, dedupe_key)] = state.lead_id
+            owners = {k: o for k in keys if (o := self._dedupe.get((ws, k))) is not None and o in self._leads}
+            found = match(keys, owners)
+            if found is not None:
+                for key in found.new:
+                    self._dedupe[(ws, key)] = found.lead_id
+                if found.new:
+                    self._record_event(linked_event(found, state.lead, workspace_id=ws, at=created.at), queue=False)
+                return self._leads[found.lead_id].model_copy(deep=True), False
             if state.lead_id in self._leads:
                 raise Conflict(f"lead {state.lead_id} exists")
+            for key in keys:
+                self._dedupe[(ws, key)] = state.lead_id
             self._leads[state.lead_id] = state.model_copy(deep=True)
             self._record_event(created, queue=True)
             return state.model_copy(deep=True), True
@@ -240,7 +255,7 @@ class MemoryStore(Store):
             self._timers.append(TimerRow(self._next(), c.workspace_id, c.lead_id, spec, "active"))
         self._traces.extend(t.model_copy() for t in c.traces)
         for address, reason in c.suppress:
-            self._suppressed[(c.workspace_id, address.lower())] = reason
+            self._suppressed.setdefault((c.workspace_id, suppression_key(address)), reason)
 
     # log
     def lead_events(self, workspace_id: str, lead_id: str) -> list[Event]:
@@ -446,9 +461,120 @@ class MemoryStore(Store):
             times += [i.available_at for i in self._inbox if not i.handled and not i.dead and i.available_at]
             return min(times) if times else None
 
-    def is_suppressed(self, workspace_id: str, address: str) -> bool:
+    def suppression_for(self, workspace_id: str, *addresses: str) -> str | None:
         with self._lock:
-            return (workspace_id, address.lower()) in self._suppressed
+            salt = self._meta.get(privacy.salt_meta_key(workspace_id))
+            keys = [k for a in addresses if a for k in suppression_keys(a, salt=salt)]
+            return next((k for k in keys if (workspace_id, k) in self._suppressed), None)
+
+    # a person's data (the rules: state.privacy)
+    def _person(self, workspace_id: str, keys: Collection[str]) -> tuple[set[str], list[LeadState]]:
+        """The person's keys (grown by their leads' keys) and their leads in the workspace."""
+        wanted = set(keys)
+        while True:
+            linked = {lead for (ws, k), lead in self._dedupe.items() if ws == workspace_id and k in wanted}
+            leads = [
+                s
+                for s in self._leads.values()
+                if s.workspace_id == workspace_id and (s.lead_id in linked or privacy.lead_matches(s.lead, wanted))
+            ]
+            ids = {s.lead_id for s in leads}
+            grown = wanted.union(*(privacy.lead_keys(s.lead) for s in leads))
+            grown |= {k for (ws, k), lead in self._dedupe.items() if ws == workspace_id and lead in ids}
+            if grown == wanted:
+                return wanted, leads
+            wanted = grown
+
+    def person_records(self, workspace_id: str, keys: Collection[str]) -> dict[str, list[dict[str, Any]]]:
+        with self._lock:
+            keys, leads = self._person(workspace_id, keys)
+            ids = {s.lead_id for s in leads}
+            red = privacy.Redactor(keys, [s.lead for s in leads])
+            mine = privacy.personal_addresses(keys, [s.lead for s in leads])
+            return {
+                "leads": [s.model_dump(mode="json") for s in leads],
+                "events": [e.model_dump(mode="json") for e in self._events if e.workspace_id == workspace_id and e.lead_id in ids],
+                "traces": [t.model_dump(mode="json") for t in self._traces if t.workspace_id == workspace_id and t.lead_id in ids],
+                "actions": [privacy.action_json(r) for r in self._actions if r.workspace_id == workspace_id and r.lead_id in ids],
+                "timers": [privacy.timer_json(t) for t in self._timers if t.workspace_id == workspace_id and t.lead_id in ids],
+                "dead_letters": [privacy.dead_json(d) for d in self._dead if d.workspace_id == workspace_id and d.lead_id in ids],
+                "rejects": [privacy.reject_json(r) for r in self._rejects if r.workspace_id == workspace_id and red.mentions(r.raw)],
+                "suppressions": [
+                    privacy.suppression_json(a, why) for (ws, a), why in self._suppressed.items() if ws == workspace_id and a in mine
+                ],
+                "bookings": [
+                    privacy.booking_json(cal, start, lead)
+                    for (ws, cal, start), lead in self._bookings.items()
+                    if ws == workspace_id and lead in ids
+                ],
+                "identities": [
+                    {"key": k, "lead_id": lead} for (ws, k), lead in self._dedupe.items() if ws == workspace_id and lead in ids
+                ],
+            }
+
+    def erase_person(
+        self, workspace_id: str, keys: Collection[str], *, salt: str, at: datetime | None = None
+    ) -> privacy.ErasureReport:
+        when = at or datetime.now(UTC)
+        report = privacy.ErasureReport(workspace_id)
+        with self._lock:  # one lock: nothing sees the person half erased
+            keys, leads = self._person(workspace_id, keys)
+            ids = {s.lead_id for s in leads}
+            red = privacy.Redactor(keys, [s.lead for s in leads])
+            counts = report.counts
+            steps: list[Event] = []
+            for s in leads:
+                redacted = LeadState.model_validate(red.state(s.model_dump(mode="json")))
+                final, updated = privacy.erased_state(redacted, at=when)
+                self._leads[s.lead_id] = final
+                steps.append(updated)
+                report.lead_ids.append(s.lead_id)
+            kept_keys = {k: v for k, v in self._dedupe.items() if k[0] != workspace_id or v not in ids}
+            counts["identities"] = len(self._dedupe) - len(kept_keys)
+            self._dedupe = kept_keys
+            counts["leads"] = len(leads)
+            for n, e in enumerate(self._events):
+                if e.workspace_id == workspace_id and e.lead_id in ids:
+                    self._events[n] = Event.model_validate(red.event(e.model_dump(mode="json")))
+                    counts["events"] += 1
+            for updated in steps:  # the erasure itself, in the log: a replay ends do-not-contact too
+                self._record_event(updated, queue=False)
+            by_id = {e.id: e for e in self._events if e.lead_id in ids}
+            for item in self._inbox:
+                if item.event.id in by_id:
+                    item.event = by_id[item.event.id]
+                    item.handled = item.handled or not item.dead  # nothing acts on an erased lead any more
+            for n, t in enumerate(self._traces):
+                if t.workspace_id == workspace_id and t.lead_id in ids:
+                    self._traces[n] = TraceRecord.model_validate(red.trace(t.model_dump(mode="json")))
+                    counts["traces"] += 1
+            for n, r in enumerate(self._actions):
+                if r.workspace_id == workspace_id and r.lead_id in ids:
+                    action = OutboundAction.model_validate(red.action(r.action.model_dump(mode="json")))
+                    status, detail = ("cancelled", "erased") if r.status == "pending" else (r.status, r.detail)
+                    self._actions[n] = replace(r, action=action, status=status, detail=detail and red.text(detail))
+                    counts["actions"] += 1
+            for n, tm in enumerate(self._timers):
+                if tm.workspace_id == workspace_id and tm.lead_id in ids:
+                    spec = TimerSpec.model_validate(red.timer(tm.spec.model_dump(mode="json")))
+                    self._timers[n] = replace(tm, spec=spec, status="cancelled" if tm.status == "active" else tm.status)
+                    counts["timers"] += 1
+            for n, d in enumerate(self._dead):
+                if d.workspace_id == workspace_id and d.lead_id in ids:
+                    self._dead[n] = replace(d, event=by_id.get(d.event.id, d.event), error=red.text(d.error))
+                    counts["dead_letters"] += 1
+            kept = [r for r in self._rejects if r.workspace_id != workspace_id or not red.mentions(r.raw)]
+            counts["rejects"] = len(self._rejects) - len(kept)
+            self._rejects = kept
+            mine = privacy.personal_addresses(keys, [s.lead for s in leads])
+            gone = [k for k in self._suppressed if k[0] == workspace_id and k[1] in mine]
+            for k in gone:
+                del self._suppressed[k]
+            for hashed in privacy.erasure_suppressions(salt, keys, [s.lead for s in leads]):
+                self._suppressed.setdefault((workspace_id, hashed), "erased")
+            counts["suppressions"] = len(gone)
+            counts["bookings"] = sum(1 for (ws, *_), lead in self._bookings.items() if ws == workspace_id and lead in ids)
+        return report
 
     def claim_key(self, scope: str, key: str) -> bool:
         with self._lock:

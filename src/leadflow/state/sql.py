@@ -13,6 +13,7 @@ statements, prebuilt, in ``_stmts``.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from collections.abc import Collection, Iterator, Sequence
@@ -20,14 +21,28 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Executable, create_engine, event, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Executable,
+    Text,
+    cast,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from leadflow.domain.actions import OutboundAction
 from leadflow.domain.events import Event
+from leadflow.domain.identity import linked_event, match, suppression_keys
 from leadflow.domain.models import Campaign, LeadState
-from leadflow.exceptions import Conflict, NotFound
-from leadflow.state import _sql_rejects
+from leadflow.exceptions import Conflict, NotFound, Unreadable
+from leadflow.state import _sql_privacy, _sql_rejects, poison
 from leadflow.state import _stmts as stmts
 from leadflow.state import schema as t
 from leadflow.state._lead_claims import LeadClaims
@@ -49,6 +64,7 @@ from leadflow.state._sqlite_fast import FastConnection, FastStatements, KeptConn
 from leadflow.state._worker_lease import FileLease, sqlite_lease_path
 from leadflow.state.base import Store
 from leadflow.state.common import held_slot
+from leadflow.state.privacy import ErasureReport
 from leadflow.state.records import (
     ActionRow,
     Commit,
@@ -61,6 +77,7 @@ from leadflow.state.records import (
 from leadflow.state.rejects import DEFAULT_LIMITS, RejectLimits
 from leadflow.state.sends import SendChange
 
+log = logging.getLogger(__name__)
 
 class SqlStore(SqlSendCounts, Store):
     """The store on any SQLAlchemy URL: ``sqlite:///path.db`` or ``postgresql+psycopg://...``.
@@ -104,6 +121,7 @@ class SqlStore(SqlSendCounts, Store):
         self._send_generations: dict[tuple[str, str, str], int] = {}
         self._send_log: dict[tuple[str, str, str], deque[tuple[int, list[SendChange] | None]]] = {}
         self._pending_meta: dict[str, str] = {}
+        self._salts: dict[str, str] = {}  # erasure salts by workspace (``state.privacy``), once seen
         self._pending_published: set[int] = set()
         if self.is_sqlite:
             self._sqlite_setup(self.engine)
@@ -201,55 +219,81 @@ class SqlStore(SqlSendCounts, Store):
 
     # -- leads ---------------------------------------------------------------------
     def create_lead(
-        self, state: LeadState, created: Event, *, dedupe_key: str | None
+        self,
+        state: LeadState,
+        created: Event,
+        *,
+        dedupe_key: str | None = None,
+        identity_keys: Sequence[str] = (),
     ) -> tuple[LeadState, bool]:
-        with self._write() as conn:
-            if dedupe_key is not None:
-                doc = conn.execute(
-                    select(t.leads.c.doc).where(
-                        t.leads.c.workspace_id == state.workspace_id, t.leads.c.dedupe_key == dedupe_key
-                    )
-                ).scalar()
-                if doc is not None:
+        ws = state.workspace_id
+        keys = list(dict.fromkeys([*identity_keys, *([dedupe_key] if dedupe_key else [])]))
+        idt = t.identities
+        for _ in range(5):
+            with self._write() as conn:
+                owners: dict[str, str] = {}
+                if keys:
+                    owners = {
+                        k: lid
+                        for k, lid in conn.execute(
+                            select(idt.c.key, idt.c.lead_id).where(idt.c.workspace_id == ws, idt.c.key.in_(keys))
+                        )
+                    }
+                found = match(keys, owners)
+                if found is not None:
+                    doc = conn.execute(stmts.LEAD_DOC, {"lead_id": found.lead_id, "ws": ws}).scalar()
+                    if doc is None:  # keys left behind by a lead that is gone: they lead nowhere
+                        conn.execute(delete(idt).where(idt.c.workspace_id == ws, idt.c.lead_id == found.lead_id))
+                        continue
+                    if found.new:
+                        try:
+                            with conn.begin_nested():
+                                conn.execute(
+                                    insert(idt), [{"workspace_id": ws, "key": k, "lead_id": found.lead_id} for k in found.new]
+                                )
+                                linked = linked_event(found, state.lead, workspace_id=ws, at=created.at)
+                                conn.execute(insert(t.events).values(**event_row(linked, queued=False)))
+                        except IntegrityError:
+                            pass  # a concurrent writer linked them (or recorded this very link) first
                     return LeadState.model_validate(doc), False
-            try:
-                with conn.begin_nested():
-                    conn.execute(insert(t.leads).values(dedupe_key=dedupe_key, **lead_row(state)))
-                    conn.execute(insert(t.events).values(**event_row(created, queued=True)))
-            except IntegrityError:
-                # a concurrent writer (another process) created it first
-                pass
-            else:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(insert(t.leads).values(dedupe_key=None, **lead_row(state)))
+                        if keys:
+                            conn.execute(
+                                insert(idt), [{"workspace_id": ws, "key": k, "lead_id": state.lead_id} for k in keys]
+                            )
+                        conn.execute(insert(t.events).values(**event_row(created, queued=True)))
+                except IntegrityError:
+                    continue  # a concurrent writer (another process) took one of the keys first: look again
                 return state, True
-        return self._existing(state.workspace_id, dedupe_key), False
-
-    def _existing(self, workspace_id: str, dedupe_key: str | None) -> LeadState:
-        with self._read() as conn:
-            doc = conn.execute(
-                select(t.leads.c.doc).where(
-                    t.leads.c.workspace_id == workspace_id, t.leads.c.dedupe_key == dedupe_key
-                )
-            ).scalar()
-        if doc is None:
-            raise Conflict("lead id collision")
-        return LeadState.model_validate(doc)
+        raise Conflict(f"lead {state.lead_id} could not be created (its id or keys keep colliding)")
 
     def get_lead(self, workspace_id: str, lead_id: str) -> LeadState:
         with self._read() as conn:
             doc = conn.execute(stmts.LEAD_JSON, {"lead_id": lead_id, "ws": workspace_id}).scalar()
         if doc is None:
             raise NotFound(f"no lead {lead_id!r} in workspace {workspace_id!r}")
-        return LeadState.model_validate_json(doc)
+        try:
+            return LeadState.model_validate_json(doc)
+        except Exception as exc:  # a poison document: one clear error, for the worker to fail the event
+            raise Unreadable(f"{poison.reason('lead document', exc)} (lead {lead_id})") from None
 
     def list_leads(
         self, workspace_id: str, *, stage: str | None = None, limit: int = 1000
     ) -> list[LeadState]:
-        q = select(t.leads.c.doc).where(t.leads.c.workspace_id == workspace_id)
+        q = select(cast(t.leads.c.doc, Text), t.leads.c.lead_id).where(t.leads.c.workspace_id == workspace_id)
         if stage is not None:
             q = q.where(t.leads.c.stage == stage)
         q = q.order_by(t.leads.c.created_at, t.leads.c.lead_id).limit(limit)
+        out: list[LeadState] = []
         with self._read() as conn:
-            return [LeadState.model_validate(d) for d in conn.execute(q).scalars()]
+            for doc, lead_id in conn.execute(q):
+                try:
+                    out.append(LeadState.model_validate_json(doc))
+                except Exception as exc:  # a poison document is left out of lists, not the whole list
+                    log.warning("lead %s left out: %s", lead_id, poison.reason("lead document", exc))
+        return out
 
     def count_leads(self, workspace_id: str | None = None) -> dict[str, int]:
         q = select(t.leads.c.stage, func.count()).group_by(t.leads.c.stage)
@@ -301,29 +345,31 @@ class SqlStore(SqlSendCounts, Store):
 
     # -- log -------------------------------------------------------------------------
     def lead_events(self, workspace_id: str, lead_id: str) -> list[Event]:
+        e = t.events.c
         q = (
-            select(t.events.c.doc)
-            .where(t.events.c.lead_id == lead_id, t.events.c.workspace_id == workspace_id)
-            .order_by(t.events.c.seq)
+            select(cast(e.doc, Text), e.event_id, e.workspace_id, e.lead_id, e.type, e.at)
+            .where(e.lead_id == lead_id, e.workspace_id == workspace_id)
+            .order_by(e.seq)
         )
         with self._read() as conn:
-            return [Event.model_validate(d) for d in conn.execute(q).scalars()]
+            return [self._event_or_stand_in(*row) for row in conn.execute(q)]
 
     def all_events(self) -> Iterator[Event]:
         last = 0
         while True:
             with self._read() as conn:
+                e = t.events.c
                 rows = conn.execute(
-                    select(t.events.c.seq, t.events.c.doc)
-                    .where(t.events.c.seq > last)
-                    .order_by(t.events.c.seq)
+                    select(e.seq, cast(e.doc, Text), e.event_id, e.workspace_id, e.lead_id, e.type, e.at)
+                    .where(e.seq > last)
+                    .order_by(e.seq)
                     .limit(2000)
                 ).all()
             if not rows:
                 return
-            for seq, doc in rows:
+            for seq, *row in rows:
                 last = seq
-                yield Event.model_validate(doc)
+                yield self._event_or_stand_in(*row)
 
     def replace_states(self, states: Sequence[LeadState]) -> None:
         self._docs.clear()
@@ -382,7 +428,10 @@ class SqlStore(SqlSendCounts, Store):
                     seen.add(lead_id)
                     if available_at is not None and when is not None and utc(available_at) > when:  # type: ignore[operator]
                         continue
-                    heads.append(InboxItem(seq, Event.model_validate_json(doc), attempts))
+                    try:
+                        heads.append(InboxItem(seq, Event.model_validate_json(doc), attempts))
+                    except Exception as exc:  # a poison row: a stand-in the orchestrator fails
+                        heads.append(self._unreadable_item(conn, seq, attempts, exc))
                     if len(out) + len(heads) >= limit:
                         break
                 out += self._claim_heads(conn, heads, when)
@@ -392,6 +441,18 @@ class SqlStore(SqlSendCounts, Store):
                 # (or, on PostgreSQL, the leads other workers hold) must not crowd the others out
                 if not rows or (len(rows) < page and last == rows[-1][0]):
                     return self._mark_alone(conn, out)
+
+    def _unreadable_item(self, conn: Connection, seq: int, attempts: int, exc: Exception) -> InboxItem:
+        why = poison.reason("event", exc)
+        return InboxItem(seq, self._stand_in(conn, seq, why), attempts, error=why)
+
+    @staticmethod
+    def _stand_in(conn: Connection, seq: int, why: str) -> Event:
+        """The stand-in of event ``seq`` (whose document cannot be read), from its columns."""
+        e = t.events.c
+        row = conn.execute(select(e.event_id, e.workspace_id, e.lead_id, e.type, e.at).where(e.seq == seq)).one()
+        return poison.unreadable_event(event_id=row[0], workspace_id=row[1], lead_id=row[2], type_=row[3],
+                                       at=utc(row[4]), why=why)
 
     def with_pending(self, lead_ids: Collection[str]) -> set[str]:
         if not lead_ids:
@@ -438,7 +499,7 @@ class SqlStore(SqlSendCounts, Store):
         if when is not None:
             q = q.where(t.events.c.available_at.is_(None) | (t.events.c.available_at <= when))
         pending = {int(seq): int(attempts) for seq, attempts in conn.execute(q)}
-        return [InboxItem(i.seq, i.event, pending[i.seq]) for i in mine if i.seq in pending]
+        return [replace(i, attempts=pending[i.seq]) for i in mine if i.seq in pending]
 
     def try_worker_lease(self) -> bool:
         return self._lease is None or self._lease.try_acquire()
@@ -463,7 +524,14 @@ class SqlStore(SqlSendCounts, Store):
                 for seq, doc in conn.execute(stmts.UNPUBLISHED, {"limit": limit + len(marked)})
                 if seq not in marked
             ]
-        return [(seq, Event.model_validate_json(doc)) for seq, doc in rows[:limit]]
+        out: list[tuple[int, Event]] = []
+        for seq, doc in rows[:limit]:
+            try:
+                out.append((seq, Event.model_validate_json(doc)))
+            except Exception as exc:  # a poison row: its stand-in, which the relay does not publish
+                with self._read() as conn:
+                    out.append((seq, self._stand_in(conn, seq, poison.reason("event", exc))))
+        return out
 
     def unpublished_seqs(self, *, limit: int = 500) -> list[int]:
         with self._pending_lock:
@@ -525,29 +593,30 @@ class SqlStore(SqlSendCounts, Store):
 
     def dead_letter(self, seq: int, *, consumer: str, error: str, at: datetime) -> None:
         with self._write() as conn:
-            row = conn.execute(
-                select(t.events.c.doc, t.events.c.attempts).where(t.events.c.seq == seq)
+            e = t.events.c
+            row = conn.execute(  # the columns, not the document: a poison event is dead-lettered too
+                select(e.workspace_id, e.lead_id, e.event_id, e.attempts).where(e.seq == seq)
             ).first()
             if row is None:
                 raise NotFound(f"no inbox item {seq}")
-            ev = Event.model_validate(row[0])
             conn.execute(update(t.events).where(t.events.c.seq == seq).values(dead=True))
             conn.execute(
                 insert(t.dead_letters).values(
-                    workspace_id=ev.workspace_id,
-                    lead_id=ev.lead_id,
-                    event_id=ev.id,
+                    workspace_id=row[0],
+                    lead_id=row[1],
+                    event_id=row[2],
                     consumer=consumer,
                     error=error[:4000],
-                    attempts=int(row[1]),
+                    attempts=int(row[3]),
                     at=db_time(at),
                     status="dead",
                 )
             )
 
     def list_dead(self, workspace_id: str | None = None) -> list[DeadLetter]:
+        e = t.events.c
         q = (
-            select(t.dead_letters, t.events.c.doc)
+            select(t.dead_letters, cast(e.doc, Text).label("doc"), e.type, e.at.label("event_at"))
             .join(t.events, t.events.c.event_id == t.dead_letters.c.event_id)
             .where(t.dead_letters.c.status == "dead")
             .order_by(t.dead_letters.c.id)
@@ -560,7 +629,7 @@ class SqlStore(SqlSendCounts, Store):
                     r.id,
                     r.workspace_id,
                     r.lead_id,
-                    Event.model_validate(r.doc),
+                    self._event_or_stand_in(r.doc, r.event_id, r.workspace_id, r.lead_id, r.type, r.event_at),
                     r.consumer,
                     r.error,
                     r.attempts,
@@ -569,6 +638,15 @@ class SqlStore(SqlSendCounts, Store):
                 )
                 for r in conn.execute(q)
             ]
+
+    @staticmethod
+    def _event_or_stand_in(doc: str, event_id: Any, ws: Any, lead_id: Any, type_: Any, at: Any) -> Event:
+        """The event of a row read with its columns; its stand-in when the document cannot be read."""
+        try:
+            return Event.model_validate_json(doc)
+        except Exception as exc:
+            return poison.unreadable_event(event_id=event_id, workspace_id=ws, lead_id=lead_id, type_=type_,
+                                           at=utc(at), why=poison.reason("event", exc))
 
     def retry_dead(self, dead_id: int) -> None:
         with self._write() as conn:
@@ -634,12 +712,54 @@ class SqlStore(SqlSendCounts, Store):
             attempts = conn.execute(select(t.actions.c.attempts).where(t.actions.c.seq == seq)).scalar()
         return int(attempts or 0)
 
+    def _action_rows(self, conn: Connection, statement: Any, params: dict[str, Any], bad: list[tuple[int, str]]
+                     ) -> list[ActionRow]:
+        """``statement``'s actions; if one cannot be read, again row by row, the unreadable ones
+        left out and added to ``bad`` as ``(seq, reason)`` (the hot path parses as before)."""
+        try:  # (a database error raises again below)
+            return [self._action_row(r) for r in conn.execute(statement, params).all()]
+        except Exception:
+            pass
+        sub = statement.subquery()
+        seqs = sorted(conn.execute(select(sub.c.seq), params).scalars())
+        a = t.actions.c
+        one = select(a.seq, a.workspace_id, a.lead_id, a.status, a.attempts, a.created_at, a.detail,
+                     cast(a.doc, Text).label("doc"))
+        out: list[ActionRow] = []
+        for seq in seqs:
+            r = conn.execute(one.where(a.seq == seq)).one()
+            try:
+                action = OutboundAction.model_validate_json(r.doc)
+            except Exception as exc:
+                bad.append((seq, poison.reason("action", exc)))
+                continue
+            out.append(ActionRow(r.seq, r.workspace_id, r.lead_id, action, r.status, r.attempts,
+                                 utc(r.created_at) or r.created_at, r.detail))
+        return out
+
+    def _fail_unreadable_actions(self, bad: list[tuple[int, str]]) -> None:
+        """Close pending actions whose document cannot be read as ``failed``, with the reason."""
+        log.warning("failing %d unreadable action(s): %s", len(bad), "; ".join(f"{s}: {w}" for s, w in bad))
+        with self._write() as conn:
+            for seq, why in bad:
+                for ws, mailbox, domain, at in conn.execute(
+                    stmts.FINISH_ACTION, {"b_seq": seq, "b_status": "failed", "b_detail": why[:2000]}
+                ).all():
+                    touch(conn, ws, mailbox, domain, at, scheduled=-1)
+
     def due_actions(self, now: datetime, *, limit: int = 100) -> list[ActionRow]:
+        bad: list[tuple[int, str]] = []
+        rows = self._due_actions(now, limit, bad)
+        if bad:
+            self._fail_unreadable_actions(bad)
+        return rows
+
+    def _due_actions(self, now: datetime, limit: int, bad: list[tuple[int, str]]) -> list[ActionRow]:
         if self._claims is not None:
             self._claims.release_all()  # the dispatcher recorded the previous batch before asking again
         params = {"now": db_time(now), "after": 0, "limit": limit}
         with self._read() as conn:
-            rows = [self._action_row(r) for r in conn.execute(stmts.DUE_ACTIONS, params)]
+            rows = self._action_rows(conn, stmts.DUE_ACTIONS, params, bad)
             if self._claims is None:
                 return rows
             out: list[ActionRow] = []
@@ -662,7 +782,7 @@ class SqlStore(SqlSendCounts, Store):
                     return out
                 asked = limit - len(out)
                 params = {**params, "after": rows[-1].seq, "limit": asked}
-                rows = [self._action_row(r) for r in conn.execute(stmts.DUE_ACTIONS, params)]
+                rows = self._action_rows(conn, stmts.DUE_ACTIONS, params, bad)
             return out
 
     def actions_for(self, workspace_id: str, lead_id: str) -> list[ActionRow]:
@@ -671,8 +791,12 @@ class SqlStore(SqlSendCounts, Store):
             .where(t.actions.c.lead_id == lead_id, t.actions.c.workspace_id == workspace_id)
             .order_by(t.actions.c.seq)
         )
+        bad: list[tuple[int, str]] = []
         with self._read() as conn:
-            return [self._action_row(r) for r in conn.execute(q)]
+            rows = self._action_rows(conn, q, {}, bad)
+        if bad:
+            log.warning("unreadable actions of lead %s left out: %s", lead_id, "; ".join(w for _, w in bad))
+        return rows
 
     # -- timers ----------------------------------------------------------------------------
     @staticmethod
@@ -681,19 +805,47 @@ class SqlStore(SqlSendCounts, Store):
 
         return TimerRow(r.seq, r.workspace_id, r.lead_id, TimerSpec.model_validate(r.doc), r.status)
 
+    def _timer_rows(self, conn: Connection, statement: Any, params: dict[str, Any], bad: list[tuple[int, str]]
+                    ) -> list[TimerRow]:
+        """``statement``'s timers; as ``_action_rows``, row by row only when one cannot be read."""
+        from leadflow.domain.actions import TimerSpec
+
+        try:  # (a database error raises again below)
+            return [self._timer_row(r) for r in conn.execute(statement, params).all()]
+        except Exception:
+            pass
+        sub = statement.subquery()
+        ti = t.timers.c
+        one = select(ti.seq, ti.workspace_id, ti.lead_id, ti.status, cast(ti.doc, Text).label("doc"))
+        out: list[TimerRow] = []
+        for seq in list(conn.execute(select(sub.c.seq), params).scalars()):
+            r = conn.execute(one.where(ti.seq == seq)).one()
+            try:
+                out.append(TimerRow(r.seq, r.workspace_id, r.lead_id, TimerSpec.model_validate_json(r.doc), r.status))
+            except Exception as exc:
+                bad.append((seq, poison.reason("timer", exc)))
+        return out
+
     def due_timers(self, now: datetime, *, limit: int = 100) -> list[TimerRow]:
+        bad: list[tuple[int, str]] = []
         with self._read() as conn:
-            return [
-                self._timer_row(r)
-                for r in conn.execute(stmts.DUE_TIMERS, {"now": db_time(now), "limit": limit})
-            ]
+            rows = self._timer_rows(conn, stmts.DUE_TIMERS, {"now": db_time(now), "limit": limit}, bad)
+        if bad:  # an unreadable timer cannot fire: marked failed (the reason in the log), not read again
+            log.warning("failing %d unreadable timer(s): %s", len(bad), "; ".join(f"{s}: {w}" for s, w in bad))
+            with self._write() as conn:
+                conn.execute(stmts.SET_TIMER_STATUS, [{"b_seq": s, "b_status": "failed"} for s, _ in bad])
+        return rows
 
     def timers_for(self, workspace_id: str, lead_id: str, *, active_only: bool = True) -> list[TimerRow]:
         q = select(t.timers).where(t.timers.c.lead_id == lead_id, t.timers.c.workspace_id == workspace_id)
         if active_only:
             q = q.where(t.timers.c.status == "active")
+        bad: list[tuple[int, str]] = []
         with self._read() as conn:
-            return [self._timer_row(r) for r in conn.execute(q.order_by(t.timers.c.seq))]
+            rows = self._timer_rows(conn, q.order_by(t.timers.c.seq), {}, bad)
+        if bad:
+            log.warning("unreadable timers of lead %s left out: %s", lead_id, "; ".join(w for _, w in bad))
+        return rows
 
     def next_wakeup(self) -> datetime | None:
         with self._read() as conn:
@@ -702,12 +854,25 @@ class SqlStore(SqlSendCounts, Store):
         return min(x for x in times if x is not None) if times else None
 
     # -- the rest ----------------------------------------------------------------------------
-    def is_suppressed(self, workspace_id: str, address: str) -> bool:
+    def suppression_for(self, workspace_id: str, *addresses: str) -> str | None:
         with self._read() as conn:
-            return (
-                conn.execute(stmts.SUPPRESSED, {"ws": workspace_id, "address": address.lower()}).first()
-                is not None
-            )
+            salt = self._salts.get(workspace_id) or _sql_privacy.salt(conn, workspace_id)
+            if salt is not None:  # a workspace's erasure salt never changes once made
+                self._salts[workspace_id] = salt
+            # a few keys, each on the prebuilt (fast-path) statement: no expanding IN to compile
+            keys = list(dict.fromkeys(k for a in addresses if a for k in suppression_keys(a, salt=salt)))
+            for key in keys:
+                if conn.execute(stmts.SUPPRESSED, {"ws": workspace_id, "address": key}).first() is not None:
+                    return key
+        return None
+
+    def person_records(self, workspace_id: str, keys: Collection[str]) -> dict[str, list[dict[str, Any]]]:
+        return _sql_privacy.person_records(self, workspace_id, keys)
+
+    def erase_person(
+        self, workspace_id: str, keys: Collection[str], *, salt: str, at: datetime | None = None
+    ) -> ErasureReport:
+        return _sql_privacy.erase_person(self, workspace_id, keys, salt=salt, at=at)
 
     def claim_key(self, scope: str, key: str) -> bool:
         try:
@@ -718,13 +883,22 @@ class SqlStore(SqlSendCounts, Store):
         return True
 
     def traces_for(self, workspace_id: str, lead_id: str) -> list[TraceRecord]:
+        tr = t.traces.c
         q = (
-            select(t.traces.c.doc)
-            .where(t.traces.c.lead_id == lead_id, t.traces.c.workspace_id == workspace_id)
-            .order_by(t.traces.c.seq)
+            select(cast(tr.doc, Text), tr.at)
+            .where(tr.lead_id == lead_id, tr.workspace_id == workspace_id)
+            .order_by(tr.seq)
         )
+        out: list[TraceRecord] = []
         with self._read() as conn:
-            return [TraceRecord.model_validate(d) for d in conn.execute(q).scalars()]
+            for doc, at in conn.execute(q):
+                try:
+                    out.append(TraceRecord.model_validate_json(doc))
+                except Exception as exc:  # shown as what it is, not a crash of the whole trace
+                    out.append(TraceRecord(workspace_id=workspace_id, lead_id=lead_id, event_id=None,
+                                           agent=poison.UNREADABLE, at=utc(at) or at,
+                                           error=poison.reason("trace", exc)))
+        return out
 
     def add_reject(
         self, workspace_id: str, source: str, raw: str, error: str, at: datetime, *, limits: RejectLimits | None = None

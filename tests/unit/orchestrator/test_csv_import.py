@@ -42,7 +42,7 @@ def test_aliases_and_extra_columns(intake: Intake, store: MemoryStore, tmp_path:
     report = import_csv(intake, store, WS, CAMPAIGN, path)
     assert (report.created, report.duplicates, report.rejected, report.encoding) == (1, 0, [], "utf-8")
     lead = store.get_lead(WS, report.lead_ids[0]).lead
-    assert (lead.first_name, lead.last_name, lead.email, lead.phone) == ("Ann", "Lee", "ann@acme.com", "+1 555 123 4567")
+    assert (lead.first_name, lead.last_name, lead.email, lead.phone) == ("Ann", "Lee", "ann@acme.com", "+15551234567")
     assert (lead.company, lead.title, lead.industry, lead.timezone) == ("Acme", "CTO", "solar", "Europe/Berlin")
     assert (lead.source, lead.source_lead_id, lead.inquiry) == ("csv", "42", "Need a quote")
     assert lead.consent.sms is True
