@@ -361,7 +361,8 @@ def _prompt(
         data_block("prospect", prospect),
         # JSON inside the blocks: one list each, cut per item so the JSON is never cut mid-way
         data_block("signals", json.dumps(data, ensure_ascii=False)),
-        data_block("knowledge", json.dumps([one_line(e, limit=EVIDENCE_CHARS) for e in evidence[:5]], ensure_ascii=False)),
+        # the lead's own fields come first in ``evidence``: room for the knowledge-base passages after them
+        data_block("knowledge", json.dumps([one_line(e, limit=EVIDENCE_CHARS) for e in evidence[:10]], ensure_ascii=False)),
     ]
     if problems:
         lines.append(
