@@ -8,6 +8,7 @@
     ├── NotFound               a lead, campaign, event or DLQ entry that does not exist
     ├── Conflict               optimistic-concurrency clash: reload and try again
     │   └── DuplicateMessage   an idempotency key or message id seen before ("already done")
+    ├── Unreadable             a stored row (event, lead, action, timer) that cannot be read back
     ├── Refused                a policy says no (do-not-contact, suppression, cap reached)
     │   └── AuthFailed         credentials rejected by a provider
     └── Unavailable            a retryable fault: a server, provider or model is down
@@ -48,6 +49,11 @@ class Conflict(LeadflowError):
 
 class DuplicateMessage(Conflict):
     """This message or idempotency key was handled before; treat as already done."""
+
+
+class Unreadable(LeadflowError):
+    """A stored row cannot be parsed or validated (written before a limit existed, or by hand):
+    the worker dead-letters its event or fails its action; readers show it as unreadable."""
 
 
 class Refused(LeadflowError):

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from leadflow.api.auth import PrincipalDep
 from leadflow.api.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType, field_details, summarize
 from leadflow.api.metrics import ApiMetrics
+from leadflow.domain import limits
 from leadflow.exceptions import InvalidInput
 from leadflow.runtime import Runtime
 
@@ -58,12 +59,8 @@ async def read_body(request: Request, limit: int) -> bytes:
 
     A declared ``Content-Length`` over the limit is refused before reading anything; a body
     without one (chunked) is read in pieces and refused as soon as it passes the limit, so a
-    huge body never sits in memory. The bytes are kept for the request, so the webhook signature
-    check (``api.signatures``) and the JSON parser read the very same body once.
+    huge body never sits in memory.
     """
-    kept: bytes | None = getattr(request.state, "leadflow_body", None)
-    if kept is not None:  # read once per request: the signature check and the parser share it
-        return kept
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
@@ -79,9 +76,7 @@ async def read_body(request: Request, limit: int) -> bytes:
         if total > limit:
             raise PayloadTooLarge(f"request body is over the {limit}-byte limit")
         chunks.append(chunk)
-    body = b"".join(chunks)
-    request.state.leadflow_body = body
-    return body
+    return b"".join(chunks)
 
 
 def decode_json(raw: bytes) -> Any:
@@ -93,9 +88,26 @@ def decode_json(raw: bytes) -> Any:
     if not text.strip():
         raise MalformedBody("request body is empty; send a JSON object")
     try:
-        return json.loads(text)
+        data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise MalformedBody(f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except _NotANumber as exc:  # JSON has no NaN or Infinity; Python's parser would take them
+        raise InvalidInput(f"request body holds {exc}", details=[
+            {"field": "(body)", "message": str(exc), "type": "json_limit"}]) from None
+    except RecursionError:
+        raise MalformedBody(f"request body is nested more than {limits.DEFAULT.max_depth} levels deep") from None
+    except ValueError as exc:  # an integer too long to convert
+        raise MalformedBody(f"request body is not valid JSON: {exc}") from None
+    # the limits the store can read back, checked before pydantic sees the body (``domain.limits``)
+    return limits.check_json(data, path="")
+
+
+class _NotANumber(ValueError):
+    """``NaN``, ``Infinity`` or ``-Infinity`` in a body."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotANumber(f"{name}, which is not a JSON number")
 
 
 def validate_as(model: type[M], data: Any) -> M:
@@ -128,8 +140,6 @@ async def parse_json_body(request: Request, runtime: Runtime, workspace_id: str,
 
 
 def keep_reject(runtime: Runtime, workspace_id: str, source: str, raw: str, error: str, metrics: ApiMetrics) -> None:
-    """Keep bad input in the store's rejects within the configured limits (its first bytes, its size
-    and hash; past a source's burst only a count: ``state.rejects``), and count it."""
-    runtime.store.add_reject(workspace_id, source, raw, error, runtime.clock.now(),
-                             limits=runtime.settings.reject_limits())
+    """Keep bad input verbatim in the store's rejects, and count it."""
+    runtime.store.add_reject(workspace_id, source, raw, error, runtime.clock.now())
     metrics.rejects.labels(source=source).inc()

@@ -114,8 +114,17 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
                         headers=getattr(exc, "headers", None))
 
 
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """Anything else a route raised: logged with its traceback, answered in the one error shape
+    (never a plain-text 500, never the exception's text, which may hold another request's data)."""
+    log.error("%s %s failed unexpectedly", request.method, request.url.path, exc_info=exc)
+    return JSONResponse(error_body("InternalError", "internal error; the server log has the details"),
+                        status_code=500)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
+    app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(LeadflowError, _leadflow_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -53,6 +53,13 @@ def booking_change(before: LeadState, after: LeadState) -> tuple[str, datetime |
     return (old[0], None) if old is not None else None
 
 
+def _bad_data(exc: BaseException) -> bool:
+    """Whether ``exc`` is about the data written (a value the store cannot serialise, a document
+    nested too deep), not the store itself; SQLAlchemy wraps such errors with the original."""
+    data = (ValueError, TypeError, RecursionError, OverflowError)
+    return isinstance(exc, data) or isinstance(getattr(exc, "orig", None), data)
+
+
 def derived_id(*parts: object) -> str:
     """A stable event id from its cause, so a retried step records the same ids."""
     return hashlib.sha1(":".join(str(p) for p in parts).encode()).hexdigest()
@@ -293,6 +300,9 @@ class Orchestrator:
         recorded = set(range(len(commits)))  # the commits that record an event rather than handle one
         arriving = {a.commit.lead_id for a in arrived}
         for item in items:
+            if item.error is not None:  # its stored event cannot be read: retried, then dead-lettered
+                self._failed(item, item.error)
+                continue
             try:
                 commit = self.step(item.event)
             except Exception as exc:
@@ -309,7 +319,7 @@ class Orchestrator:
         busy |= arriving
         stepped += self._step_recorded(fired, busy, commits, owners, recorded, placed=False)
         try:
-            results = self.store.apply(commits)
+            results = self._apply(commits)
         finally:
             for hook in self.after_batch:
                 hook()
@@ -323,6 +333,8 @@ class Orchestrator:
                 continue
             if n in recorded:
                 log.warning("timer commit refused: %s", result)
+                if commits[n].fire_timer is not None and not isinstance(result, Conflict | NotFound):
+                    self._drop_timer(commits[n], result)
                 continue
             if isinstance(result, Conflict | NotFound) or owner is None:
                 # still unhandled (a follow-up stays queued): the next round reloads the state
@@ -413,9 +425,36 @@ class Orchestrator:
             return None
         return commit.state.model_copy(update={"version": commit.expected_version + 1})
 
-    def _failed(self, item: InboxItem, exc: Exception) -> None:
+    def _apply(self, commits: list[Commit]) -> list[Exception | None]:
+        """``store.apply(commits)``; if the batch raises for one commit's data (a document the
+        store cannot serialise or parse: see ``_bad_data``), each commit again on its own, so the
+        one that raises is reported as its result and fails its own event alone while every other
+        commit of the batch lands. Any other error (the store is down) leaves the round, as before."""
+        try:
+            return self.store.apply(commits)
+        except Exception as exc:
+            if not _bad_data(exc):
+                raise
+            log.warning("a batch of %d commits failed (%r): applying them one by one", len(commits), exc)
+        results: list[Exception | None] = []
+        for commit in commits:
+            try:
+                results += self.store.apply([commit])
+            except Exception as exc:
+                if not _bad_data(exc):
+                    raise
+                results.append(exc)
+        return results
+
+    def _drop_timer(self, commit: Commit, exc: Exception) -> None:
+        """A fired timer whose commit the store cannot write (not a refusal): marked fired without
+        its event, so it does not fire, and fail, again every round."""
+        log.warning("timer %s of lead %s dropped: %s: %s", commit.fire_timer, commit.lead_id, type(exc).__name__, exc)
+        self.store.apply([Commit(commit.workspace_id, commit.lead_id, fire_timer=commit.fire_timer, at=self.clock.now())])
+
+    def _failed(self, item: InboxItem, exc: Exception | str) -> None:
         now = self.clock.now()
-        error = f"{type(exc).__name__}: {exc}"
+        error = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
         log.warning("event %s (%s) failed: %s", item.event.id, item.event.type, error)
         if item.attempts + 1 >= self.max_attempts:
             self.store.dead_letter(item.seq, consumer="orchestrator", error=error, at=now)

@@ -20,6 +20,7 @@ from leadflow.orchestrator.dispatcher import Dispatcher
 from leadflow.orchestrator.engine import Orchestrator, derived_id
 from leadflow.orchestrator.intake import Arrival
 from leadflow.state.base import Store
+from leadflow.state.poison import is_unreadable
 from leadflow.state.records import Commit
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ class Worker:
             return len(seqs)
         rows = self.store.unpublished(limit=self.RELAY_BATCH)
         if rows:
-            self.bus.publish([e for _, e in rows])
+            # an unreadable event's stand-in is marked published without being handed to the bus
+            self.bus.publish([e for _, e in rows if not is_unreadable(e)])
             self.store.mark_published([s for s, _ in rows])
             self.bus.drain()
         self._relay_more = len(rows) >= self.RELAY_BATCH

@@ -77,6 +77,9 @@ class InboxItem:
     attempts: int
     alone: bool = False
     """No other event of this lead is pending: what handling it queues may be handled at once."""
+    error: str | None = None
+    """Why the stored event cannot be read (``event`` is then a stand-in, see ``state.poison``):
+    the orchestrator fails it (retries, then the dead-letter queue) without routing it."""
 
 
 @dataclass(frozen=True)
@@ -115,13 +118,7 @@ class DeadLetter:
 
 @dataclass(frozen=True)
 class Reject:
-    """Bad input kept so it can be looked at: its first bytes, what was wrong, and how much there was.
-
-    ``raw`` is the body verbatim up to the store's cap (``state.rejects.RejectLimits``); ``size``
-    and ``sha256`` describe the whole body, so a cut one can still be matched to what was sent.
-    A row with ``count`` stands for that many rejects from one source past the burst limit,
-    whose bodies were not kept (``raw`` is then empty).
-    """
+    """Bad input kept verbatim so nothing is lost: the raw text and what was wrong."""
 
     id: int
     workspace_id: str
@@ -129,14 +126,6 @@ class Reject:
     raw: str
     error: str
     at: datetime
-    size: int = 0
-    sha256: str = ""
-    count: int | None = None
-
-    @property
-    def truncated(self) -> bool:
-        """Whether ``raw`` is only the first part of the body."""
-        return len(self.raw.encode()) < self.size
 
 
 JSON = dict[str, Any]

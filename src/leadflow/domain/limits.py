@@ -1,0 +1,152 @@
+"""The input limits every entry point enforces, and the checker that enforces them.
+
+Free-form JSON reaches leadflow from outside in a few places: a lead's ``attributes``, the body
+of every API request, event payloads built from a webhook or a reply. Whatever is accepted is
+stored and read back on every worker round, so it must stay well inside what the store's JSON
+parser and serializer can handle (pydantic's parser stops at about 200 levels, its serializer at
+about 250; SQLite and PostgreSQL keep UTF-8 text, which has no lone surrogates, and PostgreSQL
+text has no NUL). One frozen :class:`JsonLimits` says what that is, :data:`DEFAULT` is the one
+in use, and :func:`check_json` walks a value against it, iteratively (a hostile value cannot
+exhaust the interpreter's stack), raising ``InvalidInput`` whose ``details`` name the path of the
+first problem (``attributes.a.a.a``, ``tags[3]``)::
+
+    check_json(body["attributes"], path="attributes")
+
+:func:`check_text` is the same rule for one string (a reply body, a lead's name).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from leadflow.exceptions import InvalidInput
+
+__all__ = ["DEFAULT", "JsonLimits", "check_json", "check_text", "json_problem", "shorten_path", "text_problem"]
+
+
+@dataclass(frozen=True)
+class JsonLimits:
+    """Bounds on one JSON value from outside.
+
+    Attributes:
+        max_depth: nesting of objects and arrays (the value itself is depth 1).
+        max_string: characters in one string.
+        max_array: items in one array.
+        max_keys: keys in one object.
+        max_key: characters in one object key.
+        max_nodes: values in the whole document (objects, arrays and scalars together).
+        max_int: the largest magnitude of an integer (int64, what SQL columns and most JSON
+            readers keep exactly).
+    """
+
+    max_depth: int = 32
+    max_string: int = 100_000
+    max_array: int = 10_000
+    max_keys: int = 1_000
+    max_key: int = 256
+    max_nodes: int = 100_000
+    max_int: int = 2**63 - 1
+
+
+DEFAULT = JsonLimits()
+"""The limits every entry point uses (API bodies, lead attributes, CSV, inbound mail, events)."""
+
+# lone surrogates cannot be written as UTF-8; NUL cannot be kept in PostgreSQL text
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def text_problem(value: str, *, max_length: int | None = None) -> str | None:
+    """Why ``value`` cannot be accepted as text (too long, NUL, a lone surrogate), or ``None``."""
+    if max_length is not None and len(value) > max_length:
+        return f"string of {len(value)} characters is over the {max_length}-character limit"
+    bad = _UNSTORABLE.search(value)
+    if bad is not None:
+        what = "a NUL character" if bad.group() == "\x00" else "a lone surrogate (not valid UTF-8)"
+        return f"string holds {what} at position {bad.start()}"
+    return None
+
+
+def check_text(value: str, *, field: str, max_length: int | None = None) -> str:
+    """``value`` if :func:`text_problem` finds nothing; ``InvalidInput`` naming ``field`` otherwise."""
+    problem = text_problem(value, max_length=max_length)
+    if problem is not None:
+        raise InvalidInput(f"{field}: {problem}", details=[_detail(field, problem)])
+    return value
+
+
+def shorten_path(path: str, width: int = 160) -> str:
+    """``path`` cut to ``width`` characters in the middle, for a message (keys may be long)."""
+    if len(path) <= width:
+        return path
+    half = (width - 1) // 2
+    return f"{path[:half]}…{path[-half:]}"
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def json_problem(value: Any, *, path: str = "", limits: JsonLimits = DEFAULT) -> tuple[str, str] | None:
+    """The first ``(path, problem)`` of ``value`` against ``limits``, or ``None`` when it is fine.
+
+    Only JSON values pass: dicts with string keys, lists (tuples too), strings, finite floats,
+    ints within ``max_int``, booleans and ``None``. Walks with an explicit stack, never recursion.
+    """
+    stack: list[tuple[Any, str, int]] = [(value, path, 1)]
+    nodes = 0
+    while stack:
+        item, where, depth = stack.pop()
+        nodes += 1
+        if nodes > limits.max_nodes:
+            return where or "(value)", f"more than {limits.max_nodes} values in one document"
+        if item is None or isinstance(item, bool):
+            continue
+        if isinstance(item, str):
+            problem = text_problem(item, max_length=limits.max_string)
+            if problem is not None:
+                return where or "(value)", problem
+        elif isinstance(item, int):
+            if abs(item) > limits.max_int:
+                return where or "(value)", f"integer out of range (at most {limits.max_int} in magnitude)"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return where or "(value)", f"number {item} is not finite (NaN and Infinity are not JSON)"
+        elif isinstance(item, dict):
+            if depth > limits.max_depth:
+                return where or "(value)", f"nested more than {limits.max_depth} levels deep"
+            if len(item) > limits.max_keys:
+                return where or "(value)", f"object has {len(item)} keys, over the {limits.max_keys}-key limit"
+            for key, sub in item.items():
+                if not isinstance(key, str):
+                    return where or "(value)", f"object key {key!r} is not a string"
+                key_problem = text_problem(key, max_length=limits.max_key)
+                if key_problem is not None:
+                    return _join(where, key[:40]), f"key: {key_problem}"
+                stack.append((sub, _join(where, key), depth + 1))
+        elif isinstance(item, list | tuple):
+            if depth > limits.max_depth:
+                return where or "(value)", f"nested more than {limits.max_depth} levels deep"
+            if len(item) > limits.max_array:
+                return where or "(value)", f"array has {len(item)} items, over the {limits.max_array}-item limit"
+            stack.extend((sub, _join(where, i), depth + 1) for i, sub in enumerate(item))
+        else:
+            return where or "(value)", f"{type(item).__name__} is not a JSON value"
+    return None
+
+
+def check_json(value: Any, *, path: str = "", limits: JsonLimits = DEFAULT) -> Any:
+    """``value`` if it keeps within ``limits``; ``InvalidInput`` with the path of the problem otherwise."""
+    found = json_problem(value, path=path, limits=limits)
+    if found is not None:
+        where, problem = shorten_path(found[0]), found[1]
+        raise InvalidInput(f"{where}: {problem}", details=[_detail(where, problem)])
+    return value
+
+
+def _detail(field: str, message: str) -> dict[str, object]:
+    return {"field": field, "message": message, "type": "json_limit"}
