@@ -59,8 +59,12 @@ async def read_body(request: Request, limit: int) -> bytes:
 
     A declared ``Content-Length`` over the limit is refused before reading anything; a body
     without one (chunked) is read in pieces and refused as soon as it passes the limit, so a
-    huge body never sits in memory.
+    huge body never sits in memory. The bytes are kept for the request, so the webhook signature
+    check (``api.signatures``) and the JSON parser read the very same body once.
     """
+    kept: bytes | None = getattr(request.state, "leadflow_body", None)
+    if kept is not None:  # read once per request: the signature check and the parser share it
+        return kept
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
@@ -76,7 +80,9 @@ async def read_body(request: Request, limit: int) -> bytes:
         if total > limit:
             raise PayloadTooLarge(f"request body is over the {limit}-byte limit")
         chunks.append(chunk)
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    request.state.leadflow_body = body
+    return body
 
 
 def decode_json(raw: bytes) -> Any:
@@ -140,6 +146,8 @@ async def parse_json_body(request: Request, runtime: Runtime, workspace_id: str,
 
 
 def keep_reject(runtime: Runtime, workspace_id: str, source: str, raw: str, error: str, metrics: ApiMetrics) -> None:
-    """Keep bad input verbatim in the store's rejects, and count it."""
-    runtime.store.add_reject(workspace_id, source, raw, error, runtime.clock.now())
+    """Keep bad input in the store's rejects within the configured limits (its first bytes, its size
+    and hash; past a source's burst only a count: ``state.rejects``), and count it."""
+    runtime.store.add_reject(workspace_id, source, raw, error, runtime.clock.now(),
+                             limits=runtime.settings.reject_limits())
     metrics.rejects.labels(source=source).inc()

@@ -118,7 +118,13 @@ class DeadLetter:
 
 @dataclass(frozen=True)
 class Reject:
-    """Bad input kept verbatim so nothing is lost: the raw text and what was wrong."""
+    """Bad input kept so it can be looked at: its first bytes, what was wrong, and how much there was.
+
+    ``raw`` is the body verbatim up to the store's cap (``state.rejects.RejectLimits``); ``size``
+    and ``sha256`` describe the whole body, so a cut one can still be matched to what was sent.
+    A row with ``count`` stands for that many rejects from one source past the burst limit,
+    whose bodies were not kept (``raw`` is then empty).
+    """
 
     id: int
     workspace_id: str
@@ -126,6 +132,14 @@ class Reject:
     raw: str
     error: str
     at: datetime
+    size: int = 0
+    sha256: str = ""
+    count: int | None = None
+
+    @property
+    def truncated(self) -> bool:
+        """Whether ``raw`` is only the first part of the body."""
+        return len(self.raw.encode()) < self.size
 
 
 JSON = dict[str, Any]
