@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import fastapi.routing
 from fastapi import Depends, FastAPI, Header, Request, params
-from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from leadflow.auth import KeyRing, Principal, Role
@@ -124,15 +124,26 @@ def check_guarded(app: FastAPI) -> dict[Callable[..., Any], str]:
     refused before its ``Allow`` ran (a wrong key, another workspace).
     """
     actions: dict[Callable[..., Any], str] = {}
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or route.path in PUBLIC:
+    for route in _routes(app):
+        path = getattr(route, "path", None)
+        if path in PUBLIC:
             continue
-        pending, guard = list(route.dependant.dependencies), None
+        dependant = getattr(route, "dependant", None)
+        pending, guard = list(dependant.dependencies) if dependant is not None else [], None
         while pending and guard is None:
             dep = pending.pop()
             guard = dep.call if isinstance(dep.call, Allow) else None
             pending.extend(dep.dependencies)
         if guard is None:
-            raise ConfigError(f"route {sorted(route.methods or ())} {route.path} checks no permission: add Allow(...)")
+            methods = sorted(getattr(route, "methods", None) or ())
+            raise ConfigError(f"route {methods} {path} checks no permission: add Allow(...) (or list it in PUBLIC)")
         actions[route.endpoint] = guard.action
     return actions
+
+
+def _routes(app: FastAPI) -> list[Any]:
+    """Every route of the app, through included routers (FastAPI keeps those nested since 0.1xx)."""
+    iter_contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    if iter_contexts is None:
+        return list(app.routes)
+    return list(iter_contexts(app.routes))
