@@ -254,9 +254,11 @@ from leadflow.cli.audit import audit_log as _audit_log  # noqa: E402
 from leadflow.cli.evaluate import evaluate as _evaluate  # noqa: E402
 from leadflow.cli.keys import keys_app  # noqa: E402
 from leadflow.cli.replies import replies_app  # noqa: E402
+from leadflow.cli.webhooks import webhooks_app  # noqa: E402
 
 app.add_typer(replies_app, name="replies")
 app.add_typer(keys_app, name="keys")
+app.add_typer(webhooks_app, name="webhooks")
 app.command("audit")(_audit_log)
 app.command("eval")(_evaluate)
 
@@ -379,6 +381,9 @@ def serve(
         "--insecure-no-auth", help="check no API keys: every request is admin of the workspace (loopback only)")] = False,
     cors_origin: Annotated[list[str] | None, typer.Option(
         "--cors-origin", help="an origin browsers may call the API from (repeat; or LEADFLOW_CORS_ORIGINS)")] = None,
+    require_signatures: Annotated[bool, typer.Option(
+        "--require-signatures", help="refuse unsigned lead and reply webhooks, also from sources without a "
+        "secret (or LEADFLOW_REQUIRE_SIGNATURES=1)")] = False,
 ) -> None:
     """Serve the HTTP API (and, by default, the worker in a background thread).
 
@@ -401,6 +406,8 @@ def serve(
     settings = _settings(db, workspace)
     if cors_origin:
         settings = settings.model_copy(update={"cors_origins": tuple(cors_origin)})
+    if require_signatures:
+        settings = settings.model_copy(update={"require_signatures": True})
     runtime = Runtime.build(settings)
     try:
         if insecure_no_auth:

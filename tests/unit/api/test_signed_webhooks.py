@@ -6,10 +6,10 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.unit.api.conftest import CAMPAIGN, NOW
 
 from leadflow.integrations.webhooks import HEADER, create_secret, secret_store_for, sign
 from leadflow.runtime import Runtime
-from tests.unit.api.conftest import CAMPAIGN, NOW
 
 T = int(NOW.timestamp())  # the runtime's clock is fixed at NOW
 
@@ -155,3 +155,16 @@ def test_a_signed_body_that_is_bad_json_is_still_a_reject(client: TestClient, ru
     assert status == 422
     [reject] = runtime.store.list_rejects("default")
     assert reject.raw == body.decode()
+
+
+def test_refused_webhooks_are_audited_with_the_reason(client: TestClient, runtime: Runtime, secret: str) -> None:
+    from leadflow.auth import auth_store_for
+
+    body = lead_body()
+    assert post(client, "/v1/leads", body, sign("whsec_guess", body, T))[0] == 401
+    assert post(client, "/v1/leads", body, sign(secret, body, T - 1000))[0] == 401
+    entries = sorted((e for e in auth_store_for(runtime.store).list_audit("default") if e.action == "lead.create"),
+                     key=lambda e: e.id)
+    assert [e.result for e in entries] == ["refused", "refused"]
+    assert "webhook signature mismatch" in (entries[0].detail or "")
+    assert "webhook signature stale" in (entries[1].detail or "")
