@@ -89,7 +89,7 @@ def demo(
         console.print(f"See one lead's story: leadflow trace {example.lead_id} --db sqlite:///{db} -w {run.workspace}")
     run.close()
     console.print("To serve the API: create the first key with `leadflow keys create --workspace default "
-                  "--role admin`, then `leadflow serve` (send it as Authorization: Bearer <key>)")
+                  "--role admin`, then `leadflow serve` (send it as Authorization: Bearer <key>)", soft_wrap=True)
 
 
 def _team_table(store: Store, workspace: str) -> Table:
@@ -419,7 +419,7 @@ def serve(
         else:
             if not keyring_for(runtime.store).list():
                 console.print("no API keys yet: every request will be refused. Create one with "
-                              f"`leadflow keys create --workspace {settings.workspace} --role admin`")
+                              f"`leadflow keys create --workspace {settings.workspace} --role admin`", soft_wrap=True)
             app_ = create_app(runtime, worker=worker)
         uvicorn.Server(uvicorn.Config(app_, host=host, port=port, log_level="info")).run()
     finally:
