@@ -35,6 +35,7 @@ from leadflow.agents._compose import EMAIL_WORD_LIMIT, SMS_LIMIT, email_footer, 
 from leadflow.agents._llm import data_block, one_line
 from leadflow.domain.models import Campaign, Channel, LeadState, SenderIdentity
 from leadflow.exceptions import LeadflowError
+from leadflow.llm.datablock import unescape
 
 log = logging.getLogger(__name__)
 
@@ -418,7 +419,7 @@ def personalise(
             subject=(output.subject or template.subject) if channel is Channel.EMAIL else None,
             body=output.body.strip(),
             footer=footer,
-            signal_used=output.signal_used,
+            signal_used=unescape(output.signal_used),  # the model read the signals escaped
             source="llm" if attempt == 0 else "llm_rewrite",
         )
         problems = validate(draft, campaign=campaign, signals=signals, evidence=evidence, mailbox=mailbox)

@@ -3,6 +3,11 @@
 Packs live in ``agents/packs/*.yaml``: questions with how to read their answers, scoring
 rules as the design documents give them, and the nurture schedule. Answers are taken from
 every reply, in any order, several at once; "just browsing" ends it cold.
+
+In model mode the model reads the reply (quoted as a data block) into typed answers. A numeric
+answer (money, number, timeline) is kept only when the reply states that figure and it lies in
+a plausible range (:mod:`leadflow.agents._figures`); otherwise it counts as not given, the
+offline reading may still find it, and the step's summary says what was dropped.
 """
 
 from __future__ import annotations
