@@ -25,7 +25,7 @@ def add_reject(conn: Connection, workspace_id: str, source: str, raw: str, error
         row = conn.execute(select(_c.id, _c.count).where(*mine, _c.count.is_not(None))
                            .order_by(_c.id.desc()).limit(1)).first()
         if row is not None:
-            count = int(row.count) + 1
+            count = int(row._mapping["count"]) + 1  # by name: ``Row.count`` is also tuple's method
             conn.execute(update(t.rejects).where(_c.id == row.id).values(
                 count=count, at=db_time(at), error=counted_error(count, source, limits, error)))
             return int(row.id)
@@ -55,7 +55,12 @@ def reject_of(row: Any) -> Reject:
     at = utc(row.at) or row.at
     return Reject(row.id, row.workspace_id, row.source, row.raw, row.error, at,
                   size=len(row.raw.encode()) if row.size is None else int(row.size),  # rows from before 0008
-                  sha256=row.sha256 or "", count=None if row.count is None else int(row.count))
+                  sha256=row.sha256 or "", count=_count(row))
+
+
+def _count(row: Any) -> int | None:
+    value = row._mapping["count"]  # by name: ``Row.count`` is also tuple's method
+    return None if value is None else int(value)
 
 
 def list_rejects(conn: Connection, workspace_id: str) -> list[Reject]:
