@@ -253,11 +253,13 @@ def agents() -> None:
 from leadflow.cli.audit import audit_log as _audit_log  # noqa: E402
 from leadflow.cli.evaluate import evaluate as _evaluate  # noqa: E402
 from leadflow.cli.keys import keys_app  # noqa: E402
+from leadflow.cli.person import person_app  # noqa: E402
 from leadflow.cli.replies import replies_app  # noqa: E402
 from leadflow.cli.webhooks import webhooks_app  # noqa: E402
 
 app.add_typer(replies_app, name="replies")
 app.add_typer(keys_app, name="keys")
+app.add_typer(person_app, name="person")
 app.add_typer(webhooks_app, name="webhooks")
 app.command("audit")(_audit_log)
 app.command("eval")(_evaluate)
