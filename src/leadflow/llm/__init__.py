@@ -9,10 +9,12 @@ Build a router once at an entry point and hand it to the agents::
                             output_type=Offer)
 
 Every failure is a :mod:`leadflow.exceptions` error; ``Unavailable`` means "fall back offline".
+Every prompt quotes untrusted text with :func:`data_block` (:mod:`leadflow.llm.datablock`).
 """
 
 from __future__ import annotations
 
+from leadflow.llm.datablock import data_block
 from leadflow.llm.providers import build_model, model_label
 from leadflow.llm.router import LLMResult, ModelRouter
 from leadflow.llm.settings import AGENT_TIERS, DEFAULT_MODELS, LLMSettings, ProviderName, Tier
@@ -32,5 +34,6 @@ __all__ = [
     "UsageStats",
     "UsageSummary",
     "build_model",
+    "data_block",
     "model_label",
 ]

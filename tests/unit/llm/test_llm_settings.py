@@ -29,6 +29,7 @@ def test_public_api_is_pinned() -> None:
         "UsageStats",
         "UsageSummary",
         "build_model",
+        "data_block",
         "model_label",
     ]
 
