@@ -276,6 +276,12 @@ class ErasureContract(StoreUnderTest):
         assert store.get_lead(WS_B, "zb") == zb
         assert [r.raw for r in store.list_rejects(WS_A)] == ['{"email": "ada@example.com"}']
 
+    def test_erasing_someone_never_seen_still_suppresses_them(self, store: Store) -> None:
+        report = store.erase_person(WS_A, person_keys("Ghost@Example.org"), salt=workspace_salt(store, WS_A))
+        assert report.lead_ids == [] and report.counts["leads"] == 0
+        assert store.suppression_for(WS_A, "ghost@example.org") is not None
+        assert "ghost" not in self.everything(store).lower()
+
     def test_salt_is_per_workspace_and_kept(self, store: Store) -> None:
         first = workspace_salt(store, WS_A)
         assert workspace_salt(store, WS_A) == first

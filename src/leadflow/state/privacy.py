@@ -141,7 +141,8 @@ _FREE_TEXT = frozenset(
         "text", "raw", "body", "html", "subject", "content", "summary", "from", "to", "sender",
         "recipients", "referral", "question", "answer", "snippet", "quote", "excerpt", "inquiry",
         "attributes", "note", "notes", "comment", "name", "first_name", "last_name", "full_name",
-        "email", "phone", "title", "company", "address", "state", "lead",
+        "email", "phone", "title", "company", "address", "state", "lead", "source_lead_id", "matched",
+        "linked", "elsewhere",
     }
 )  # fmt: skip
 """Keys of event, action and timer payloads whose values are replaced whole, whatever they hold."""
@@ -155,14 +156,20 @@ class Redactor:
         phones: set[str] = set()
         words: set[str] = set()
         for key in keys:
-            value = key.split(":", 1)[-1]
-            (emails if "@" in value else phones).add(value)
+            kind, _, value = key.partition(":")
+            if kind == "email":
+                emails.add(value)
+            elif kind == "phone":
+                phones.add(value)
+            elif kind == "src":  # src:<source>:<source lead id>: the id names the person at the source
+                words.add(value.partition(":")[2])
         for lead in leads:
             if lead.email:
                 emails.add(str(lead.email))
             if lead.phone:
                 phones.add(lead.phone)
             words |= {lead.first_name, lead.last_name, lead.full_name, lead.company or ""}
+            words |= {lead.source_lead_id or "", lead.company_domain or ""}
         self.emails = {e.lower() for e in emails if e}
         self.digits = _phone_digits(phones)
         patterns = [re.escape(e) for e in sorted(self.emails, key=len, reverse=True)]
