@@ -9,13 +9,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from leadflow.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from datetime import datetime
 
+    from leadflow.domain.events import Event
     from leadflow.state.base import Store
 
 app = typer.Typer(help="leadflow: multi-agent AI sales development, durable and offline-first.", no_args_is_help=True)
@@ -118,26 +121,36 @@ def trace(
     everything: Annotated[bool, typer.Option("--all", help="also the events other rows already show")] = False,
 ) -> None:
     """Print a lead's whole story: events, agent steps (model, tokens, latency, fallback), messages and held sends."""
-    from leadflow.exceptions import NotFound
+    from leadflow.domain.models import LeadState
+    from leadflow.exceptions import NotFound, Unreadable
     from leadflow.state import open_store
+    from leadflow.state.poison import why
 
     s = _settings(db, workspace)
     store = open_store(s.db_url)
+    state: LeadState | None = None
+    unreadable: str | None = None
     try:
         state = store.get_lead(s.workspace, lead_id)
     except NotFound as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
+    except Unreadable as exc:  # its document cannot be read: say so, and show the log all the same
+        unreadable = str(exc)
     events = store.lead_events(s.workspace, lead_id)
     traces = store.traces_for(s.workspace, lead_id)
     if as_json:
-        print(json.dumps({"state": state.model_dump(mode="json"), "events": [e.model_dump(mode="json") for e in events],
+        print(json.dumps({"state": state.model_dump(mode="json") if state is not None else None,
+                          "unreadable": unreadable, "events": [e.model_dump(mode="json") for e in events],
                           "traces": [t.model_dump(mode="json") for t in traces]}, indent=2))
         return
-    console.print(f"[bold]{state.lead.full_name}[/bold] <{state.lead.email}> {state.lead.company or ''} "
-                  f"industry={state.lead.industry} tz={state.lead.timezone} stage=[bold]{state.stage.value}[/bold] "
-                  f"score={state.score.value if state.score else '-'} version={state.version}"
-                  + (f" owner={state.assigned_to}" if state.assigned_to else ""))
+    if state is None:
+        console.print(f"[bold]{escape(lead_id)}[/bold] [red]{escape(unreadable or '')}[/red]", highlight=False)
+    else:
+        console.print(f"[bold]{state.lead.full_name}[/bold] <{state.lead.email}> {state.lead.company or ''} "
+                      f"industry={state.lead.industry} tz={state.lead.timezone} stage=[bold]{state.stage.value}[/bold] "
+                      f"score={state.score.value if state.score else '-'} version={state.version}"
+                      + (f" owner={state.assigned_to}" if state.assigned_to else ""))
     table = Table(title="Story")
     for col in ("time", "kind", "what", "detail"):
         table.add_column(col)
@@ -145,13 +158,17 @@ def trace(
     rows: list[tuple[str, tuple[str, str, str, str]]] = []
     shown_elsewhere = {"lead.updated", "agent.completed", "message.sent", "lead.created"}
     for e in events:
+        reason = why(e)
+        if reason is not None:  # a stored event that cannot be read: one line with the reason
+            rows.append((e.at.isoformat(), (_minute(e.at), "event:unreadable", escape(e.type), escape(reason[:200]))))
+            continue
         if e.type in shown_elsewhere and not everything:
             continue
         rows.append((e.at.isoformat(), (_minute(e.at), "event", e.type, _brief(e.payload))))
     for t in traces:
         extra = f"{t.latency_ms:.1f}ms model={t.model or 'offline'} tokens={t.tokens}" + (" FALLBACK" if t.fallback_used else "")
         rows.append((t.at.isoformat(), (_minute(t.at), f"agent:{t.agent}", t.decision[:60], extra)))
-    for m in state.messages:
+    for m in state.messages if state is not None else []:
         rows.append((m.at.isoformat(), (_minute(m.at), f"{m.direction.value}:{m.channel.value}", (m.subject or "")[:40],
                      m.body.replace("\n", " ")[:90])))
     for r in store.actions_for(s.workspace, lead_id):
@@ -180,19 +197,41 @@ def _brief(payload: dict[str, object], width: int = 90) -> str:
 @app.command()
 def replay(db: DbOpt = None, check: Annotated[bool, typer.Option(help="compare only, change nothing")] = False) -> None:
     """Rebuild the current-state tables from the event log and check they equal the live ones."""
+    from leadflow.exceptions import Unreadable
     from leadflow.state import open_store
     from leadflow.state.common import held_slot
     from leadflow.state.patch import fold
+    from leadflow.state.poison import why
 
     s = _settings(db)
     store = open_store(s.db_url)
-    rebuilt = fold(store.all_events())
+    # an event that cannot be read leaves its lead out of the replay (its state cannot be rebuilt,
+    # so it is neither compared nor rewritten): one line each, with the reason
+    skipped: dict[str, str] = {}
+
+    def readable(events: Iterator[Event]) -> Iterator[Event]:
+        for e in events:
+            reason = why(e)
+            if reason is None:
+                yield e
+            else:
+                skipped.setdefault(e.lead_id, f"event {e.id} ({e.type}): {reason}")
+
+    rebuilt = {lead_id: st for lead_id, st in fold(readable(store.all_events())).items() if lead_id not in skipped}
     mismatched = []
     for lead_id, state in rebuilt.items():
-        live = store.get_lead(state.workspace_id, lead_id)
+        try:
+            live = store.get_lead(state.workspace_id, lead_id)
+        except Unreadable as exc:  # the live document is the broken one: the log can rewrite it
+            console.print(f"lead {lead_id}: {exc}", markup=False, highlight=False)
+            mismatched.append(lead_id)
+            continue
         if live.model_dump(mode="json") != state.model_dump(mode="json"):
             mismatched.append(lead_id)
-    console.print(f"replayed {len(rebuilt)} leads from the log: {len(rebuilt) - len(mismatched)} equal, {len(mismatched)} differ")
+    for lead_id, reason in skipped.items():
+        console.print(f"lead {lead_id} not replayed: {reason}", markup=False, highlight=False)
+    console.print(f"replayed {len(rebuilt)} leads from the log: {len(rebuilt) - len(mismatched)} equal, {len(mismatched)} differ"
+                  + (f", {len(skipped)} with unreadable events left as they are" if skipped else ""))
     # the one-lead-per-slot guard rows follow from the states: the meetings they hold
     slots = {(st.workspace_id, *slot): st.lead_id for st in rebuilt.values() if (slot := held_slot(st)) is not None}
     bookings = store.bookings()
@@ -216,6 +255,7 @@ app.add_typer(dlq_app, name="dlq")
 def dlq_list(db: DbOpt = None, workspace: WsOpt = None) -> None:
     """Events that failed too often to handle."""
     from leadflow.state import open_store
+    from leadflow.state.poison import why
 
     s = _settings(db, workspace)
     dead = open_store(s.db_url).list_dead(s.workspace if workspace else None)
@@ -223,7 +263,9 @@ def dlq_list(db: DbOpt = None, workspace: WsOpt = None) -> None:
     for col in ("id", "workspace", "lead", "event", "attempts", "error"):
         table.add_column(col)
     for d in dead:
-        table.add_row(str(d.id), d.workspace_id, d.lead_id, d.event.type, str(d.attempts), d.error[:80])
+        kind = d.event.type + (" (unreadable)" if why(d.event) is not None else "")
+        table.add_row(str(d.id), escape(d.workspace_id), escape(d.lead_id), escape(kind), str(d.attempts),
+                      escape(d.error[:80]))
     console.print(table)
 
 
