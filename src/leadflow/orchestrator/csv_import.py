@@ -2,9 +2,12 @@
 
 Headers are matched case-insensitively with common aliases (``First Name``, ``e-mail``,
 ``mobile``, ``tz``...); columns it does not know land in the lead's ``attributes``. Each row
-is validated on its own: a good row is created (idempotent on source + ``source_lead_id``, so
-importing a file twice creates nothing new), a bad row is reported with its line number and
-kept verbatim in the store's rejects. A file that is not text, or has no header row naming a
+is validated on its own: a good row is created, or recognised as a person already known (by
+normalised e-mail, phone, source + ``source_lead_id``, or, for a row without an id, by its
+content), so importing a file twice creates nothing new; a bad row (a cell too many or too
+few, a field over 128 KiB, a quote never closed, an invalid value) is reported with its line
+number and kept verbatim in the store's rejects, and the rows after it import as usual. A
+``country`` column is the region a phone number without a country code is read in. A file that is not text, or has no header row naming a
 first-name column, is refused as a whole with ``InvalidInput``.
 
 Example::
@@ -16,6 +19,7 @@ Example::
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +28,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from leadflow.domain.identity import normalise_phone
 from leadflow.domain.models import Consent, Lead
 from leadflow.exceptions import InvalidInput, NotFound
 from leadflow.orchestrator.intake import Intake
@@ -43,6 +48,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "source": ("source", "lead_source"),
     "inquiry": ("inquiry", "enquiry", "message", "notes", "comment"),
     "sms_consent": ("sms_consent", "sms_opt_in", "sms_optin", "consent_sms"),
+    "country": ("country", "country_code"),
 }
 _BY_ALIAS = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
 _TRUE = {"1", "true", "yes", "y", "t", "x", "on"}
@@ -124,29 +130,79 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+#: The csv module's own limit on one field (``csv.field_size_limit()``, 128 KiB): a longer field
+#: is that row's error, and the rows after it import as usual.
+FIELD_LIMIT = csv.field_size_limit()
+
+
+def _quote_state(line: str, quoted: bool, at_field_start: bool) -> tuple[bool, bool]:
+    """Whether a record is still inside a quoted field after ``line`` (csv's rule: a quote
+    opens a field only at its start; ``""`` inside one is a quote), and whether the next
+    character would start a field."""
+    i, n = 0, len(line)
+    while i < n:
+        c = line[i]
+        if quoted:
+            if c == '"':
+                if i + 1 < n and line[i + 1] == '"':
+                    i += 2
+                    continue
+                quoted = False
+            i += 1
+            continue
+        if c == '"' and at_field_start:
+            quoted = True
+            at_field_start = False
+        else:
+            at_field_start = c in ",\n"
+        i += 1
+    return quoted, at_field_start
+
+
+def _records(lines: list[str]) -> Iterator[tuple[int, int]]:
+    """``(first, end)`` line indexes of each CSV record: physical lines, joined while a quoted
+    field is open. A quote never closed spans only its own line (reported there), so no row
+    after it is swallowed."""
+    start = 0
+    while start < len(lines):
+        quoted, fresh = False, True
+        end = start
+        while end < len(lines):
+            line = lines[end]
+            if quoted or '"' in line:
+                quoted, fresh = _quote_state(line, quoted, fresh)
+            end += 1
+            if not quoted:
+                break
+        if quoted:  # the file ended inside a quoted field
+            end = start + 1
+        yield start, end
+        start = end
+
+
 class _Rows:
-    """CSV records with the line each starts on and its raw text."""
+    """CSV records with the line each starts on and its raw text, each parsed on its own."""
 
     def __init__(self, text: str) -> None:
         self._lines = _lines(text)
-        self._reader = csv.reader(iter(self._lines), strict=True)
 
     def __iter__(self) -> Iterator[tuple[int, list[str] | None, str, str | None]]:
-        """Yields (line, cells, raw, error); after a CSV syntax error the rest of the file is one raw row."""
-        consumed = 0
-        while True:
-            start = consumed + 1
+        """Yields (line, cells, raw, error); a record csv cannot read is that record's error."""
+        for first, end in _records(self._lines):
+            chunk = self._lines[first:end]
+            raw = "".join(chunk).rstrip("\r\n")
             try:
-                cells = next(self._reader)
-            except StopIteration:
-                return
+                cells = next(csv.reader(iter(chunk), strict=True), [])
             except csv.Error as exc:
-                raw = "".join(self._lines[consumed:]).rstrip("\r\n")
-                yield start, None, raw, f"malformed CSV: {exc}"
-                return
-            consumed = self._reader.line_num
-            raw = "".join(self._lines[start - 1:consumed]).rstrip("\r\n")
-            yield start, cells, raw, None
+                if "field larger than field limit" in str(exc):
+                    message = f"a field is longer than the limit of {FIELD_LIMIT} characters (128 KiB)"
+                elif end - first == 1 and raw.count('"') % 2:
+                    message = f"malformed CSV: a quoted field is never closed ({exc})"
+                else:
+                    message = f"malformed CSV: {exc}"
+                yield first + 1, None, raw, message
+                continue
+            yield first + 1, cells, raw, None
 
 
 def _header(cells: list[str]) -> list[str | None]:
@@ -169,8 +225,9 @@ def _header(cells: list[str]) -> list[str | None]:
 
 
 def _lead(header: list[str | None], raw_header: list[str], cells: list[str], *, default_source: str) -> Lead:
-    if len(cells) > len(header):
-        raise ValueError(f"row has {len(cells)} cells but the header names {len(header)} columns")
+    if len(cells) != len(header):
+        few = "too few" if len(cells) < len(header) else "too many"
+        raise ValueError(f"{few} cells: the row has {len(cells)}, the header names {len(header)} columns")
     fields: dict[str, Any] = {"source": default_source}
     attributes: dict[str, str] = {}
     sms: bool | None = None
@@ -182,11 +239,32 @@ def _lead(header: list[str | None], raw_header: list[str], cells: list[str], *, 
             sms = _bool(value, label.strip())
         elif value.strip():
             fields[name] = value
+    country = fields.pop("country", None)
+    if country:
+        attributes["country"] = country.strip()
+        if fields.get("phone"):  # a number without a country code reads in the row's country
+            try:
+                fields["phone"] = normalise_phone(fields["phone"], region=country)
+            except ValueError as exc:
+                raise ValueError(f"phone: {exc}") from exc
     if sms is not None:
         fields["consent"] = Consent(sms=sms, source="csv")
     if attributes:
         fields["attributes"] = attributes
     return Lead.model_validate(fields)
+
+
+def content_key(header: list[str | None], raw_header: list[str], cells: list[str]) -> str:
+    """``csv:<sha256>`` of a row's non-empty cells, each under its column (known name or
+    normalised label), trimmed and case-folded, in column-name order: the same row in another
+    file, or with its columns reordered, has the same key."""
+    pairs = sorted(
+        (name or f"x:{normalize_header(label)}", value.strip().casefold())
+        for name, label, value in zip(header, raw_header, cells, strict=False)
+        if value.strip()
+    )
+    digest = hashlib.sha256("\x1e".join(f"{k}\x1f{v}" for k, v in pairs).encode()).hexdigest()
+    return f"csv:{digest}"
 
 
 def import_csv(
@@ -233,8 +311,10 @@ def import_csv(
         except ValueError as exc:
             reject(line, raw, str(exc))
             continue
+        # a row without an id is known by its content, so importing the file again creates nothing
+        keys = [] if lead.source_lead_id else [content_key(header, raw_header, cells)]
         try:
-            state, created = intake.create_lead(workspace_id, campaign, lead)
+            state, created = intake.create_lead(workspace_id, campaign, lead, keys=keys)
         except (InvalidInput, NotFound) as exc:
             reject(line, raw, str(exc))
             continue

@@ -32,7 +32,7 @@ def test_malformed_csv_row(runtime: Runtime, tmp_path: Path) -> None:
                     "Cy,cy@acme.com,+1 (555) 123-9999\n", encoding="utf-8")
     report = import_csv(runtime.intake, runtime.store, "default", CAMPAIGN, path)
     assert report.created == 2
-    assert [(r.line, r.message) for r in report.rejected] == [(3, "row has 4 cells but the header names 3 columns")]
+    assert [(r.line, r.message) for r in report.rejected] == [(3, "too many cells: the row has 4, the header names 3 columns")]
     assert rejects(runtime) == ["Bob,bob@acme.com,555 1234,oops"]
 
 

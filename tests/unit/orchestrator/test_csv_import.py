@@ -93,12 +93,72 @@ def test_latin1_file_falls_back_and_says_so(intake: Intake, store: MemoryStore, 
     assert (lead.first_name, lead.company) == ("José", "Café Müller")
 
 
-def test_unclosed_quote_keeps_the_rest_as_a_reject(intake: Intake, store: MemoryStore, tmp_path: Path) -> None:
+def test_an_unclosed_quote_is_its_own_lines_error_and_later_rows_import(
+    intake: Intake, store: MemoryStore, tmp_path: Path
+) -> None:
     report = import_csv(intake, store, WS, CAMPAIGN, write(tmp_path, 'first_name,email\nAnn,ann@acme.com\nBo,"bo@x\nCy,cy@x.com\n'))
-    assert report.created == 1
+    assert report.created == 2
     (bad,) = report.rejected
-    assert bad.line == 3 and "malformed CSV" in bad.message
-    assert store.list_rejects(WS)[0].raw == 'Bo,"bo@x\nCy,cy@x.com'
+    assert bad.line == 3 and "malformed CSV: a quoted field is never closed" in bad.message
+    assert store.list_rejects(WS)[0].raw == 'Bo,"bo@x'
+    assert {store.get_lead(WS, i).lead.first_name for i in report.lead_ids} == {"Ann", "Cy"}
+
+
+def test_a_field_over_128_kib_is_that_rows_error_and_the_rows_after_it_import(
+    intake: Intake, store: MemoryStore, tmp_path: Path
+) -> None:
+    huge = "x" * (128 * 1024 + 1)
+    text = f'first_name,email,notes\nAnn,ann@acme.com,hi\nBo,bo@acme.com,"{huge}"\nCy,cy@acme.com,\nDi,di@acme.com,{huge}\nEd,ed@acme.com,ok\n'
+    report = import_csv(intake, store, WS, CAMPAIGN, write(tmp_path, text))
+    assert report.created == 3
+    assert [(r.line, r.message) for r in report.rejected] == [
+        (3, "a field is longer than the limit of 131072 characters (128 KiB)"),
+        (5, "a field is longer than the limit of 131072 characters (128 KiB)"),
+    ]
+    assert {store.get_lead(WS, i).lead.first_name for i in report.lead_ids} == {"Ann", "Cy", "Ed"}
+
+
+def test_a_row_with_too_few_cells_is_rejected_like_one_with_too_many(
+    intake: Intake, store: MemoryStore, tmp_path: Path
+) -> None:
+    text = "first_name,email,company\nAnn,ann@acme.com,Acme\nBo,bo@acme.com\nCy,cy@acme.com,Acme,extra\n"
+    report = import_csv(intake, store, WS, CAMPAIGN, write(tmp_path, text))
+    assert report.created == 1
+    assert [(r.line, r.message) for r in report.rejected] == [
+        (3, "too few cells: the row has 2, the header names 3 columns"),
+        (4, "too many cells: the row has 4, the header names 3 columns"),
+    ]
+    assert [r.error for r in store.list_rejects(WS)][0].startswith("line 3: too few cells")
+
+
+def test_rows_without_id_or_email_are_known_by_their_content(
+    intake: Intake, store: MemoryStore, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "first_name,last_name,company\nAnn,Lee,Acme\nBo,,Bolt\n")
+    first = import_csv(intake, store, WS, CAMPAIGN, path)
+    assert (first.created, first.duplicates) == (2, 0)
+    again = import_csv(intake, store, WS, CAMPAIGN, path)
+    assert (again.created, again.duplicates) == (0, 2)
+    assert sorted(again.lead_ids) == sorted(first.lead_ids)
+    # the same rows with the columns reordered and other spacing and case: still known
+    moved = tmp_path / "moved.csv"
+    moved.write_text("Company,First Name,Last Name\n acme ,ANN,lee\n")
+    assert (import_csv(intake, store, WS, CAMPAIGN, moved).duplicates, len(store.list_leads(WS))) == (1, 2)
+    other = tmp_path / "other.csv"
+    other.write_text("first_name,company\nAnn,Globex\n")  # another row: another lead
+    assert import_csv(intake, store, WS, CAMPAIGN, other).created == 1
+
+
+def test_a_country_column_reads_national_numbers_and_one_number_is_one_person(
+    intake: Intake, store: MemoryStore, tmp_path: Path
+) -> None:
+    text = "first_name,phone,country\nKenji,03-1234-5678,JP\nKen,+81 3 1234 5678,\nZed,12,US\n"
+    report = import_csv(intake, store, WS, CAMPAIGN, write(tmp_path, text))
+    assert (report.created, report.duplicates) == (1, 1)
+    lead = store.get_lead(WS, report.lead_ids[0]).lead
+    assert (lead.phone, lead.attributes["country"]) == ("+81312345678", "JP")
+    [bad] = report.rejected
+    assert bad.line == 4 and bad.message.startswith("phone: not")
 
 
 @pytest.mark.parametrize(
