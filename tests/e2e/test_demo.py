@@ -43,6 +43,8 @@ def sqlite_demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     result = CliRunner().invoke(app, ["demo", "--leads", str(LEADS), "--seed", str(SEED), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Funnel" in result.output and "meetings booked" in result.output
+    # ``make run`` ends with how to serve the API: the first key (issue 10)
+    assert "leadflow keys create --workspace default --role admin" in result.output.splitlines()[-1]
     return f"sqlite:///{out / 'leadflow.db'}"
 
 
