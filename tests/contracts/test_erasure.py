@@ -19,6 +19,7 @@ from tests.contracts.test_store_postgres import contract_db_url  # noqa: F401 - 
 
 from leadflow.domain.actions import ActionKind, OutboundAction, TimerSpec
 from leadflow.domain.events import Event, EventType
+from leadflow.domain.identity import identity_keys
 from leadflow.domain.models import Channel, Direction, Escalation, Lead, LeadState, Message, Stage
 from leadflow.exceptions import InvalidInput
 from leadflow.state import schema
@@ -118,13 +119,14 @@ class ErasureContract(StoreUnderTest):
     def story(self, store: Store) -> tuple[LeadState, LeadState]:
         """Zelda (lead ``z1``), contacted, replying, suppressed by phone, with rejects, a dead
         letter, a pending follow-up and a timer; Ada (``a1``) beside her; Zelda again in WS_B."""
-        z, _ = store.create_lead(
-            person("z1"), created_event(person("z1")), dedupe_key=f"email:{EMAIL.lower()}"
-        )
-        store.create_lead(other("a1"), created_event(other("a1")), dedupe_key="email:ada@example.com")
-        store.create_lead(
-            person("zb", workspace_id=WS_B), created_event(person("zb", workspace_id=WS_B)), dedupe_key="x"
-        )
+        for state in (person("z1"), other("a1"), person("zb", workspace_id=WS_B)):
+            _, created = store.create_lead(
+                state,
+                created_event(state),
+                identity_keys=[*identity_keys(state.lead), f"csv:{state.lead_id}"],
+            )
+            assert created
+        z = store.get_lead(WS_A, "z1")
         sent = Message(
             id="msg-1", channel=Channel.EMAIL, direction=Direction.OUTBOUND, to=EMAIL,
             subject="Zelda, a quick question", body="Hi Zelda, Quimby Widgets looks great.", at=at(1),
@@ -182,6 +184,11 @@ class ErasureContract(StoreUnderTest):
         assert [d["event_id"] for d in by_email["dead_letters"]] == ["created-z1"]
         assert sorted(r["source"] for r in by_email["rejects"]) == ["api", "csv"]  # by address, by number
         assert [s["address"] for s in by_email["suppressions"]] == ["+81312345678"]
+        assert sorted(i["key"] for i in by_email["identities"]) == [
+            "csv:z1",
+            "email:zeldaquimby@gmail.com",
+            "phone:+81312345678",
+        ]
 
     def test_an_unknown_or_malformed_identifier(self, store: Store) -> None:
         self.story(store)
@@ -198,6 +205,7 @@ class ErasureContract(StoreUnderTest):
         assert report.lead_ids == ["z1"]
         assert report.counts["leads"] == 1 and report.counts["rejects"] == 2
         assert report.counts["suppressions"] == 1 and report.counts["actions"] == 2
+        assert report.counts["identities"] == 3
         assert (
             report.counts["events"] >= 4
             and report.counts["traces"] == 1
@@ -265,6 +273,18 @@ class ErasureContract(StoreUnderTest):
         assert [i.event.lead_id for i in store.inbox(now=at(60 * 24 * 9))] in (["a1", "zb"], ["zb", "a1"])
         assert store.due_actions(at(60 * 24 * 9)) == []
         assert store.person_records(WS_A, person_keys(EMAIL))["leads"] == []
+
+    def test_the_person_arriving_again_is_a_new_suppressed_lead(self, store: Store) -> None:
+        self.story(store)
+        store.erase_person(WS_A, person_keys(EMAIL), salt=workspace_salt(store, WS_A), at=at(20))
+        again = person("z2")
+        _, created = store.create_lead(again, created_event(again), identity_keys=identity_keys(again.lead))
+        assert created  # the erased lead keeps no key that could link the newcomer to it
+        assert sorted(i["key"] for i in store.person_records(WS_A, person_keys(EMAIL))["identities"]) == [
+            "email:zeldaquimby@gmail.com",
+            "phone:+81312345678",
+        ]
+        assert store.suppression_for(WS_A, str(again.lead.email)) is not None
 
     def test_nobody_else_is_touched(self, store: Store) -> None:
         _, ada = self.story(store)
