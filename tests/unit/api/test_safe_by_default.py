@@ -46,6 +46,18 @@ def test_text_plain_is_refused_415_and_json_with_a_charset_is_fine(client: TestC
     assert ok.status_code == 201
 
 
+def test_a_web_page_cannot_post_a_lead_cross_origin(client: TestClient, runtime: Runtime) -> None:
+    """What a page on another site can send without a preflight: a text/plain POST, no key of ours."""
+    simple = {"Origin": "https://evil.example", "content-type": "text/plain"}
+    body = json.dumps(lead()).encode()
+    with TestClient(create_app(runtime)) as browser:  # a browser has no key of ours to attach
+        r = browser.post("/v1/leads", content=body, headers=simple)
+        assert r.status_code == 401 and "access-control-allow-origin" not in r.headers
+    r = client.post("/v1/leads", content=body, headers=simple)  # even with a key: not JSON, not taken
+    assert r.status_code == 415 and "access-control-allow-origin" not in r.headers
+    assert runtime.store.list_leads("default") == []
+
+
 def test_cross_origin_requests_get_no_cors_allowance_by_default(client: TestClient) -> None:
     evil = {"Origin": "https://evil.example"}
     r = client.post("/v1/leads", json=lead(), headers=evil)
