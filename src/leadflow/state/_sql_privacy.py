@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Text, cast, delete, insert, select, update
 from leadflow.domain import identity
 from leadflow.domain.events import Event
 from leadflow.domain.models import LeadState
+from leadflow.state import _stmts as stmts
 from leadflow.state import privacy
 from leadflow.state import schema as t
 from leadflow.state._sql_commit import event_row, lead_row, touch
@@ -24,12 +25,11 @@ from leadflow.state._sql_commit import event_row, lead_row, touch
 if TYPE_CHECKING:
     from leadflow.state.sql import SqlStore
 
-META_VALUE = select(t.meta.c.value)
-
 
 def salt(conn: Connection, workspace_id: str) -> str | None:
-    """The workspace's erasure salt, if a person was ever erased there."""
-    value = conn.execute(META_VALUE.where(t.meta.c.key == privacy.salt_meta_key(workspace_id))).scalar()
+    """The workspace's erasure salt, if a person was ever erased there (a prebuilt statement:
+    the dispatcher asks on every suppression check)."""
+    value = conn.execute(stmts.META_VALUE, {"key": privacy.salt_meta_key(workspace_id)}).scalar()
     return None if value is None else str(value)
 
 

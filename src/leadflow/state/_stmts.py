@@ -234,6 +234,8 @@ RELEASE_BOOKINGS = t.bookings.delete().where(
 )
 INSERT_BOOKING = insert(t.bookings)
 
+META_VALUE = select(t.meta.c.value).where(t.meta.c.key == bindparam("key"))
+"""A metadata value (a workspace's erasure salt, read on every suppression lookup). Params: ``key``."""
 SET_META = update(t.meta).where(t.meta.c.key == bindparam("b_key")).values(value=bindparam("value"))
 """A metadata value (the simulated clock, for one); ``INSERT_META`` when it is not there yet."""
 INSERT_META = insert(t.meta)
