@@ -58,3 +58,13 @@ class SecretStoreContract:
         secrets.add_secret(secret)
         with pytest.raises(Conflict):
             secrets.add_secret(secret)
+
+    def test_forget_keys_drops_the_claims_of_a_range_of_scopes(self, store: Store) -> None:
+        """What the webhook guard uses to forget replay claims older than any window."""
+        for scope in ("webhook-signature:000000001", "webhook-signature:000000002", "webhook-signature:000000003",
+                      "reply"):
+            assert store.claim_key(scope, "k")
+        assert store.forget_keys("webhook-signature:000000000", "webhook-signature:000000003") == 2
+        assert store.claim_key("webhook-signature:000000001", "k")  # forgotten: claimable again
+        assert not store.claim_key("webhook-signature:000000003", "k")  # the range's end is kept
+        assert not store.claim_key("reply", "k")  # and other scopes are untouched

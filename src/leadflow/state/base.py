@@ -296,6 +296,12 @@ class Store(abc.ABC):
     def claim_key(self, scope: str, key: str) -> bool:
         """Record ``key`` once; False when it was already recorded (durable)."""
 
+    def forget_keys(self, scope_from: str, scope_to: str) -> int:
+        """Forget every key claimed under a scope in ``[scope_from, scope_to)``: claims that can no
+        longer matter (a webhook signature older than any window, see ``integrations.webhooks.guard``).
+        Returns how many; the default keeps them all (0)."""
+        return 0
+
     # -- traces and rejects ----------------------------------------------------------------
     @abc.abstractmethod
     def traces_for(self, workspace_id: str, lead_id: str) -> list[TraceRecord]: ...

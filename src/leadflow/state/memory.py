@@ -583,6 +583,12 @@ class MemoryStore(Store):
             self._keys.add((scope, key))
             return True
 
+    def forget_keys(self, scope_from: str, scope_to: str) -> int:
+        with self._lock:
+            gone = {k for k in self._keys if scope_from <= k[0] < scope_to}
+            self._keys -= gone
+            return len(gone)
+
     def traces_for(self, workspace_id: str, lead_id: str) -> list[TraceRecord]:
         with self._lock:
             return [

@@ -882,6 +882,12 @@ class SqlStore(SqlSendCounts, Store):
             return False
         return True
 
+    def forget_keys(self, scope_from: str, scope_to: str) -> int:
+        c = t.claimed_keys.c  # a range of the primary key's first column
+        with self._write() as conn:
+            res = conn.execute(t.claimed_keys.delete().where(c.scope >= scope_from, c.scope < scope_to))
+        return int(res.rowcount or 0)
+
     def traces_for(self, workspace_id: str, lead_id: str) -> list[TraceRecord]:
         tr = t.traces.c
         q = (

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
 from fastapi.testclient import TestClient
 from tests.unit.api.conftest import CAMPAIGN, NOW
 
-from leadflow.integrations.webhooks import HEADER, create_secret, secret_store_for, sign
+from leadflow.integrations.webhooks import HEADER, WebhookRefused, create_secret, secret_store_for, sign
 from leadflow.runtime import Runtime
 
 T = int(NOW.timestamp())  # the runtime's clock is fixed at NOW
@@ -168,3 +169,23 @@ def test_refused_webhooks_are_audited_with_the_reason(client: TestClient, runtim
     assert [e.result for e in entries] == ["refused", "refused"]
     assert "webhook signature mismatch" in (entries[0].detail or "")
     assert "webhook signature stale" in (entries[1].detail or "")
+
+
+def test_replay_claims_older_than_any_window_are_forgotten(runtime: Runtime) -> None:
+    from datetime import timedelta
+
+    from leadflow.integrations.webhooks import WebhookGuard
+    from leadflow.integrations.webhooks.guard import replay_scope
+
+    secrets = secret_store_for(runtime.store)
+    secret = create_secret(secrets, "default", "replies", now=NOW).secret
+    guard = WebhookGuard(runtime.store, secrets)
+    old, new = lead_body(1), lead_body(2)
+    guard.check("default", "replies", {HEADER: sign(secret, old, T)}, old, now=NOW)
+    key = f"default:replies:{T}:{hashlib.sha256(old).hexdigest()}"
+    assert not runtime.store.claim_key(replay_scope(T), key)  # remembered inside the window
+    later = NOW + timedelta(hours=3)
+    guard.check("default", "replies", {HEADER: sign(secret, new, T + 3 * 3600)}, new, now=later)
+    assert runtime.store.claim_key(replay_scope(T), key)  # forgotten: it is stale for ever anyway
+    with pytest.raises(WebhookRefused):  # and the old request is still refused, as stale
+        guard.check("default", "replies", {HEADER: sign(secret, old, T)}, old, now=later)

@@ -11,7 +11,8 @@ for ``POST /v1/leads``, ``replies`` for ``POST /v1/replies``):
 A replay is the same signed timestamp and body again: each accepted one is claimed in the
 store (``Store.claim_key``), so every API process on the database refuses it after the first.
 A request outside the window is refused as stale, so a claim older than the window is never
-needed again.
+needed again: claims are scoped by the hour of their timestamp, and the hours no window can
+reach any more are forgotten (``Store.forget_keys``, once an hour per store and process).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets as random
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from weakref import WeakKeyDictionary
 
 from leadflow.exceptions import InvalidInput
 from leadflow.integrations.webhooks.base import (
@@ -40,7 +43,16 @@ SOURCES = ("leads", "replies")
 """The API's webhook sources: one per endpoint."""
 
 REPLAY_SCOPE = "webhook-signature"
+BUCKET = 3600  # seconds of signed timestamps per replay scope; no tolerance is longer (Settings: le=3600)
+_forgotten: WeakKeyDictionary[Store, int] = WeakKeyDictionary()  # the bucket below which a store forgot
+_forgotten_lock = threading.Lock()
 _SOURCE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+
+def replay_scope(timestamp: int) -> str:
+    """The ``claim_key`` scope of signatures made at ``timestamp``: one per hour, fixed width, so
+    scopes sort as their hours do and old hours are forgotten with one range."""
+    return f"{REPLAY_SCOPE}:{max(0, timestamp) // BUCKET:09d}"
 
 
 def check_source(source: str) -> str:
@@ -87,9 +99,20 @@ class WebhookGuard:
             return None
         verified = self._verify(headers, body, held, now=now.timestamp())
         digest = hashlib.sha256(body).hexdigest()
-        if not self.store.claim_key(REPLAY_SCOPE, f"{workspace_id}:{source}:{verified.timestamp}:{digest}"):
+        scope = replay_scope(verified.timestamp)
+        if not self.store.claim_key(scope, f"{workspace_id}:{source}:{verified.timestamp}:{digest}"):
             raise WebhookRefused("this signed request was accepted before (a replay)", reason="replayed")
+        self._forget_old(now.timestamp())
         return verified
+
+    def _forget_old(self, now: float) -> None:
+        """Forget the claims of hours whose every timestamp is now stale (for any tolerance)."""
+        below = int(now - BUCKET) // BUCKET  # a timestamp in an earlier bucket is over an hour old
+        with _forgotten_lock:
+            if _forgotten.get(self.store, -1) >= below:
+                return
+            _forgotten[self.store] = below
+        self.store.forget_keys(replay_scope(0), replay_scope(below * BUCKET))
 
     def _verify(self, headers: Mapping[str, str], body: bytes, held: Sequence[WebhookSecret], *,
                 now: float) -> Verified:
