@@ -10,7 +10,7 @@ one of its own, so every prompt builder quotes through :func:`data_block`, which
   Unicode line separators become ``\\n``;
 * escapes every ``<`` and ``>`` as ``&lt;`` / ``&gt;``, look-alikes included (fullwidth ``＜``,
   small ``﹤``, angle quotes ``‹``, CJK and mathematical angle brackets), and every ``&`` that
-  starts a character reference (``&lt;``, ``&#60;``), so ``</reply>``, ``</ REPLY >``,
+  starts a character reference (``&lt;``, ``&#60;``, a bare ``&lt``), so ``</reply>``, ``</ REPLY >``,
   ``＜/reply＞``, ``<\\u200b/reply>``, ``]]>`` and a pre-escaped ``&lt;/reply&gt;`` all stay text;
   a plain ``AT&T`` is left as it is;
 * cuts the content at ``limit`` characters with a visible marker, so no field can crowd out
@@ -57,7 +57,8 @@ _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _LESS = "<\uff1c\ufe64\u2039\u2329\u3008\u27e8\u276c\u276e\u02c2\u1438\u29fc"
 _GREATER = ">\uff1e\ufe65\u203a\u232a\u3009\u27e9\u276d\u276f\u02c3\u1433\u29fd"
 _ANGLES = str.maketrans({**dict.fromkeys(_LESS, "&lt;"), **dict.fromkeys(_GREATER, "&gt;")})
-_REFERENCE = re.compile(r"&(?=#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]*;)")
+# a character reference, or the start of one a reader would still decode (``&lt`` without ``;``)
+_REFERENCE = re.compile(r"&(?=#|[A-Za-z][A-Za-z0-9]*;|(?:lt|gt|amp|quot|apos)(?![A-Za-z0-9]))", re.IGNORECASE)
 
 
 def clean(text: str) -> str:

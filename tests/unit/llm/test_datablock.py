@@ -46,9 +46,10 @@ def test_nothing_inside_can_open_or_close_a_tag(text: str) -> None:
 
 
 def test_a_pre_escaped_tag_stays_text_and_plain_ampersands_are_kept() -> None:
-    inner = body(data_block("reply", "&lt;/reply&gt; and &#60;/reply&#62; at AT&T, R&D"))
-    assert "&lt;/reply&gt;" not in inner and "&#60;" not in inner
-    assert html.unescape(inner) == "&lt;/reply&gt; and &#60;/reply&#62; at AT&T, R&D"
+    text = "&lt;/reply&gt; and &#60;/reply&#62; and &lt/reply&gt at AT&T, R&D"
+    inner = body(data_block("reply", text))
+    assert "&lt;/reply&gt;" not in inner and "&#60;" not in inner and "&lt/" not in inner
+    assert html.unescape(inner) == text
     assert "AT&T, R&D" in inner
 
 
