@@ -142,7 +142,7 @@ _FREE_TEXT = frozenset(
         "recipients", "referral", "question", "answer", "snippet", "quote", "excerpt", "inquiry",
         "attributes", "note", "notes", "comment", "name", "first_name", "last_name", "full_name",
         "email", "phone", "title", "company", "address", "state", "lead", "source_lead_id", "matched",
-        "linked", "elsewhere",
+        "linked", "elsewhere", "signal_used", "signal", "signals", "page", "pages", "url", "snippets",
     }
 )  # fmt: skip
 """Keys of event, action and timer payloads whose values are replaced whole, whatever they hold."""
@@ -168,7 +168,7 @@ class Redactor:
                 emails.add(str(lead.email))
             if lead.phone:
                 phones.add(lead.phone)
-            words |= {lead.first_name, lead.last_name, lead.full_name, lead.company or ""}
+            words |= {lead.first_name, lead.last_name, lead.full_name, lead.company or "", lead.title or ""}
             words |= {lead.source_lead_id or "", lead.company_domain or ""}
         self.emails = {e.lower() for e in emails if e}
         self.digits = _phone_digits(phones)

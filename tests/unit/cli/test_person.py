@@ -31,7 +31,16 @@ WS = "default"
 NOW = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)  # a Tuesday, 10:00 in New York
 EMAIL = "Zelda.Quimby@gmail.com"
 REPLY = "Zelda here: call me Tuesday at noon on +81-3-1234-5678"
-PERSONAL = ("zelda", "quimby", "widgets", "tuesday at noon", "12345678", "1234-5678", "1234 5678")
+PERSONAL = (
+    "zelda",
+    "quimby",
+    "widgets",
+    "head of ops",
+    "tuesday at noon",
+    "12345678",
+    "1234-5678",
+    "1234 5678",
+)
 
 runner = CliRunner()
 
