@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
-from tests.contracts.identity_contract import IdentityContract
+from tests.contracts.identity_contract import IdentityContract, arrive, linked, person
+from tests.contracts.store_contract import WS_A
 
 from leadflow.state import schema
 from leadflow.state.base import Store
@@ -21,7 +23,48 @@ class TestMemoryIdentities(IdentityContract):
         return MemoryStore()
 
 
-class TestSqliteIdentities(IdentityContract):
+class SharedDatabase:
+    """For backends where several ``Store`` objects share one database (other processes)."""
+
+    url: str
+
+    def test_concurrent_arrivals_of_one_person_make_one_lead(self) -> None:
+        stores = [SqlStore(self.url) for _ in range(4)]
+        gate = threading.Barrier(len(stores))
+        results: list[tuple[str, bool]] = []
+        errors: list[BaseException] = []
+
+        def post(store: Store, n: int) -> None:
+            try:
+                state = person(f"r{n}", email="ada@example.com", phone="+14155550100", source="web",
+                               source_lead_id=f"w-{n}")  # fmt: skip
+                gate.wait()
+                got, created = arrive(store, state)
+                results.append((got.lead_id, created))
+            except BaseException as exc:  # collected: a thread's error must fail the test
+                errors.append(exc)
+
+        threads = [threading.Thread(target=post, args=(s, n)) for n, s in enumerate(stores)]
+        try:
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join(60)
+            assert errors == []
+            assert sorted(c for _, c in results) == [False, False, False, True]
+            assert len({lid for lid, _ in results}) == 1
+            assert len(stores[0].list_leads(WS_A)) == 1
+            [winner] = [lid for lid, c in results if c]
+            links = linked(stores[0], WS_A, winner)
+            assert sorted(k for e in links for k in e["linked"]) == sorted(
+                f"src:web:w-{n}" for n in range(4) if f"r{n}" != winner
+            )
+        finally:
+            for s in stores:
+                s.close()
+
+
+class TestSqliteIdentities(SharedDatabase, IdentityContract):
     @pytest.fixture(autouse=True)
     def _db_file(self, tmp_path: Path) -> None:
         self.url = f"sqlite:///{tmp_path / 'leadflow.db'}"
@@ -46,7 +89,7 @@ def identity_db_url(pg_url: str) -> Iterator[str]:
 
 
 @pytest.mark.postgres
-class TestPostgresIdentities(IdentityContract):
+class TestPostgresIdentities(SharedDatabase, IdentityContract):
     @pytest.fixture(autouse=True)
     def _clean_schema(self, identity_db_url: str) -> None:
         self.url = identity_db_url
