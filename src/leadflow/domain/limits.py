@@ -24,7 +24,21 @@ from typing import Any
 
 from leadflow.exceptions import InvalidInput
 
-__all__ = ["DEFAULT", "JsonLimits", "check_json", "check_text", "json_problem", "shorten_path", "text_problem"]
+__all__ = [
+    "DEFAULT",
+    "MAX_HEADER",
+    "MAX_MESSAGE",
+    "MAX_MIME_DEPTH",
+    "MAX_REPLY_TEXT",
+    "JsonLimits",
+    "check_json",
+    "check_reply",
+    "check_text",
+    "json_problem",
+    "mime_depth",
+    "shorten_path",
+    "text_problem",
+]
 
 
 @dataclass(frozen=True)
@@ -43,7 +57,7 @@ class JsonLimits:
     """
 
     max_depth: int = 32
-    max_string: int = 100_000
+    max_string: int = 1_000_000
     max_array: int = 10_000
     max_keys: int = 1_000
     max_key: int = 256
@@ -146,6 +160,53 @@ def check_json(value: Any, *, path: str = "", limits: JsonLimits = DEFAULT) -> A
         where, problem = shorten_path(found[0]), found[1]
         raise InvalidInput(f"{where}: {problem}", details=[_detail(where, problem)])
     return value
+
+
+MAX_MESSAGE = 1_000_000
+"""Characters of one raw inbound message (RFC 822 text) leadflow records."""
+MAX_REPLY_TEXT = 200_000
+"""Characters of one reply's text."""
+MAX_HEADER = 1_000
+"""Characters of one header-like field of a reply (message id, sender, subject)."""
+MAX_MIME_DEPTH = 16
+"""Multipart levels of one raw message (mail clients nest three or four)."""
+
+_BOUNDARY = re.compile(r"""boundary\s*=\s*"?([^";\s]+)""", re.IGNORECASE)
+
+
+def mime_depth(raw: str) -> int:
+    """How deep the multipart parts of ``raw`` nest, read in one linear pass over its lines
+    (no parser: it is what decides whether the message is parsed at all)."""
+    open_: list[str] = []
+    deepest = 0
+    for line in raw.splitlines():
+        found = _BOUNDARY.search(line)
+        if found is not None:
+            open_.append(found.group(1))
+            deepest = max(deepest, len(open_))
+        elif open_ and line.strip() == f"--{open_[-1]}--":
+            open_.pop()
+    return deepest
+
+
+def check_reply(*, text: str | None, raw: str | None, fields: dict[str, str | None]) -> None:
+    """An inbound reply within the limits: ``text`` and ``raw`` sizes, ``raw``'s MIME nesting, and
+    each header-like field in ``fields``; ``InvalidInput`` naming the first problem otherwise."""
+    problems: list[tuple[str, str]] = []
+    for name, value in fields.items():
+        problem = None if value is None else text_problem(value, max_length=MAX_HEADER)
+        if problem is not None:
+            problems.append((name, problem))
+    if text is not None and (problem := text_problem(text, max_length=MAX_REPLY_TEXT)) is not None:
+        problems.append(("text", problem))
+    if raw is not None:
+        problem = text_problem(raw, max_length=MAX_MESSAGE)
+        if problem is None and (depth := mime_depth(raw)) > MAX_MIME_DEPTH:
+            problem = f"MIME parts nested {depth} levels deep, over the {MAX_MIME_DEPTH}-level limit"
+        if problem is not None:
+            problems.append(("raw", problem))
+    if problems:
+        raise InvalidInput("; ".join(f"{f}: {p}" for f, p in problems), details=[_detail(f, p) for f, p in problems])
 
 
 def _detail(field: str, message: str) -> dict[str, object]:

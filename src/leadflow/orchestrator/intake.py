@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from leadflow.domain import limits
 from leadflow.domain.events import Event, EventType, new_event
 from leadflow.domain.identity import identity_keys
 from leadflow.domain.models import Lead, LeadState, Stage
@@ -175,7 +176,11 @@ class Intake:
         """The commit that records a reply: its ``reply.received`` event, with an id derived from
         the message id (so a repeat is refused as ``DuplicateMessage``), refused with ``NotFound``
         for a lead this workspace does not have. Nothing is written here: ``receive_reply``
-        applies it alone; a worker writes the ones its sources hand it with its next batch."""
+        applies it alone; a worker writes the ones its sources hand it with its next batch.
+        ``InvalidInput`` for a reply past the input limits (``domain.limits.check_reply``)."""
+        limits.check_reply(text=text, raw=raw, fields={"message_id": message_id, "channel": channel,
+                                                       "from": sender, "subject": subject,
+                                                       "in_reply_to": in_reply_to})
         now = self.clock.now()
         event: Event = new_event(
             EventType.REPLY_RECEIVED,

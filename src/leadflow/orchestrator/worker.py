@@ -115,11 +115,21 @@ class Worker:
             )
         return commits
 
+    @staticmethod
+    def _take(source: InboundSource, now: datetime) -> list[Arrival]:
+        """What ``source`` has taken in; nothing this round if it raised (a message past the input
+        limits, a mailbox that is down): it offers the rest again, and the other work goes on."""
+        try:
+            return source.take(now)
+        except Exception:
+            log.exception("inbound source %r failed; skipped this round", source)
+            return []
+
     def tick(self) -> int:
         now = self.clock.now()
         # what arrived and the timers that fired are written with the first batch, with no
         # transaction of their own
-        arrived = [a for source in self.inbound for a in source.take(now)]
+        arrived = [a for source in self.inbound for a in self._take(source, now)]
         fired = self.timer_commits()
         work = len(arrived) + len(fired)
         for _ in range(50):
