@@ -147,3 +147,29 @@ def test_a_symlink_to_the_database_shares_its_lease(tmp_path: Path) -> None:
     finally:
         second.close()
         relative.close()
+
+
+def test_a_worker_on_a_symlinked_path_stands_by(tmp_path: Path) -> None:
+    """The finding as seen from the worker loop: a second name for the file got a second loop."""
+    real, link = tmp_path / "lf.db", tmp_path / "alias.db"
+    first = _runtime(tmp_path, f"sqlite:///{real}")
+    link.symlink_to(real)
+    second = _runtime(tmp_path, f"sqlite:///{link}")
+    rounds = {"second": 0}
+    tick = second.worker.tick
+    second.worker.tick = lambda: rounds.__setitem__("second", rounds["second"] + 1) or tick()  # type: ignore[method-assign,func-returns-value]
+    stop = threading.Event()
+    thread = threading.Thread(target=second.worker.run_forever, kwargs={"stop": stop, "poll_interval": 0.01})
+    try:
+        assert first.store.try_worker_lease()  # the first worker's loop holds the lease
+        thread.start()
+        time.sleep(0.5)
+        assert rounds["second"] == 0  # standing by behind the real path's lease
+        first.close()
+        _until(lambda: rounds["second"] > 0)  # and takes over once it is free
+    finally:
+        stop.set()
+        thread.join(10)
+        first.close()
+        second.close()
+    assert not thread.is_alive()
