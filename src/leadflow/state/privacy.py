@@ -146,6 +146,15 @@ _FREE_TEXT = frozenset(
     }
 )  # fmt: skip
 """Keys of event, action and timer payloads whose values are replaced whole, whatever they hold."""
+_CODES = frozenset(
+    {
+        "action", "agent", "channel", "intent", "kind", "type", "result", "route", "emit", "timer",
+        "tier", "score", "stage", "status", "draft", "approach", "performative", "priority", "key",
+        "provider_id", "event_id", "lead_id", "workspace_id", "correlation_id", "causation_id",
+    }
+)  # fmt: skip
+"""Payload keys holding codes and ids, kept as they are: a name that happens to be a code word
+(a Ms. Email, a Mr. Lost) must not turn ``channel: email`` into ``channel: [erased]``."""
 
 
 class Redactor:
@@ -201,7 +210,7 @@ class Redactor:
         if key is not None and key.lower() in _FREE_TEXT and value not in (None, "", [], {}):
             return REDACTED
         if isinstance(value, str):
-            return self.text(value)
+            return value if key is not None and key.lower() in _CODES else self.text(value)
         if isinstance(value, list):
             return [self.generic(v, key) for v in value]
         if isinstance(value, dict):
@@ -323,7 +332,7 @@ class Redactor:
         if out.get("input_summary"):
             out["input_summary"] = REDACTED
         out["decision"] = self.text(str(out.get("decision", "")))
-        out["outputs"] = [self.text(str(o)) for o in out.get("outputs") or []]
+        # outputs are what the step emitted: event types and action keys, codes to keep
         if isinstance(out.get("error"), str):
             out["error"] = self.text(out["error"])
         return out
