@@ -66,3 +66,15 @@ def test_refusals_say_why(header: str | None, reason: str) -> None:
 def test_a_v0_or_v2_next_to_v1_is_ignored() -> None:
     header = sign("whsec_a", BODY, NOW) + ",v0=legacy,v2=future"
     assert verify(header, secret("whsec_a")) == "whk_1"
+
+
+def test_the_public_names_are_pinned() -> None:
+    import leadflow.integrations.webhooks as webhooks
+
+    assert sorted(webhooks.__all__) == [
+        "HEADER", "LeadflowSignature", "SOURCES", "SecretStore", "VERIFIERS", "Verified", "WebhookGuard",
+        "WebhookRefused", "WebhookSecret", "WebhookVerifier", "check_source", "create_secret", "secret_store_for",
+        "sign",
+    ]
+    assert all(hasattr(webhooks, name) for name in webhooks.__all__)
+    assert set(webhooks.VERIFIERS) == {"leadflow"}  # one class per documented format; integrations add theirs
