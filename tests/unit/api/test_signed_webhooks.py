@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
-from tests.unit.api.conftest import CAMPAIGN, NOW
+from tests.unit.api.conftest import CAMPAIGN, NOW, LiveServer
 
 from leadflow.integrations.webhooks import HEADER, WebhookRefused, create_secret, secret_store_for, sign
 from leadflow.runtime import Runtime
@@ -189,3 +191,27 @@ def test_replay_claims_older_than_any_window_are_forgotten(runtime: Runtime) -> 
     assert runtime.store.claim_key(replay_scope(T), key)  # forgotten: it is stale for ever anyway
     with pytest.raises(WebhookRefused):  # and the old request is still refused, as stale
         guard.check("default", "replies", {HEADER: sign(secret, old, T)}, old, now=later)
+
+
+def test_over_real_http_a_chunked_signed_body_is_checked_over_its_bytes(live_server: LiveServer,
+                                                                         runtime: Runtime) -> None:
+    """Through uvicorn, with a body sent in chunks (no Content-Length): the signature is checked
+    over exactly the bytes the parser then reads."""
+    secret = create_secret(secret_store_for(runtime.store), "default", "leads", now=NOW).secret
+    body = lead_body(7)
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(0, len(body), 16):
+            yield body[i:i + 16]
+
+    with httpx.Client(base_url=live_server.url, timeout=10, headers=live_server.headers) as http:
+        headers = {"content-type": "application/json", HEADER: sign(secret, body, T)}
+        created = http.post("/v1/leads", content=chunks(), headers=headers)
+        assert created.status_code == 201, created.text
+        again = http.post("/v1/leads", content=chunks(), headers=headers)
+        assert again.status_code == 401 and again.json()["error"]["type"] == "WebhookRefused"
+        tampered = body.replace(b"Ada", b"Eve")
+        forged = http.post("/v1/leads", content=tampered,
+                           headers={"content-type": "application/json", HEADER: sign(secret, body, T + 1)})
+        assert forged.status_code == 401
+    assert [s.lead.first_name for s in runtime.store.list_leads("default")] == ["Ada"]
