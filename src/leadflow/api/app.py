@@ -20,7 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from leadflow.api import errors
 from leadflow.api.audit import AuditMiddleware
 from leadflow.api.auth import AuthMode, InsecureNoAuth, check_guarded
-from leadflow.api.metrics import ApiMetrics
+from leadflow.api.metrics import WorkspaceMetrics
 from leadflow.api.routes import docs, health, leads, outcomes, replies
 from leadflow.auth import keyring_for
 from leadflow.runtime import Runtime
@@ -84,7 +84,7 @@ def create_app(
                   description="Leads, replies and deal outcomes in; the worker and its agents do the rest.")
     app.state.runtime = runtime
     app.state.auth = auth if auth is not None else keyring_for(runtime.store)
-    app.state.metrics = ApiMetrics()
+    app.state.metrics = WorkspaceMetrics()
     errors.install(app)
     app.include_router(leads.router)
     app.include_router(outcomes.router)

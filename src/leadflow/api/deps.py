@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from leadflow.api.auth import PrincipalDep
 from leadflow.api.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType, field_details, summarize
-from leadflow.api.metrics import ApiMetrics
+from leadflow.api.metrics import ApiMetrics, WorkspaceMetrics
 from leadflow.domain import limits
 from leadflow.exceptions import InvalidInput
 from leadflow.runtime import Runtime
@@ -27,13 +27,7 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-def get_metrics(request: Request) -> ApiMetrics:
-    metrics: ApiMetrics = request.app.state.metrics
-    return metrics
-
-
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-MetricsDep = Annotated[ApiMetrics, Depends(get_metrics)]
 
 
 def get_workspace(principal: PrincipalDep) -> str:
@@ -42,6 +36,15 @@ def get_workspace(principal: PrincipalDep) -> str:
 
 
 WorkspaceDep = Annotated[str, Depends(get_workspace)]
+
+
+def get_metrics(request: Request, workspace: WorkspaceDep) -> ApiMetrics:
+    """The counters of the request's workspace (``/metrics`` shows a key its own only)."""
+    metrics: WorkspaceMetrics = request.app.state.metrics
+    return metrics.of(workspace)
+
+
+MetricsDep = Annotated[ApiMetrics, Depends(get_metrics)]
 
 
 def require_json(request: Request) -> None:

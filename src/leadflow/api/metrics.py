@@ -1,6 +1,12 @@
-"""The API's Prometheus counters, in a registry of their own per app (so tests can build many apps)."""
+"""The API's Prometheus counters: one registry per workspace, per app (so tests can build many apps).
+
+``/metrics`` shows the caller's workspace's counters only: a key of one workspace learns
+nothing of another's traffic (issue 10).
+"""
 
 from __future__ import annotations
+
+import threading
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -24,3 +30,18 @@ class ApiMetrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class WorkspaceMetrics:
+    """One ``ApiMetrics`` per workspace, made on first use."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_workspace: dict[str, ApiMetrics] = {}
+
+    def of(self, workspace: str) -> ApiMetrics:
+        with self._lock:
+            found = self._by_workspace.get(workspace)
+            if found is None:
+                found = self._by_workspace[workspace] = ApiMetrics()
+            return found

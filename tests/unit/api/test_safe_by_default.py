@@ -182,3 +182,14 @@ def test_an_app_with_an_unguarded_route_is_refused() -> None:
 ])
 def test_loopback_addresses(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+def test_metrics_count_only_the_key_workspace(client: TestClient, key_for: KeyFactory) -> None:
+    theirs = bearer(key_for("other", "ingest"))
+    for n in range(3):
+        assert client.post("/v1/leads", json=lead(source_lead_id=f"o-{n}", email=f"o{n}@x.example"),
+                           headers=theirs).status_code == 201
+    client.post("/v1/leads", json=lead())
+    mine = client.get("/metrics").text
+    assert "leadflow_leads_created_total 1.0" in mine
+    assert "leadflow_leads_created_total 3.0" in client.get("/metrics", headers=theirs).text
