@@ -8,11 +8,12 @@ and wrote another workspace; ``/healthz`` showed every workspace's lead counts p
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
-from tests.unit.api.conftest import KeyFactory, bearer
+from tests.unit.api.conftest import CAMPAIGN, KeyFactory, bearer
 from tests.unit.api.test_leads_api import lead
 
 from leadflow.api import create_app, create_insecure_app
@@ -193,3 +194,29 @@ def test_metrics_count_only_the_key_workspace(client: TestClient, key_for: KeyFa
     mine = client.get("/metrics").text
     assert "leadflow_leads_created_total 1.0" in mine
     assert "leadflow_leads_created_total 3.0" in client.get("/metrics", headers=theirs).text
+
+
+def test_keys_and_audit_on_a_sqlite_store(tmp_path: Path) -> None:
+    from leadflow.domain.models import Campaign
+    from leadflow.state.sql import SqlStore
+
+    settings = Settings(db_url=f"sqlite:///{tmp_path / 'api.db'}", transcript_path=str(tmp_path / "t.db"))
+    runtime = Runtime.build(settings, store=SqlStore(settings.db_url))
+    try:
+        runtime.store.save_campaign("default", Campaign(name=CAMPAIGN))
+        key = keyring_for(runtime.store).create("default", "member", actor="tests")[1]
+        with TestClient(create_app(runtime), headers=bearer(key)) as c:
+            lead_id = c.post("/v1/leads", json=lead()).json()["lead_id"]
+            assert c.get(f"/v1/leads/{lead_id}").status_code == 200
+            assert c.get("/v1/agents", headers={"X-Workspace": "other"}).status_code == 403
+        reopened = SqlStore(settings.db_url)
+        try:
+            log = auth_store_for(reopened).list_audit("default")
+            assert [(e.action, e.result) for e in log] == [
+                ("agents.read", "refused"), ("lead.create", "ok"), ("key.create", "ok")]
+            (stored,) = auth_store_for(reopened).list_keys("default")
+            assert stored.last_used_at is not None
+        finally:
+            reopened.close()
+    finally:
+        runtime.close()
