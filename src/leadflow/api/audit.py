@@ -66,7 +66,7 @@ class AuditMiddleware:
 
         try:
             await self.app(scope, receive, send_audited)
-        except BaseException:
+        except Exception:  # not on cancellation: the client went away, nothing to await now
             if not written:
                 written = True
                 await self._write(scope, state, 500)
