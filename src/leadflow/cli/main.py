@@ -340,7 +340,8 @@ def import_(
             store.save_campaign(s.workspace, Campaign(name=campaign))
             console.print(f"created campaign {campaign!r} with default settings")
         try:
-            report = import_csv(Intake(store=store, clock=SystemClock()), store, s.workspace, campaign, path)
+            report = import_csv(Intake(store=store, clock=SystemClock()), store, s.workspace, campaign, path,
+                                reject_limits=s.reject_limits())
         except InvalidInput as exc:
             console.print(f"[red]cannot import {path}: {exc}[/red]")
             raise typer.Exit(1) from None

@@ -33,6 +33,7 @@ from leadflow.domain.models import Consent, Lead
 from leadflow.exceptions import InvalidInput, NotFound
 from leadflow.orchestrator.intake import Intake
 from leadflow.state.base import Store
+from leadflow.state.rejects import RejectLimits
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "first_name": ("first_name", "firstname", "first", "given_name", "forename"),
@@ -268,9 +269,11 @@ def content_key(header: list[str | None], raw_header: list[str], cells: list[str
 
 
 def import_csv(
-    intake: Intake, store: Store, workspace_id: str, campaign: str, path: Path, *, source: str = "csv"
+    intake: Intake, store: Store, workspace_id: str, campaign: str, path: Path, *, source: str = "csv",
+    reject_limits: RejectLimits | None = None,
 ) -> ImportReport:
-    """Import the leads in ``path`` into ``campaign``.
+    """Import the leads in ``path`` into ``campaign``; bad rows are kept as rejects within
+    ``reject_limits`` (``Settings.reject_limits``; the store's defaults when None).
 
     Raises:
         NotFound: the campaign does not exist in the workspace.
@@ -294,7 +297,8 @@ def import_csv(
     reject_source = f"csv:{path.name}"
 
     def reject(line: int, raw: str, message: str) -> None:
-        rid = store.add_reject(workspace_id, reject_source, raw, f"line {line}: {message}", intake.clock.now())
+        rid = store.add_reject(workspace_id, reject_source, raw, f"line {line}: {message}", intake.clock.now(),
+                               limits=reject_limits)
         report.rejected.append(RowError(line, message, rid))
 
     for line, cells, raw, error in rows:
