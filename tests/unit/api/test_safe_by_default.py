@@ -220,3 +220,16 @@ def test_keys_and_audit_on_a_sqlite_store(tmp_path: Path) -> None:
             reopened.close()
     finally:
         runtime.close()
+
+
+def test_a_request_that_fails_unexpectedly_is_audited_as_an_error(
+    runtime: Runtime, key_for: KeyFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_a: object, **_k: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(runtime.intake, "create_lead", broken)
+    with TestClient(create_app(runtime), headers=bearer(key_for()), raise_server_exceptions=False) as c:
+        assert c.post("/v1/leads", json=lead()).status_code == 500
+    (entry,) = [e for e in auth_store_for(runtime.store).list_audit("default") if e.action == "lead.create"]
+    assert entry.result == "error" and entry.detail == "500 POST /v1/leads"
