@@ -7,6 +7,8 @@ import hmac
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leadflow.integrations.webhooks import HEADER, LeadflowSignature, WebhookRefused, WebhookSecret, sign
 
@@ -78,3 +80,14 @@ def test_the_public_names_are_pinned() -> None:
     ]
     assert all(hasattr(webhooks, name) for name in webhooks.__all__)
     assert set(webhooks.VERIFIERS) == {"leadflow"}  # one class per documented format; integrations add theirs
+
+
+@settings(max_examples=300, deadline=None)
+@given(header=st.text(max_size=300) | st.builds(lambda t, v: f"t={t},v1={v}", st.integers(-10, 10**13),
+                                                  st.text(max_size=80)),
+       body=st.binary(max_size=200))
+def test_any_header_is_refused_with_a_reason_never_an_error(header: str, body: bytes) -> None:
+    """Whatever a client sends in the header, the verifier answers WebhookRefused (401), not a crash."""
+    with pytest.raises(WebhookRefused) as caught:
+        verify(header, secret("whsec_a"), body=body)
+    assert caught.value.reason in {"missing", "malformed", "mismatch", "stale"}
