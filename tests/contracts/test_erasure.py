@@ -26,7 +26,7 @@ from leadflow.state import schema
 from leadflow.state.base import Store
 from leadflow.state.memory import MemoryStore
 from leadflow.state.patch import fold
-from leadflow.state.privacy import REDACTED, person_keys, workspace_salt
+from leadflow.state.privacy import REDACTED, TABLES, person_keys, workspace_salt
 from leadflow.state.records import TraceRecord
 from leadflow.state.sql import SqlStore
 
@@ -172,6 +172,7 @@ class ErasureContract(StoreUnderTest):
         by_email = store.person_records(WS_A, person_keys("zelda.quimby+news@gmail.com"))
         by_phone = store.person_records(WS_A, person_keys("+81-3-1234-5678"))
         assert by_email == by_phone
+        assert tuple(by_email) == TABLES
         assert [d["lead_id"] for d in by_email["leads"]] == ["z1"]  # not Ada, not WS_B's Zelda
         dumped = json.dumps(by_email)
         assert "call me Tuesday at noon" in dumped  # the reply, in the events and the messages
