@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from tests.contracts.auth_contract import AuthStoreContract
 
 from leadflow.auth import KeyRing, auth_store_for
@@ -36,3 +36,19 @@ class TestSqliteAuthStore(AuthStoreContract):
             assert [e.action for e in auth_store_for(reopened).list_audit("ws-a")] == ["key.create"]
         finally:
             reopened.close()
+
+    def test_0006_adds_the_tables_to_a_database_from_before_it(self, store: Store) -> None:
+        assert isinstance(store, SqlStore)
+        with store.engine.begin() as conn:  # a database as 0005 left it
+            conn.execute(text("DROP TABLE api_keys"))
+            conn.execute(text("DROP TABLE audit_log"))
+            conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+        store.close()
+        upgraded = self.make_store()
+        try:
+            assert isinstance(upgraded, SqlStore)
+            assert {"api_keys", "audit_log"} <= set(inspect(upgraded.engine).get_table_names())
+            _, key = KeyRing(upgraded).create("ws-a", "viewer", actor="cli:ann")
+            assert KeyRing(upgraded).check(key).key is not None
+        finally:
+            upgraded.close()
