@@ -349,6 +349,25 @@ class TestSqliteErasure(ErasureContract):
         files = b"".join(p.read_bytes() for p in self.path.parent.glob("leadflow.db*") if p.is_file()).lower()
         assert [s for s in ("zelda", "quimby", "widgets", "urgently") if s.encode() in files] == []
 
+    def test_an_unreadable_document_of_the_person_is_replaced_whole(self, store: Store) -> None:
+        self.story(store)
+        poison = '{"id": "p1", "payload": {"text": "zelda", "deep": ' + "[" * 5000 + "]" * 5000 + "}}"
+        db = sqlite3.connect(self.path)
+        try:
+            db.execute(
+                "INSERT INTO events (event_id, workspace_id, lead_id, type, at, doc, queued, handled, dead,"
+                " published, attempts) VALUES ('p1', ?, 'z1', 'reply.received', '2025-03-03 09:30:00', ?,"
+                " 0, 1, 0, 1, 0)",
+                (WS_A, poison),
+            )
+            db.commit()
+        finally:
+            db.close()
+        report = store.erase_person(WS_A, person_keys(EMAIL), salt=workspace_salt(store, WS_A), at=at(20))
+        assert report.lead_ids == ["z1"]
+        assert "zelda" not in self.everything(store, WS_A).lower()
+        assert fold(store.all_events())["z1"] == store.get_lead(WS_A, "z1")
+
     def everything(self, store: Store, workspace_id: str | None = None) -> str:
         store.flush()
         db = sqlite3.connect(self.path)

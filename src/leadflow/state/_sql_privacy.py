@@ -243,8 +243,20 @@ def _rewrite(conn: Connection, table: Any, key: Any, ids: Sequence[str], workspa
         )
     ).all()
     for rid, text in rows:
-        conn.execute(update(table).where(key == rid).values(doc=how(json.loads(text))))
+        conn.execute(update(table).where(key == rid).values(doc=_redacted(how, text)))
     return len(rows)
+
+
+def _redacted(how: Any, text: str) -> dict[str, Any]:
+    """``how`` on the stored JSON; a document that cannot be read (a poison one) is replaced
+    whole: what it held cannot be told apart, so none of it is kept."""
+    try:
+        doc = json.loads(text)
+        if isinstance(doc, dict):
+            return dict(how(doc))
+    except (ValueError, RecursionError, TypeError, AttributeError):
+        pass
+    return {"erased": privacy.REDACTED}
 
 
 def _actions(conn: Connection, ids: Sequence[str], workspace_id: str, red: privacy.Redactor) -> int:
@@ -255,7 +267,7 @@ def _actions(conn: Connection, ids: Sequence[str], workspace_id: str, red: priva
         )
     ).all()
     for seq, text, status, detail, mailbox, domain, send_time in rows:
-        values: dict[str, Any] = {"doc": red.action(json.loads(text)), "detail": detail and red.text(detail)}
+        values: dict[str, Any] = {"doc": _redacted(red.action, text), "detail": detail and red.text(detail)}
         if status == "pending":  # a message to an erased person never goes out: it frees its cap slot
             values.update(status="cancelled", detail="erased")
             touch(conn, workspace_id, mailbox, domain, send_time, scheduled=-1)
@@ -271,7 +283,7 @@ def _timers(conn: Connection, ids: Sequence[str], workspace_id: str, red: privac
         )
     ).all()
     for seq, text, status in rows:
-        doc = red.timer(json.loads(text))
+        doc = _redacted(red.timer, text)
         values: dict[str, Any] = {"doc": doc, "name": str(doc.get("name", ""))[:200]}
         if status == "active":
             values["status"] = "cancelled"
