@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -62,3 +63,20 @@ def test_create_list_revoke_and_the_api_follows(tmp_path: Path) -> None:
     wrong = runner.invoke(app, ["webhooks", "secret", "create", "--workspace", "acme", "--source", "nope",
                                 "--db", url])
     assert wrong.exit_code == 1
+
+
+def test_serve_require_signatures_reaches_the_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    seen: list[Settings] = []
+
+    def run(server: uvicorn.Server) -> None:  # instead of serving: look at the app it was given
+        seen.append(server.config.app.state.runtime.settings)
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    monkeypatch.setenv("LEADFLOW_TRANSCRIPT", str(tmp_path / "t.db"))
+    url = f"sqlite:///{tmp_path / 'lf.db'}"
+    for flags, expected in (([], False), (["--require-signatures"], True)):
+        r = CliRunner().invoke(app, ["serve", "--db", url, "--no-worker", *flags])
+        assert r.exit_code == 0, r.output
+        assert seen[-1].require_signatures is expected
