@@ -55,6 +55,9 @@ class Settings(BaseModel):
             ("webhook_tolerance", "LEADFLOW_WEBHOOK_TOLERANCE"),
             ("reject_max_bytes", "LEADFLOW_REJECT_MAX_BYTES"),
             ("reject_keep", "LEADFLOW_REJECT_KEEP"),
+            ("reject_max_age_days", "LEADFLOW_REJECT_MAX_AGE_DAYS"),
+            ("reject_burst", "LEADFLOW_REJECT_BURST"),
+            ("reject_burst_seconds", "LEADFLOW_REJECT_BURST_SECONDS"),
         ):
             if env.get(var):
                 values[field] = env[var]
