@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -303,6 +304,11 @@ class ErasureContract(StoreUnderTest):
         assert store.suppression_for(WS_A, "ghost@example.org") is not None
         assert "ghost" not in self.everything(store).lower()
 
+    def test_add_meta_keeps_the_first_value(self, store: Store) -> None:
+        assert store.add_meta("privacy.test", "first") == "first"
+        assert store.add_meta("privacy.test", "second") == "first"
+        assert store.get_meta("privacy.test") == "first"
+
     def test_salt_is_per_workspace_and_kept(self, store: Store) -> None:
         first = workspace_salt(store, WS_A)
         assert workspace_salt(store, WS_A) == first
@@ -333,7 +339,31 @@ class TestMemoryErasure(ErasureContract):
         return repr(held)
 
 
-class TestSqliteErasure(ErasureContract):
+class SqlErasureContract(ErasureContract):
+    """What only a shared database shows: several stores (processes) on it at once."""
+
+    def test_two_stores_making_the_salt_at_once_agree(self, store: Store) -> None:
+        others = [self.make_store() for _ in range(4)]
+        gate = threading.Barrier(len(others))
+        salts: list[str] = []
+
+        def make(s: Store) -> None:
+            gate.wait()
+            salts.append(workspace_salt(s, WS_A))
+
+        threads = [threading.Thread(target=make, args=(s,)) for s in others]
+        try:
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join(30)
+        finally:
+            for s in others:
+                s.close()
+        assert len(salts) == 4 and len(set(salts)) == 1 and workspace_salt(store, WS_A) == salts[0]
+
+
+class TestSqliteErasure(SqlErasureContract):
     @pytest.fixture(autouse=True)
     def _db_file(self, tmp_path: Path) -> None:
         self.path = tmp_path / "leadflow.db"
@@ -387,7 +417,7 @@ class TestSqliteErasure(ErasureContract):
 
 
 @pytest.mark.postgres
-class TestPostgresErasure(ErasureContract):
+class TestPostgresErasure(SqlErasureContract):
     @pytest.fixture(autouse=True)
     def _clean_schema(self, contract_db_url: str) -> None:  # noqa: F811 - the imported fixture
         self.url = contract_db_url

@@ -327,6 +327,16 @@ class Store(abc.ABC):
         so only for values that are recomputed from durable state, like the simulated clock)."""
         ...
 
+    def add_meta(self, key: str, value: str) -> str:
+        """Store ``value`` unless ``key`` holds one already, and return what is stored: of
+        writers racing, the first one's (a workspace's erasure salt is made once). This default
+        is not atomic; backends with other writers override it."""
+        current = self.get_meta(key)
+        if current is None:
+            self.set_meta(key, value)
+            current = value
+        return current
+
     def flush(self) -> None:
         """Write anything held for the next transaction now (called by ``close``)."""
         return None

@@ -636,3 +636,7 @@ class MemoryStore(Store):
     def set_meta(self, key: str, value: str, *, lazy: bool = False) -> None:
         with self._lock:
             self._meta[key] = value
+
+    def add_meta(self, key: str, value: str) -> str:
+        with self._lock:
+            return self._meta.setdefault(key, value)

@@ -65,14 +65,10 @@ def salt_meta_key(workspace_id: str) -> str:
 
 
 def workspace_salt(store: Store, workspace_id: str) -> str:
-    """The workspace's erasure salt, created (random, 128 bits) on first use."""
+    """The workspace's erasure salt, created (random, 128 bits) on first use; of two processes
+    creating it at once, both get the first one's (``Store.add_meta``), so no hash is lost."""
     key = salt_meta_key(workspace_id)
-    salt = store.get_meta(key)
-    if salt is None:
-        store.set_meta(key, secrets.token_hex(16))
-        salt = store.get_meta(key)  # what is stored wins, should another process have raced us
-        assert salt is not None
-    return salt
+    return store.get_meta(key) or store.add_meta(key, secrets.token_hex(16))
 
 
 def hashed_key(salt: str, key: str) -> str:

@@ -932,6 +932,17 @@ class SqlStore(SqlSendCounts, Store):
         with self._write() as conn:
             self._set_meta(conn, key, value)
 
+    def add_meta(self, key: str, value: str) -> str:
+        try:
+            with self._write() as conn:
+                current = conn.execute(stmts.META_VALUE, {"key": key}).scalar()
+                if current is None:
+                    conn.execute(stmts.INSERT_META, [{"key": key, "value": value}])
+        except IntegrityError:  # another process inserted it first (PostgreSQL): theirs holds
+            current = self.get_meta(key)
+            assert current is not None
+        return value if current is None else str(current)
+
     @staticmethod
     def _set_meta(conn: Connection, key: str, value: str) -> None:
         res = conn.execute(stmts.SET_META, {"b_key": key, "value": value})
