@@ -160,50 +160,74 @@ def _quote_state(line: str, quoted: bool, at_field_start: bool) -> tuple[bool, b
     return quoted, at_field_start
 
 
-def _records(lines: list[str]) -> Iterator[tuple[int, int]]:
-    """``(first, end)`` line indexes of each CSV record: physical lines, joined while a quoted
-    field is open. A quote never closed spans only its own line (reported there), so no row
-    after it is swallowed."""
-    start = 0
-    while start < len(lines):
-        quoted, fresh = False, True
-        end = start
-        while end < len(lines):
-            line = lines[end]
-            if quoted or '"' in line:
-                quoted, fresh = _quote_state(line, quoted, fresh)
-            end += 1
-            if not quoted:
-                break
-        if quoted:  # the file ended inside a quoted field
-            end = start + 1
-        yield start, end
-        start = end
+def _record_end(lines: list[str], start: int) -> int:
+    """The index after the last line of the CSV record starting at line index ``start``:
+    physical lines, joined while a quoted field is open. A quote never closed spans only its
+    own line (reported there), so no row after it is swallowed."""
+    quoted, fresh = False, True
+    end = start
+    while end < len(lines):
+        line = lines[end]
+        if quoted or '"' in line:
+            quoted, fresh = _quote_state(line, quoted, fresh)
+        end += 1
+        if not quoted:
+            return end
+    return start + 1 if quoted else end  # the file ended inside a quoted field
+
+
+@dataclass(frozen=True)
+class _Record:
+    line: int  # where it starts (1-based)
+    lines: int  # how many physical lines it spans
+    cells: list[str] | None  # None when csv cannot read it
+    raw: str
+    error: str | None
 
 
 class _Rows:
-    """CSV records with the line each starts on and its raw text, each parsed on its own."""
+    """CSV records with the line each starts on and its raw text, each parsed on its own.
+
+    A record that spans several lines (a quoted field with line breaks) and cannot be imported
+    is given up on its first line alone, and the lines after that are read again
+    (``give_up``): a stray quote cannot hide the rows behind it.
+    """
 
     def __init__(self, text: str) -> None:
         self._lines = _lines(text)
+        self._next = 0
 
-    def __iter__(self) -> Iterator[tuple[int, list[str] | None, str, str | None]]:
-        """Yields (line, cells, raw, error); a record csv cannot read is that record's error."""
-        for first, end in _records(self._lines):
-            chunk = self._lines[first:end]
-            raw = "".join(chunk).rstrip("\r\n")
-            try:
-                cells = next(csv.reader(iter(chunk), strict=True), [])
-            except csv.Error as exc:
-                if "field larger than field limit" in str(exc):
-                    message = f"a field is longer than the limit of {FIELD_LIMIT} characters (128 KiB)"
-                elif end - first == 1 and raw.count('"') % 2:
-                    message = f"malformed CSV: a quoted field is never closed ({exc})"
-                else:
-                    message = f"malformed CSV: {exc}"
-                yield first + 1, None, raw, message
-                continue
-            yield first + 1, cells, raw, None
+    def __iter__(self) -> Iterator[_Record]:
+        while self._next < len(self._lines):
+            first = self._next
+            end = _record_end(self._lines, first)
+            self._next = end
+            yield self._parse(first, end)
+
+    def _parse(self, first: int, end: int) -> _Record:
+        chunk = self._lines[first:end]
+        raw = "".join(chunk).rstrip("\r\n")
+        try:
+            cells = next(csv.reader(iter(chunk), strict=True), [])
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                message = f"a field is longer than the limit of {FIELD_LIMIT} characters (128 KiB)"
+            elif end - first == 1 and raw.count('"') % 2:
+                message = f"malformed CSV: a quoted field is never closed ({exc})"
+            else:
+                message = f"malformed CSV: {exc}"
+            return _Record(first + 1, end - first, None, raw, message)
+        return _Record(first + 1, end - first, cells, raw, None)
+
+    def give_up(self, record: _Record, message: str) -> tuple[str, str]:
+        """The raw text and message to reject ``record`` with; a record over several lines is
+        rejected as its first line, and reading goes on at the line after it."""
+        if record.lines == 1:
+            return record.raw, message
+        self._next = record.line  # the index of the line after its first
+        last = record.line + record.lines - 1
+        raw = self._lines[record.line - 1].rstrip("\r\n")
+        return raw, f"{message} (a quoted field ran from here to line {last}; the lines after this one are read again)"
 
 
 def _header(cells: list[str]) -> list[str | None]:
@@ -286,41 +310,44 @@ def import_csv(
         raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from exc
     text, encoding, notes = decode(data)
     report = ImportReport(path=str(path), encoding=encoding, notes=notes)
-    rows = iter(_Rows(text))
-    first = next((r for r in rows if r[1] is None or any(c.strip() for c in r[1])), None)
+    rows = _Rows(text)
+    records = iter(rows)
+    first = next((r for r in records if r.cells is None or any(c.strip() for c in r.cells)), None)
     if first is None:
         raise InvalidInput(f"{path.name} is empty: expected a header row and lead rows")
-    _, raw_header, _, error = first
+    raw_header = first.cells
     if raw_header is None:
-        raise InvalidInput(f"{path.name}: cannot read the header row ({error})")
+        raise InvalidInput(f"{path.name}: cannot read the header row ({first.error})")
     header = _header(raw_header)
     reject_source = f"csv:{path.name}"
 
-    def reject(line: int, raw: str, message: str) -> None:
-        rid = store.add_reject(workspace_id, reject_source, raw, f"line {line}: {message}", intake.clock.now(),
+    def reject(record: _Record, message: str) -> None:
+        raw, message = rows.give_up(record, message)
+        rid = store.add_reject(workspace_id, reject_source, raw, f"line {record.line}: {message}", intake.clock.now(),
                                limits=reject_limits)
-        report.rejected.append(RowError(line, message, rid))
+        report.rejected.append(RowError(record.line, message, rid))
 
-    for line, cells, raw, error in rows:
+    for record in records:
+        cells = record.cells
         if cells is None:
-            reject(line, raw, error or "malformed CSV")
+            reject(record, record.error or "malformed CSV")
             continue
         if not any(c.strip() for c in cells):
             continue  # blank line
         try:
             lead = _lead(header, raw_header, cells, default_source=source)
         except ValidationError as exc:
-            reject(line, raw, _describe(exc))
+            reject(record, _describe(exc))
             continue
         except ValueError as exc:
-            reject(line, raw, str(exc))
+            reject(record, str(exc))
             continue
         # a row without an id is known by its content, so importing the file again creates nothing
         keys = [] if lead.source_lead_id else [content_key(header, raw_header, cells)]
         try:
             state, created = intake.create_lead(workspace_id, campaign, lead, keys=keys)
         except (InvalidInput, NotFound) as exc:
-            reject(line, raw, str(exc))
+            reject(record, str(exc))
             continue
         if created:
             report.created += 1

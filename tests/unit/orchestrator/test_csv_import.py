@@ -60,17 +60,24 @@ def test_bad_rows_are_reported_by_line_and_kept(intake: Intake, store: MemorySto
         "Ed,ed@acme.com,,perhaps",        # 7: wrong type
         'Flo,"flo@acme.com\nstill quoted",,',  # 8-9: a quoted newline (an invalid email)
         "Gus,gus@acme.com,,1",
+        'Hal,"hal@acme.com,,',            # 11-13: a stray quote (closed on line 13) hides no row
+        "Ida,ida@acme.com,,",
+        'Jo",jo@acme.com,,',
     ]
     report = import_csv(intake, store, WS, CAMPAIGN, write(tmp_path, "\n".join(rows) + "\n"))
-    assert report.created == 2
+    assert report.created == 4
     got = {r.line: r.message for r in report.rejected}
-    assert sorted(got) == [3, 4, 6, 7, 8]
+    assert sorted(got) == [3, 4, 6, 7, 8, 9, 11]
+    assert {store.get_lead(WS, i).lead.first_name for i in report.lead_ids} == {"Ann", "Gus", "Ida", 'Jo"'}
     assert got[3] == "first_name: Field required"
     assert got[4].startswith("email: value is not a valid email address")
     assert "unknown time zone 'Atlantis/Capital'" in got[6]
     assert got[7] == "sms_consent: expected yes/no or true/false, got 'perhaps'"
+    # a record over several lines that is rejected is its first line; the lines after it are read again
+    assert got[8].endswith("(a quoted field ran from here to line 9; the lines after this one are read again)")
+    assert got[9] == "too few cells: the row has 3, the header names 4 columns"
     kept = {r.raw: r.error for r in store.list_rejects(WS)}
-    assert set(kept) == {rows[2], rows[3], rows[5], rows[6], rows[7]}
+    assert set(kept) == {rows[2], rows[3], rows[5], rows[6], *rows[7].split("\n"), rows[9]}
     assert kept[rows[2]].startswith("line 3: ")
     assert all(r.source == "csv:leads.csv" for r in store.list_rejects(WS))
 
