@@ -135,7 +135,7 @@ def test_a_row_with_too_few_cells_is_rejected_like_one_with_too_many(
         (3, "too few cells: the row has 2, the header names 3 columns"),
         (4, "too many cells: the row has 4, the header names 3 columns"),
     ]
-    assert [r.error for r in store.list_rejects(WS)][0].startswith("line 3: too few cells")
+    assert store.list_rejects(WS)[0].error.startswith("line 3: too few cells")
 
 
 def test_rows_without_id_or_email_are_known_by_their_content(
