@@ -32,6 +32,9 @@ Who = Annotated[
 ]
 DbOpt = Annotated[str | None, typer.Option("--db", help="store URL (sqlite:///path.db or postgresql://...)")]
 WsOpt = Annotated[str | None, typer.Option("--workspace", "-w", help="workspace id")]
+CountryOpt = Annotated[
+    str | None, typer.Option("--country", help="region a number without a country code is read in (e.g. GB)")
+]
 TranscriptOpt = Annotated[
     str | None, typer.Option("--transcript", help="the transcript database (default: LEADFLOW_TRANSCRIPT)")
 ]
@@ -45,12 +48,12 @@ def _settings(db: str | None, workspace: str | None, transcript: str | None) -> 
     return s.model_copy(update=update)
 
 
-def _keys(who: str) -> set[str]:
+def _keys(who: str, country: str | None) -> set[str]:
     from leadflow.exceptions import InvalidInput
     from leadflow.state.privacy import person_keys
 
     try:
-        return person_keys(who)
+        return person_keys(who, region=country)
     except InvalidInput as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
@@ -78,6 +81,7 @@ def export(
     db: DbOpt = None,
     workspace: WsOpt = None,
     transcript: TranscriptOpt = None,
+    country: CountryOpt = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="write the JSON here instead of stdout")
     ] = None,
@@ -89,7 +93,7 @@ def export(
     from leadflow.state.privacy import workspace_salt
 
     s = _settings(db, workspace, transcript)
-    keys = _keys(who)
+    keys = _keys(who, country)
     store = open_store(s.db_url)
     try:
         records = store.person_records(s.workspace, keys)
@@ -140,6 +144,7 @@ def erase(
     db: DbOpt = None,
     workspace: WsOpt = None,
     transcript: TranscriptOpt = None,
+    country: CountryOpt = None,
 ) -> None:
     """Erase a person's data (leads kept, redacted, do not contact; their address stays suppressed
     as a salted hash) and print what was erased, per table."""
@@ -148,7 +153,7 @@ def erase(
     from leadflow.state.privacy import workspace_salt
 
     s = _settings(db, workspace, transcript)
-    keys = _keys(who)
+    keys = _keys(who, country)
     store = open_store(s.db_url)
     try:
         found = store.person_records(s.workspace, keys)

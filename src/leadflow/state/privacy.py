@@ -76,23 +76,24 @@ def hashed_key(salt: str, key: str) -> str:
     return identity.erased_key(salt, key)
 
 
-def address_keys(address: str) -> set[str]:
+def address_keys(address: str, *, region: str | None = None) -> set[str]:
     """The identity keys of one e-mail address or phone number (``email:<normalised>`` or
-    ``phone:<E.164>``, as ``identity.identity_keys`` writes them); none for anything else."""
+    ``phone:<E.164>``, as ``identity.identity_keys`` writes them); none for anything else. A
+    number without a country code is read in ``region`` (ISO 3166 alpha-2; the default: US)."""
     value = address.strip()
     try:
         if "@" in value:
             return {f"email:{identity.normalise_email(value)}"}
-        return {f"phone:{identity.normalise_phone(value)}"}
+        return {f"phone:{identity.normalise_phone(value, region=region)}"}
     except ValueError:
         return set()
 
 
-def person_keys(identifier: str) -> set[str]:
+def person_keys(identifier: str, *, region: str | None = None) -> set[str]:
     """The keys an export or erasure of ``identifier`` (an e-mail address or a phone) looks for.
 
     ``InvalidInput`` when it is neither."""
-    keys = address_keys(identifier)
+    keys = address_keys(identifier, region=region)
     if not keys:
         raise InvalidInput(f"{identifier!r} is neither an e-mail address nor a phone number")
     return keys

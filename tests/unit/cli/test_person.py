@@ -182,3 +182,11 @@ def test_not_an_address_nor_a_number(world: World) -> None:
     result = runner.invoke(app, ["person", "export", "somebody", *world.args()])
     assert result.exit_code == 2
     assert "neither an e-mail address nor a phone number" in result.output
+
+
+def test_a_national_number_is_read_in_the_country_given(world: World) -> None:
+    result = runner.invoke(app, ["person", "export", "03-1234-5678", "--country", "JP", *world.args()])
+    assert result.exit_code == 0, result.output
+    assert [lead["lead_id"] for lead in json.loads(result.stdout)["leads"]] == [world.lead_id]
+    as_us = runner.invoke(app, ["person", "export", "03-1234-5678", *world.args()])  # not a US number
+    assert as_us.exit_code == 2
