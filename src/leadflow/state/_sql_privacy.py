@@ -174,13 +174,6 @@ def erase_person(
             ).all():
                 conn.execute(update(t.dead_letters).where(dead.id == did).values(error=red.text(error)))
                 counts["dead_letters"] += 1
-            counts["bookings"] = len(
-                conn.execute(
-                    select(t.bookings.c.lead_id).where(
-                        t.bookings.c.workspace_id == workspace_id, t.bookings.c.lead_id.in_(ids)
-                    )
-                ).all()
-            )
             counts["identities"] = conn.execute(
                 delete(t.identities).where(
                     t.identities.c.workspace_id == workspace_id, t.identities.c.lead_id.in_(ids)

@@ -573,7 +573,6 @@ class MemoryStore(Store):
             for hashed in privacy.erasure_suppressions(salt, keys, [s.lead for s in leads]):
                 self._suppressed.setdefault((workspace_id, hashed), "erased")
             counts["suppressions"] = len(gone)
-            counts["bookings"] = sum(1 for (ws, *_), lead in self._bookings.items() if ws == workspace_id and lead in ids)
         return report
 
     def claim_key(self, scope: str, key: str) -> bool:

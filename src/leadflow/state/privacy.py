@@ -11,7 +11,7 @@ every backend redacts the same way. The rules are chosen so the log stays a log:
   add up; names, addresses, numbers, company, free text (messages, replies, raw MIME, inquiry,
   attributes, qualification answers, research signals) go. Other strings are scrubbed of the
   person's values (e-mail, phone in any formatting, names, company).
-* Suppression survives as ``hash:<sha256(salt + key)>`` rows for every identity key of the person,
+* Suppression survives as ``hash:<sha256(salt + key)>`` rows, one per address and number of the person,
   with a random salt per workspace kept in the store's meta table (:func:`salt_meta_key`), so a
   lead arriving again with the same address is still refused while the address itself is gone.
 """
@@ -53,7 +53,11 @@ TABLES = (
     "bookings",
     "identities",
 )
-"""The tables ``person_records`` returns and ``ErasureReport.counts`` counts, in this order."""
+"""The tables ``person_records`` returns, in this order."""
+
+ERASED = tuple(t for t in TABLES if t != "bookings")
+"""The tables ``ErasureReport.counts`` counts rows of (redacted or deleted). Bookings hold only a
+lead id, a calendar and a time: they stay, so the slot stays taken."""
 
 
 # -- keys and the salt ---------------------------------------------------------------------------
@@ -125,7 +129,7 @@ class ErasureReport:
 
     workspace_id: str
     lead_ids: list[str] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, 0))
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ERASED, 0))
 
     def as_json(self) -> dict[str, Any]:
         return {"workspace": self.workspace_id, "leads": list(self.lead_ids), "counts": dict(self.counts)}
