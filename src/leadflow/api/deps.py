@@ -127,7 +127,9 @@ def validate_as(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        details = field_details(exc)
+        # a message may quote the input: kept storable (no NUL, no lone surrogate) for the reject
+        details = [{k: limits.storable(v) if isinstance(v, str) else v for k, v in d.items()}
+                   for d in field_details(exc)]
         raise InvalidInput(f"invalid {model.__name__}: {summarize(details)}", details=details) from None
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "json_problem",
     "mime_depth",
     "shorten_path",
+    "storable",
     "text_problem",
 ]
 
@@ -99,9 +100,18 @@ def shorten_path(path: str, width: int = 160) -> str:
     return f"{path[:half]}…{path[-half:]}"
 
 
+def storable(value: str) -> str:
+    """``value`` with NUL and lone surrogates written as escapes (``\\udfff``): for a message or a
+    path that quotes input, so the message itself can be stored and sent as UTF-8."""
+    if _UNSTORABLE.search(value) is None:
+        return value
+    return _UNSTORABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), value)
+
+
 def _join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
+    key = storable(key)
     return f"{path}.{key}" if path else key
 
 
