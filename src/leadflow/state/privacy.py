@@ -165,6 +165,7 @@ class Redactor:
         emails: set[str] = set()
         phones: set[str] = set()
         words: set[str] = set()
+        ids: set[str] = set()
         for key in keys:
             kind, _, value = key.partition(":")
             if kind == "email":
@@ -172,14 +173,16 @@ class Redactor:
             elif kind == "phone":
                 phones.add(value)
             elif kind == "src":  # src:<source>:<source lead id>: the id names the person at the source
-                words.add(value.partition(":")[2])
+                ids.add(value.partition(":")[2])
         for lead in leads:
             if lead.email:
                 emails.add(str(lead.email))
             if lead.phone:
                 phones.add(lead.phone)
             words |= {lead.first_name, lead.last_name, lead.full_name, lead.company or "", lead.title or ""}
-            words |= {lead.source_lead_id or "", lead.company_domain or ""}
+            words.add(lead.company_domain or "")
+            ids.add(lead.source_lead_id or "")
+        words |= {i for i in ids if len(i) >= 4}  # a short id ("42") would scrub numbers everywhere
         self.emails = {e.lower() for e in emails if e}
         self.digits = _phone_digits(phones)
         patterns = [re.escape(e) for e in sorted(self.emails, key=len, reverse=True)]
