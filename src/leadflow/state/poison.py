@@ -27,9 +27,11 @@ def reason(what: str, exc: BaseException, *, width: int = 300) -> str:
     """``"unreadable <what>: <first problem>"``, one line, at most about ``width`` characters."""
     if isinstance(exc, ValidationError):
         errors = exc.errors(include_url=False, include_input=False)
-        first = errors[0] if errors else {}
-        loc = ".".join(str(p) for p in first.get("loc", ()))
-        problem = str(first.get("msg", "invalid")) + (f" at {loc}" if loc else "")
+        if errors:
+            loc = ".".join(str(p) for p in errors[0]["loc"])
+            problem = errors[0]["msg"] + (f" at {loc}" if loc else "")
+        else:
+            problem = "invalid"
     elif isinstance(exc, RecursionError):
         problem = "nested too deep to parse"
     else:
