@@ -146,12 +146,21 @@ class Lead(BaseModel):
     def _phone(cls, value: str | None) -> str | None:
         """Stored in E.164 (``identity.normalise_phone``): one number, one spelling, so opt-outs
         and identities match however it was written. Without a country code it reads as a US
-        number (``identity.DEFAULT_REGION``); a CSV ``country`` column gives another region."""
+        number (``identity.DEFAULT_REGION``); a CSV ``country`` column gives another region.
+
+        A phone-shaped value that does not normalise (a lead stored before numbers were
+        normalised, e.g. a national UK number) is kept as written, so it can still be read
+        back; ``Intake.create_lead`` refuses such a number for a new lead."""
         if value is None or value == "":
             return None
         if any(c not in "+0123456789 ()-./" for c in value):
             raise ValueError(f"not a phone number: {value!r}")
-        return normalise_phone(value)
+        try:
+            return normalise_phone(value)
+        except ValueError:
+            if sum(c.isdigit() for c in value) < 7:
+                raise
+            return value
 
     @property
     def full_name(self) -> str:

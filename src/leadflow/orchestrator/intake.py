@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from leadflow.domain import limits
 from leadflow.domain.events import Event, EventType, new_event
-from leadflow.domain.identity import identity_keys
+from leadflow.domain.identity import identity_keys, normalise_phone
 from leadflow.domain.models import Lead, LeadState, Stage
 from leadflow.exceptions import Conflict, DuplicateMessage, InvalidInput
 from leadflow.state.base import Store
@@ -115,6 +115,19 @@ def dedupe_key(lead: Lead) -> str | None:
     return keys[0] if keys else None
 
 
+def _check_phone(lead: Lead) -> None:
+    """A new lead's number must normalise (``Lead`` keeps an old stored one that does not)."""
+    if not lead.phone:
+        return
+    try:
+        normalise_phone(lead.phone)
+    except ValueError as exc:
+        message = f"{exc}; write it with its country code, e.g. +44 20 7183 8750"
+        raise InvalidInput(
+            f"invalid lead: phone: {message}", details=[{"field": "phone", "message": message, "type": "value_error"}]
+        ) from exc
+
+
 class Intake:
     def __init__(self, *, store: Store, clock: Any) -> None:
         self.store = store
@@ -137,6 +150,7 @@ class Intake:
         ``False`` and the arrival's other keys are linked to it (a ``lead.linked`` event in its
         trace). When the e-mail leads to one lead and the phone to another, the e-mail wins.
         """
+        _check_phone(lead)
         self.store.get_campaign(workspace_id, campaign)  # NotFound for an unknown campaign
         now = self.clock.now()
         lid = lead_id or uuid.uuid4().hex

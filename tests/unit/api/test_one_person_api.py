@@ -46,3 +46,12 @@ def test_an_invalid_phone_is_a_422_naming_the_field(client: TestClient, runtime:
     assert [d["field"] for d in details] == ["phone"]
     assert "not a valid phone number" in details[0]["message"]
     assert runtime.store.list_leads("default") == []
+
+
+def test_a_number_that_does_not_normalise_is_a_422_naming_the_field(client: TestClient, runtime: Runtime) -> None:
+    response = client.post("/v1/leads", json=body(phone="020 7183 8750"))  # a UK number without +44
+    assert response.status_code == 422, response.text
+    details = response.json()["error"]["details"]
+    assert [d["field"] for d in details] == ["phone"]
+    assert "country code" in details[0]["message"]
+    assert runtime.store.list_leads("default") == []

@@ -159,13 +159,16 @@ def test_rows_without_id_or_email_are_known_by_their_content(
 def test_a_country_column_reads_national_numbers_and_one_number_is_one_person(
     intake: Intake, store: MemoryStore, tmp_path: Path
 ) -> None:
-    text = "first_name,phone,country\nKenji,03-1234-5678,JP\nKen,+81 3 1234 5678,\nZed,12,US\n"
+    text = ("first_name,phone,country\nKenji,03-1234-5678,JP\nKen,+81 3 1234 5678,\nZed,12,US\n"
+            "Una,020 7183 8750,\nVic,020 7183 8750,GB\n")
     report = import_csv(intake, store, WS, CAMPAIGN, write(tmp_path, text))
-    assert (report.created, report.duplicates) == (1, 1)
+    assert (report.created, report.duplicates) == (2, 1)
     lead = store.get_lead(WS, report.lead_ids[0]).lead
     assert (lead.phone, lead.attributes["country"]) == ("+81312345678", "JP")
-    [bad] = report.rejected
-    assert bad.line == 4 and bad.message.startswith("phone: not")
+    assert store.get_lead(WS, report.lead_ids[-1]).lead.phone == "+442071838750"
+    zed, una = report.rejected
+    assert zed.line == 4 and zed.message.startswith("phone: not")
+    assert una.line == 5 and "phone" in una.message and "country code" in una.message
 
 
 @pytest.mark.parametrize(
