@@ -119,48 +119,72 @@ def json_problem(value: Any, *, path: str = "", limits: JsonLimits = DEFAULT) ->
     """The first ``(path, problem)`` of ``value`` against ``limits``, or ``None`` when it is fine.
 
     Only JSON values pass: dicts with string keys, lists (tuples too), strings, finite floats,
-    ints within ``max_int``, booleans and ``None``. Walks with an explicit stack, never recursion.
+    ints within ``max_int``, booleans and ``None``. Walks with an explicit stack, never recursion;
+    a value's path is kept as a link to its parent's and spelled out only for a problem (every
+    lead read validates its attributes again: the walk is on the hot path).
     """
-    stack: list[tuple[Any, str, int]] = [(value, path, 1)]
+    stack: list[tuple[Any, _Link, int]] = [(value, None, 1)]
     nodes = 0
     while stack:
         item, where, depth = stack.pop()
         nodes += 1
         if nodes > limits.max_nodes:
-            return where or "(value)", f"more than {limits.max_nodes} values in one document"
-        if item is None or isinstance(item, bool):
+            return _spell(path, where), f"more than {limits.max_nodes} values in one document"
+        if item is None:
             continue
-        if isinstance(item, str):
+        kind = type(item)
+        if kind not in _KINDS:  # a subclass (an OrderedDict, an IntEnum): checked as its JSON kind
+            kind = next((k for k in _KINDS if isinstance(item, k)), object)
+        if kind is bool:
+            continue
+        if kind is str:
             problem = text_problem(item, max_length=limits.max_string)
             if problem is not None:
-                return where or "(value)", problem
-        elif isinstance(item, int):
-            if abs(item) > limits.max_int:
-                return where or "(value)", f"integer out of range (at most {limits.max_int} in magnitude)"
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                return where or "(value)", f"number {item} is not finite (NaN and Infinity are not JSON)"
-        elif isinstance(item, dict):
+                return _spell(path, where), problem
+        elif kind is dict:
             if depth > limits.max_depth:
-                return where or "(value)", f"nested more than {limits.max_depth} levels deep"
+                return _spell(path, where), f"nested more than {limits.max_depth} levels deep"
             if len(item) > limits.max_keys:
-                return where or "(value)", f"object has {len(item)} keys, over the {limits.max_keys}-key limit"
+                return _spell(path, where), f"object has {len(item)} keys, over the {limits.max_keys}-key limit"
             for key, sub in item.items():
-                if not isinstance(key, str):
-                    return where or "(value)", f"object key {key!r} is not a string"
+                if type(key) is not str:
+                    return _spell(path, where), f"object key {key!r} is not a string"
                 key_problem = text_problem(key, max_length=limits.max_key)
                 if key_problem is not None:
-                    return _join(where, key[:40]), f"key: {key_problem}"
-                stack.append((sub, _join(where, key), depth + 1))
-        elif isinstance(item, list | tuple):
+                    return _spell(path, (where, key[:40])), f"key: {key_problem}"
+                stack.append((sub, (where, key), depth + 1))
+        elif kind is list or kind is tuple:
             if depth > limits.max_depth:
-                return where or "(value)", f"nested more than {limits.max_depth} levels deep"
+                return _spell(path, where), f"nested more than {limits.max_depth} levels deep"
             if len(item) > limits.max_array:
-                return where or "(value)", f"array has {len(item)} items, over the {limits.max_array}-item limit"
-            stack.extend((sub, _join(where, i), depth + 1) for i, sub in enumerate(item))
+                return _spell(path, where), f"array has {len(item)} items, over the {limits.max_array}-item limit"
+            stack.extend((sub, (where, i), depth + 1) for i, sub in enumerate(item))
+        elif kind is int:
+            if abs(item) > limits.max_int:
+                return _spell(path, where), f"integer out of range (at most {limits.max_int} in magnitude)"
+        elif kind is float:
+            if not math.isfinite(item):
+                return _spell(path, where), f"number {item} is not finite (NaN and Infinity are not JSON)"
         else:
-            return where or "(value)", f"{type(item).__name__} is not a JSON value"
+            return _spell(path, where), f"{type(item).__name__} is not a JSON value"
     return None
+
+
+_KINDS = (bool, str, dict, list, tuple, int, float)  # bool before int: a bool is an int
+_Link = tuple[Any, str | int] | None
+"""A value's place: ``(its parent's link, its key or index)``; ``None`` for the root."""
+
+
+def _spell(root: str, link: _Link) -> str:
+    """``attributes.a[3].b`` from a link chain (built only when a problem is reported)."""
+    keys: list[str | int] = []
+    while link is not None:
+        link, key = link
+        keys.append(key)
+    out = root
+    for key in reversed(keys):
+        out = _join(out, key)
+    return out or "(value)"
 
 
 def check_json(value: Any, *, path: str = "", limits: JsonLimits = DEFAULT) -> Any:
