@@ -96,11 +96,13 @@ def world(tmp_path: Path) -> World:
     return w
 
 
-def tables_text(path: Path) -> str:
-    """Every row of every table of a SQLite file, as text, lower-cased."""
+def tables_text(path: Path, *, skip: tuple[str, ...] = ()) -> str:
+    """Every row of every table of a SQLite file (but ``skip``), as text, lower-cased."""
     db = sqlite3.connect(path)
     try:
-        names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        names = [
+            n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'") if n not in skip
+        ]
         return "\n".join(repr(row) for name in names for row in db.execute(f'SELECT * FROM "{name}"')).lower()
     finally:
         db.close()
@@ -190,3 +192,37 @@ def test_a_national_number_is_read_in_the_country_given(world: World) -> None:
     assert [lead["lead_id"] for lead in json.loads(result.stdout)["leads"]] == [world.lead_id]
     as_us = runner.invoke(app, ["person", "export", "03-1234-5678", *world.args()])  # not a US number
     assert as_us.exit_code == 2
+
+
+def test_erasing_demo_leads_keeps_the_log_replayable(tmp_path: Path) -> None:
+    """Leads of a whole simulated campaign (meetings, nurture, escalations, opt-outs) erased: the
+    redacted log still folds to the live states, and their addresses are gone from the file."""
+    out = tmp_path / "demo"
+    demo = runner.invoke(app, ["demo", "--leads", "24", "--seed", "5", "--out", str(out)])
+    assert demo.exit_code == 0, demo.output
+    url = f"sqlite:///{out / 'leadflow.db'}"
+    store = open_store(url)
+    try:
+        leads = store.list_leads("demo")
+        by_stage = {s.stage: s for s in leads if s.lead.email}  # one lead from each stage reached
+        chosen = list(by_stage.values())
+        stages = set(by_stage)
+    finally:
+        store.close()
+    assert len(stages) >= 4, stages
+    for s in chosen:
+        args = ["person", "erase", str(s.lead.email), "--yes", "--db", url, "-w", "demo"]
+        result = runner.invoke(app, [*args, "--transcript", str(out / "transcript.db")])
+        assert result.exit_code == 0, result.output
+    replay = runner.invoke(app, ["replay", "--check", "--db", url])
+    assert replay.exit_code == 0, replay.output
+    # the demo's transcript file also holds the simulated outside world: the prospects' own mail
+    # (inbound) and the seller's deal reports (outcomes) are theirs, like a real mailbox or CRM
+    held = tables_text(out / "leadflow.db") + tables_text(out / "transcript.db", skip=("inbound", "outcomes"))
+    assert [str(s.lead.email) for s in chosen if str(s.lead.email).lower() in held] == []
+    assert [s.lead.full_name for s in chosen if s.lead.full_name.lower() in held] == []
+    store = open_store(url)
+    try:
+        assert all(store.get_lead("demo", s.lead_id).stage is Stage.DO_NOT_CONTACT for s in chosen)
+    finally:
+        store.close()
