@@ -87,6 +87,10 @@ def _check_outcome(outcome: str, outcome_id: str, amount: float | None, reason: 
         problems.append({"field": "amount", "message": "must be a finite number >= 0", "type": "value_error"})
     if reason is not None and len(reason) > 1000:
         problems.append({"field": "reason", "message": "at most 1000 characters", "type": "value_error"})
+    for name, value in (("outcome_id", outcome_id), ("reason", reason)):  # the CLI's arguments too
+        problem = None if value is None else limits.text_problem(value)
+        if problem is not None:
+            problems.append({"field": name, "message": problem, "type": "value_error"})
     if problems:
         raise InvalidInput(
             "invalid outcome: " + "; ".join(f"{p['field']}: {p['message']}" for p in problems),

@@ -73,3 +73,12 @@ def test_a_failing_source_does_not_stop_the_round(rt: Runtime, lead_id: str) -> 
     rt.worker.inbound.append(Broken())
     rt.worker.run_until_idle()
     assert any(a.action.kind is ActionKind.SEND_EMAIL and a.status == "sent" for a in rt.store.actions_for(WS, lead_id))
+
+
+@pytest.mark.parametrize(("field", "value"), [("reason", "lost\x00"), ("outcome_id", "deal-\udc80")])
+def test_an_outcome_with_unstorable_text_is_refused(rt: Runtime, lead_id: str, field: str, value: str) -> None:
+    kwargs = {"reason": "price", "outcome_id": "deal-1", field: value}
+    with pytest.raises(InvalidInput) as caught:
+        rt.intake.record_outcome(WS, lead_id, outcome="lost", **kwargs)
+    assert [d["field"] for d in caught.value.details] == [field]
+    assert rt.store.get_lead(WS, lead_id).stage.value == "new"
