@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
+from leadflow.api import create_insecure_app
 from leadflow.domain.models import Campaign
 from leadflow.integrations.channels import TranscriptChannel
 from leadflow.orchestrator.clock import FixedClock
@@ -86,12 +87,9 @@ def run_out_retries(rt: Runtime, rounds: int = 12) -> None:
 
 
 def make_app(runtime: Runtime) -> FastAPI:
-    """The API over ``runtime`` without API keys (these tests are about bodies, not callers):
-    ``create_insecure_app`` where the app factory has it, else the factory as it is."""
-    from leadflow.api import app as factory
-
-    insecure = getattr(factory, "create_insecure_app", None)
-    return insecure(runtime) if insecure is not None else factory.create_app(runtime)
+    """The API over ``runtime`` without API keys: these tests are about bodies, not callers
+    (the keys and roles have tests of their own)."""
+    return create_insecure_app(runtime)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ reason, and the other leads get their first touch in the same rounds."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import pytest
 from tests.unit.poison.conftest import CAMPAIGN, WS, deep, plant_event, poison_lead_doc, run_out_retries, sql
@@ -14,6 +15,7 @@ from leadflow.domain.models import Lead
 from leadflow.exceptions import Unreadable
 from leadflow.runtime import Runtime
 from leadflow.state.poison import is_unreadable, why
+from leadflow.state.records import Commit
 
 
 def add(rt: Runtime, name: str) -> str:
@@ -114,3 +116,34 @@ def test_unreadable_rows_read_back_as_such(rt: Runtime) -> None:
     rt.worker.relay()  # publishes the others, marks the stand-in published without handing it on
     assert rt.store.unpublished(limit=100) == []
     assert json.loads(json.dumps(why(events[-1])))  # a plain one-line string
+
+
+def test_a_commit_the_store_cannot_write_fails_its_own_event_alone(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = add(rt, "Ann")
+    good = add(rt, "Bob")
+    apply = rt.store.apply
+
+    def picky(commits: Sequence[Commit]) -> list[Exception | None]:
+        if any(c.lead_id == bad and c.handled for c in commits):  # as pydantic's serializer would refuse
+            raise ValueError("Maximum serialization depth exceeded")
+        return apply(commits)
+
+    monkeypatch.setattr(rt.store, "apply", picky)
+    rt.orchestrator.process()  # the batch held both; before, the whole round failed, every time
+    rt.worker.run_until_idle()
+    assert first_touched(rt, good)
+    run_out_retries(rt)
+    [dead] = rt.store.list_dead()
+    assert dead.lead_id == bad and "ValueError: Maximum serialization depth exceeded" in dead.error
+
+
+def test_a_store_that_is_down_still_stops_the_round(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    add(rt, "Ann")
+
+    def down(commits: Sequence[Commit]) -> list[Exception | None]:
+        raise ConnectionError("database restarting")
+
+    monkeypatch.setattr(rt.store, "apply", down)
+    with pytest.raises(ConnectionError):
+        rt.orchestrator.process()
+    assert rt.store.list_dead() == []  # no attempt counted against the event
