@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from leadflow.domain.identity import (
     DEFAULT_REGION,
@@ -102,3 +104,32 @@ def test_a_stored_number_that_does_not_normalise_is_still_read_back() -> None:
     # stored before numbers were normalised: kept as written, so the lead stays readable
     # (``Intake.create_lead`` refuses such a number for a new lead)
     assert Lead.model_validate({"first_name": "Ann", "phone": "020 7183 8750"}).phone == "020 7183 8750"
+
+
+_local = st.text(alphabet="abcXYZ09.+_-", min_size=1, max_size=12)
+_domain = st.sampled_from(["gmail.com", "GoogleMail.com", "outlook.com", "example.com", "Sub.Example.org"])
+_addresses = st.builds(lambda lo, do: f"{lo}@{do}", _local, _domain)
+_numbers = st.builds(
+    lambda cc, n, sep: f"+{cc}{sep}{str(n)[:3]}{sep}{str(n)[3:]}",
+    st.sampled_from(["1 415", "81 3", "44 20", "49 30"]),
+    st.integers(5_550_000, 5_559_999),
+    st.sampled_from([" ", "-", ".", ""]),
+)
+
+
+@given(st.one_of(_addresses, _numbers, st.builds(lambda d: f"domain:{d}", _domain), st.text(max_size=20)))
+def test_normal_forms_are_fixed_points(value: str) -> None:
+    # what is stored must look itself up: a key normalised again is the same key
+    key = suppression_key(value)
+    assert suppression_key(key) == key
+    assert not key or key in suppression_keys(value)  # blank: nothing to suppress
+
+
+@given(_addresses)
+def test_an_address_normalised_twice_is_unchanged(address: str) -> None:
+    try:
+        once = normalise_email(address)
+    except ValueError:
+        return
+    assert normalise_email(once) == once
+    assert once == once.lower() and email_domain(once) == once.rpartition("@")[2]
