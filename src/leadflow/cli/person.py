@@ -14,6 +14,7 @@ channel delivered) is searched and erased too.
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -131,7 +132,11 @@ def export(
     if out is None:
         print(text)
     else:
-        out.write_text(text + "\n", encoding="utf-8")
+        # personal data: readable by its owner only (a new file; an existing one is narrowed too)
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
         console.print(
             f"wrote {out}: {len(ids)} lead(s), {len(messages)} message(s), {len(document['events'])} event(s)"
         )

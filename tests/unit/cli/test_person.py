@@ -131,6 +131,7 @@ def test_export_holds_the_lead_the_first_touch_and_the_reply(world: World, tmp_p
     by_phone = runner.invoke(app, ["person", "export", "+81-3-1234-5678", *world.args(), "--out", str(out)])
     assert by_phone.exit_code == 0, by_phone.output
     assert [lead["lead_id"] for lead in json.loads(out.read_text())["leads"]] == [world.lead_id]
+    assert out.stat().st_mode & 0o777 == 0o600  # personal data: its owner's eyes only
     assert audit_actions(world).count("person.export") == 2
 
 

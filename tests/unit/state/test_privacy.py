@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadflow.domain.events import Event, EventType
+from leadflow.domain.identity import erased_key, suppression_key, suppression_keys
 from leadflow.domain.models import AgentStep, Channel, Direction, Escalation, Lead, LeadState, Message, Stage
 from leadflow.state.common import lead_updated_event
 from leadflow.state.patch import fold
@@ -116,3 +117,12 @@ def test_a_reject_mentions_the_person_by_address_or_by_number() -> None:
     assert red.mentions('{"email": "ZELDA.Q@GMAIL.COM"}')
     assert red.mentions("Zelda,Q,+81 3-1234-5678")
     assert not red.mentions('{"email": "ada@example.com", "phone": "+1 415 555 0100"}')
+
+
+def test_the_suppression_lookup_checks_the_hashed_form_once_there_is_a_salt() -> None:
+    plain = suppression_keys("Zelda.Q+news@googlemail.com")
+    assert not any(k.startswith("hash:") for k in plain)
+    salted = suppression_keys("Zelda.Q+news@googlemail.com", salt="s1")
+    assert erased_key("s1", "zeldaq@gmail.com") in salted and set(plain) < set(salted)
+    assert erased_key("s1", "zeldaq@gmail.com") != erased_key("s2", "zeldaq@gmail.com")
+    assert erased_key("s1", suppression_key("+81 3-1234-5678")) in suppression_keys("+81312345678", salt="s1")
