@@ -31,6 +31,7 @@ from leadflow.exceptions import (
     NotFound,
     Refused,
     Unavailable,
+    Unreadable,
 )
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,12 @@ STATUS: dict[type[LeadflowError], int] = {
     Unavailable: 503,
     ConfigError: 500,
 }
+
+
+_INTERNAL: dict[type[LeadflowError], str] = {
+    Unreadable: "a stored record cannot be read back; the server log names it",
+}
+"""What a 500 says for these (the details stay in the server log)."""
 
 
 def status_for(exc: LeadflowError) -> int:
@@ -96,7 +103,7 @@ async def _leadflow_error(request: Request, exc: Exception) -> JSONResponse:
     if status >= 500:
         log.warning("%s %s failed: %r", request.method, request.url.path, exc)
     details = exc.details if isinstance(exc, InvalidInput) else []
-    message = str(exc) if status != 500 else "internal configuration error"
+    message = str(exc) if status != 500 else _INTERNAL.get(type(exc), "internal configuration error")
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(error_body(type(exc).__name__, message, details), status_code=status, headers=headers)
 

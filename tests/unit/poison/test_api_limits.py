@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.unit.poison.conftest import CAMPAIGN, WS, deep
+from tests.unit.poison.conftest import CAMPAIGN, WS, deep, poison_lead_doc
 
 from leadflow.domain.actions import ActionKind
 from leadflow.runtime import Runtime
@@ -80,3 +80,12 @@ def test_an_unexpected_error_in_a_route_is_a_json_500(client: TestClient, rt: Ru
     r = client.post("/v1/leads", content=lead_body("{}"), headers=JSON)
     error = assert_error_shape(r, {500})
     assert "secret detail" not in r.text and error["type"] == "InternalError"
+
+
+def test_a_lead_whose_document_cannot_be_read_is_a_json_500(client: TestClient, rt: Runtime) -> None:
+    r = client.post("/v1/leads", content=lead_body("{}"), headers=JSON)
+    lead_id = r.json()["lead_id"]
+    poison_lead_doc(rt, lead_id)
+    for path in (f"/v1/leads/{lead_id}", f"/v1/leads/{lead_id}/trace"):
+        error = assert_error_shape(client.get(path), {500})
+        assert error["type"] == "Unreadable" and "cannot be read back" in str(error["message"])
