@@ -20,6 +20,7 @@ from typing import Any
 
 from leadflow.domain.actions import CONTACT_ACTIONS, ActionKind
 from leadflow.domain.events import Event, EventType, new_event
+from leadflow.domain.identity import DOMAIN_PREFIX
 from leadflow.domain.models import Channel, Direction, LeadState, Message, Stage
 from leadflow.exceptions import Conflict, DuplicateMessage, InvalidInput, NotFound, Refused, Unavailable
 from leadflow.integrations.channels.base import DeliveryChannel
@@ -47,8 +48,9 @@ def suppression_reason(store: Store, state: LeadState, row: ActionRow) -> str | 
         return "lead_lost"  # a follow-up queued before the deal was lost or the lead declined
     # the recipient on every channel (an address or a number), in any spelling, or its domain;
     # an opt-out suppresses the lead's address and number both, a bounce only the one that bounced
-    if row.action.to and store.suppression_for(state.workspace_id, row.action.to) is not None:
-        return "suppressed_address"
+    held = store.suppression_for(state.workspace_id, row.action.to) if row.action.to else None
+    if held is not None:
+        return "suppressed_domain" if held.startswith(DOMAIN_PREFIX) else "suppressed_address"
     if row.action.payload.get("stop_on_reply") and any(
         m.direction is Direction.INBOUND and m.at >= row.created_at for m in state.messages
     ):

@@ -124,3 +124,14 @@ def test_a_phone_only_lead_posted_three_times_is_one_lead_and_one_sms(rt: Runtim
     assert len({s.lead_id for s, _ in results}) == 1
     assert len(rt.store.list_leads(WS)) == 1
     assert sent(rt) == [(results[0][0].lead_id, ActionKind.SEND_SMS, "+14155550100")]
+
+
+def test_a_domain_wide_suppression_refuses_every_address_there(rt: Runtime) -> None:
+    rt.store.apply([Commit(WS, "-", suppress=[("domain:Acme.example", "legal request")], at=NOW)])
+    a = Lead(first_name="Ann", last_name="Lee", email="ann.lee@ACME.example", company="Acme", industry="b2b_saas",
+             title="CTO", source="webform", source_lead_id="wf-1", inquiry="Send me pricing please.")  # fmt: skip
+    state, _ = rt.intake.create_lead(WS, CAMPAIGN, a)
+    rt.worker.run_until_idle()
+    emails = [r for r in rt.store.actions_for(WS, state.lead_id) if r.action.kind is ActionKind.SEND_EMAIL]
+    assert emails and {(r.status, r.detail) for r in emails} == {("suppressed", "suppressed_domain")}
+    assert sent(rt) == []
