@@ -8,9 +8,9 @@ looked up). Everything here is pure: no I/O, no clock.
 Rules (the README repeats them):
 
 * **Phone numbers** are parsed with ``phonenumbers`` and written in E.164 (``+81312345678``).
-  A number without a country code is read in the region hint: the lead's
-  ``attributes["country"]`` (ISO 3166 alpha-2) when given, else ``DEFAULT_REGION`` ("US").
-  A number is accepted when ``phonenumbers`` finds it valid, or when it is written with its
+  A number without a country code is read in a region hint (ISO 3166 alpha-2: a CSV row's
+  ``country`` column, kept as the lead's ``attributes["country"]``), else in
+  ``DEFAULT_REGION`` ("US"). A number is accepted when ``phonenumbers`` finds it valid, or when it is written with its
   country code and has a full possible length for that country (reserved fictional ranges,
   such as Ofcom's 07700 900xxx, are possible but not assigned); anything else is a
   ``ValueError``.
@@ -19,6 +19,10 @@ Rules (the README repeats them):
   those spellings to one mailbox. For the providers in ``PLUS_TAG_PROVIDERS`` only the
   ``+tag`` is dropped. No other provider rule is applied: elsewhere a dot or a plus may be part
   of a different mailbox.
+* **Matching** (``match``): an arrival's keys are tried strongest first (e-mail, phone, source
+  id, extra keys such as a CSV row's content hash); the first known one decides the lead, the
+  unknown ones are linked to it, and keys another lead holds stay with it. The store records a
+  ``lead.linked`` event (``linked_event``) saying so.
 """
 
 from __future__ import annotations
