@@ -8,7 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from leadflow.domain.events import Event
-from leadflow.domain.models import Channel, Lead, LeadState, Score, Stage
+from leadflow.domain.models import Appointment, Channel, Lead, LeadState, Score, Stage
+from leadflow.orchestrator.lead_view import MessageView, NextFollowUp
 from leadflow.state.records import TraceRecord
 
 
@@ -18,29 +19,54 @@ class LeadCreate(Lead):
     campaign: str = Field(min_length=1, max_length=100)
 
     def to_lead(self) -> Lead:
-        return Lead.model_validate(self.model_dump(exclude={"campaign"}))
+        # only what the body stated: an unstated consent is decided by the campaign at intake
+        return Lead.model_validate(self.model_dump(exclude={"campaign"}, exclude_unset=True))
 
 
 class LeadPublic(BaseModel):
-    """A lead as the API shows it. ``created`` is false when the source id was seen before."""
+    """A lead as the API shows it. ``created`` is false when the source id was seen before.
+
+    ``qualification`` holds the lead's answers to the campaign's questions (the agents' own
+    bookkeeping, keys starting with ``_``, is left out); ``next_follow_up`` is the earliest
+    active timer or queued send (only ``GET /v1/leads/{id}`` reads it); ``owner`` is the
+    person the lead is assigned to.
+    """
 
     lead_id: str
     workspace_id: str
     campaign: str
     stage: Stage
     score: Score | None = None
+    tier: str | None = None
     created: bool = False
     created_at: datetime
     updated_at: datetime
     touches: int = 0
     replies: int = 0
+    qualification: dict[str, Any] = Field(default_factory=dict)
+    pending_question: str | None = None
+    appointment: Appointment | None = None
+    paused_until: datetime | None = None
+    next_follow_up: NextFollowUp | None = None
+    owner: str | None = None
     lead: Lead
 
     @classmethod
-    def of(cls, state: LeadState, *, created: bool = False) -> LeadPublic:
+    def of(cls, state: LeadState, *, created: bool = False, next_follow_up: NextFollowUp | None = None) -> LeadPublic:
+        answers = {k: v for k, v in state.qualification.items() if not k.startswith("_")}
         return cls(lead_id=state.lead_id, workspace_id=state.workspace_id, campaign=state.campaign,
-                   stage=state.stage, score=state.score, created=created, created_at=state.created_at,
-                   updated_at=state.updated_at, touches=state.touches, replies=state.replies, lead=state.lead)
+                   stage=state.stage, score=state.score, tier=state.tier, created=created,
+                   created_at=state.created_at, updated_at=state.updated_at, touches=state.touches,
+                   replies=state.replies, qualification=answers, pending_question=state.pending_question,
+                   appointment=state.appointment, paused_until=state.paused_until,
+                   next_follow_up=next_follow_up, owner=state.assigned_to, lead=state.lead)
+
+
+class LeadMessages(BaseModel):
+    """Every message to and from a lead, oldest first (``orchestrator.lead_view``)."""
+
+    lead_id: str
+    messages: list[MessageView]
 
 
 class LeadTrace(BaseModel):

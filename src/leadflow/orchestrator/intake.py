@@ -19,7 +19,7 @@ from typing import Any, Literal
 from leadflow.domain import limits
 from leadflow.domain.events import Event, EventType, new_event
 from leadflow.domain.identity import identity_keys, normalise_phone
-from leadflow.domain.models import Lead, LeadState, Stage
+from leadflow.domain.models import Campaign, Lead, LeadState, Stage
 from leadflow.exceptions import Conflict, DuplicateMessage, InvalidInput
 from leadflow.state.base import Store
 from leadflow.state.records import Commit
@@ -132,6 +132,29 @@ def _check_phone(lead: Lead) -> None:
         ) from exc
 
 
+EMAIL_CONSENT_BASES = ("legitimate_interest", "explicit")
+
+
+def with_consent_basis(lead: Lead, campaign: Campaign) -> Lead:
+    """The lead with its e-mail consent decided: as stated by the source, else by the campaign.
+
+    A source that states ``consent.email`` (true or false) is taken at its word. When it says
+    nothing, the campaign's ``settings["email_consent"]`` decides, and the lead records why:
+    ``legitimate_interest`` (the default: B2B outreach to a business address, the basis cold
+    e-mail relies on; ``consent.source`` says so) or ``explicit`` (no e-mail until a source
+    states consent). Nothing is assumed silently.
+    """
+    if "email" in lead.consent.model_fields_set:
+        return lead
+    basis = str(campaign.settings.get("email_consent") or "legitimate_interest")
+    if basis not in EMAIL_CONSENT_BASES:
+        raise InvalidInput(f"campaign {campaign.name!r}: settings.email_consent must be one of "
+                           f"{', '.join(EMAIL_CONSENT_BASES)}, not {basis!r}")
+    source = lead.consent.source or ("legitimate_interest" if basis == "legitimate_interest" else "not_stated")
+    consent = lead.consent.model_copy(update={"email": basis == "legitimate_interest", "source": source})
+    return lead.model_copy(update={"consent": consent})
+
+
 class Intake:
     def __init__(self, *, store: Store, clock: Any) -> None:
         self.store = store
@@ -155,7 +178,7 @@ class Intake:
         trace). When the e-mail leads to one lead and the phone to another, the e-mail wins.
         """
         _check_phone(lead)
-        self.store.get_campaign(workspace_id, campaign)  # NotFound for an unknown campaign
+        lead = with_consent_basis(lead, self.store.get_campaign(workspace_id, campaign))  # NotFound: no campaign
         now = self.clock.now()
         lid = lead_id or uuid.uuid4().hex
         state = LeadState(
