@@ -48,6 +48,7 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("POST", "/v1/leads"): LEADS_WRITE,
     ("GET", "/v1/leads/{lead_id}"): LEADS_READ,
     ("GET", "/v1/leads/{lead_id}/trace"): LEADS_READ,
+    ("GET", "/v1/leads/{lead_id}/messages"): LEADS_READ,
     ("POST", "/v1/leads/{lead_id}/outcome"): OUTCOMES_WRITE,
     ("POST", "/v1/replies"): REPLIES_WRITE,
     ("GET", "/v1/agents"): AGENTS_READ,
@@ -210,7 +211,8 @@ def test_every_route_refuses_what_it_should_and_never_shows_another_workspace(wo
 
 def test_the_leak_detector_sees_workspace_b_when_b_asks(world: World) -> None:
     """The control: with B's own key, B's data is there (so the walk above could have seen it)."""
-    for path in (f"/v1/leads/{world.b_leads[0]}", f"/v1/leads/{world.b_leads[0]}/trace"):
+    for path in (f"/v1/leads/{world.b_leads[0]}", f"/v1/leads/{world.b_leads[0]}/trace",
+                 f"/v1/leads/{world.b_leads[0]}/messages"):
         r = world.client.get(path, headers=bearer(world.keys[(B, Role.VIEWER)]))
         assert r.status_code == 200
         with pytest.raises(AssertionError, match="workspace B's"):
@@ -243,7 +245,8 @@ def test_refusals_are_audited_in_the_key_workspace_and_nothing_in_the_other(worl
 
 @pytest.mark.parametrize(("role", "allowed"), [
     (Role.INGEST, {("POST", "/v1/leads"), ("POST", "/v1/replies")}),
-    (Role.VIEWER, {("GET", "/v1/leads/{lead_id}"), ("GET", "/v1/leads/{lead_id}/trace"), ("GET", "/v1/agents")}),
+    (Role.VIEWER, {("GET", "/v1/leads/{lead_id}"), ("GET", "/v1/leads/{lead_id}/trace"),
+                   ("GET", "/v1/leads/{lead_id}/messages"), ("GET", "/v1/agents")}),
 ])
 def test_ingest_only_posts_and_viewer_only_reads(world: World, role: Role, allowed: set[tuple[str, str]]) -> None:
     data_routes = {k for k, v in EXPECTED.items() if v not in (None, SERVICE_READ)}

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Request, Response
 from leadflow.api.audit import note
 from leadflow.api.auth import allow
 from leadflow.api.deps import MetricsDep, RuntimeDep, WorkspaceDep, keep_reject, parse_json_body
-from leadflow.api.schemas import LeadCreate, LeadPublic, LeadTrace
+from leadflow.api.schemas import LeadCreate, LeadMessages, LeadPublic, LeadTrace
 from leadflow.api.signatures import signed
 from leadflow.auth.keys import LEADS_READ, LEADS_WRITE
 from leadflow.exceptions import NotFound
+from leadflow.orchestrator.lead_view import lead_messages, next_follow_up
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
 
@@ -45,8 +46,16 @@ async def create_lead(request: Request, response: Response, runtime: RuntimeDep,
 
 @router.get("/{lead_id}", response_model=LeadPublic, dependencies=[allow(LEADS_READ, "lead.read")])
 def get_lead(lead_id: str, runtime: RuntimeDep, workspace: WorkspaceDep) -> LeadPublic:
-    """One lead of this workspace (another workspace's lead is 404)."""
-    return LeadPublic.of(runtime.store.get_lead(workspace, lead_id))
+    """One lead of this workspace, with its next follow-up (another workspace's lead is 404)."""
+    state = runtime.store.get_lead(workspace, lead_id)
+    return LeadPublic.of(state, next_follow_up=next_follow_up(runtime.store, state))
+
+
+@router.get("/{lead_id}/messages", response_model=LeadMessages, dependencies=[allow(LEADS_READ, "lead.messages")])
+def get_messages(lead_id: str, runtime: RuntimeDep, workspace: WorkspaceDep) -> LeadMessages:
+    """Every message in and out, oldest first, with its status, sender, recipient, subject and full text."""
+    state = runtime.store.get_lead(workspace, lead_id)
+    return LeadMessages(lead_id=state.lead_id, messages=lead_messages(runtime.store, state))
 
 
 @router.get("/{lead_id}/trace", response_model=LeadTrace, dependencies=[allow(LEADS_READ, "lead.trace")])
