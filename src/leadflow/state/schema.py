@@ -251,3 +251,37 @@ audit_log = Table(
     Column("detail", Text),
     Index("ix_audit_log_ws", "workspace_id", "id"),
 )
+
+kb_documents = Table(
+    "kb_documents",
+    metadata,
+    # each campaign's knowledge documents, one row per source (``leadflow.kb.sql``, migration 0010)
+    Column("doc_id", String(32), primary_key=True),
+    Column("workspace_id", WS, nullable=False),
+    Column("campaign", String(100), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("chunks", Integer, nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Index("ix_kb_documents_ws_campaign", "workspace_id", "campaign"),
+)
+
+kb_chunks = Table(
+    "kb_chunks",
+    metadata,
+    # a document's passages; searched through kb_chunks_fts (SQLite FTS5) or a GIN index (PostgreSQL)
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("doc_id", String(32), nullable=False),
+    Column("workspace_id", WS, nullable=False),
+    Column("campaign", String(100), nullable=False),
+    Column("chunk_no", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("heading", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("suspicious", Boolean, nullable=False),
+    Column("reasons", Text, nullable=False),
+    Index("ix_kb_chunks_doc", "doc_id"),
+    Index("ix_kb_chunks_ws_campaign", "workspace_id", "campaign"),
+)

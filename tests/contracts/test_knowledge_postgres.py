@@ -1,0 +1,49 @@
+"""The knowledge-store contract on PostgreSQL (tsvector + GIN; skipped without LEADFLOW_TEST_PG_URL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from tests.contracts.knowledge_contract import KnowledgeContract
+from tests.services import fresh_pg_database
+
+from leadflow.kb._backends import knowledge_for
+from leadflow.kb.sql import SqlKnowledgeStore
+from leadflow.kb.store import KnowledgeStore
+from leadflow.state import schema
+from leadflow.state.sql import SqlStore
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def kb_db_url(pg_url: str) -> Iterator[str]:
+    with fresh_pg_database(pg_url, prefix="leadflow_kb") as url:
+        yield url
+
+
+class TestPostgresKnowledge(KnowledgeContract):
+    @pytest.fixture(autouse=True)
+    def _clean_schema(self, kb_db_url: str) -> Iterator[None]:
+        engine = create_engine(kb_db_url)
+        try:
+            with engine.begin() as conn:
+                schema.metadata.drop_all(conn)
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        finally:
+            engine.dispose()
+        self.lead_store = SqlStore(kb_db_url)
+        yield
+        self.lead_store.close()
+
+    def make_knowledge(self) -> KnowledgeStore:
+        found = knowledge_for(self.lead_store)
+        assert isinstance(found, SqlKnowledgeStore)
+        return found
+
+    def test_the_search_uses_the_gin_index(self) -> None:
+        with self.lead_store.engine.connect() as conn:
+            names = {r[0] for r in conn.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'kb_chunks'"))}
+        assert "ix_kb_chunks_tsv" in names
