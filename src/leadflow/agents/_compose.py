@@ -6,17 +6,23 @@ the recipient's send window, no weekends or campaign holidays, nothing before an
 return (``state.paused_until``), the mailbox daily and domain hourly caps counted in
 ``ctx.extras["send_ledger"]``, and rotation across the campaign's senders. The dispatcher
 checks the same policy again when the send is due.
+
+E-mails after the first are follow-ups in one thread (:mod:`leadflow.agents._thread`): they go
+from the first e-mail's mailbox with ``Re: <first subject>`` and its thread headers, whatever
+subject the writing agent proposed.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from leadflow.agents._thread import follow_up
 from leadflow.agents.base import AgentContext
 from leadflow.agents.send_ledger import ledger_for
 from leadflow.agents.sequencing import SendPlan, plan_send, sender_for
 from leadflow.domain.actions import ActionKind, OutboundAction
 from leadflow.domain.models import Campaign, Channel, LeadState, SenderIdentity
+from leadflow.domain.timezones import lead_zones
 
 SMS_LIMIT = 160
 EMAIL_WORD_LIMIT = 100
@@ -81,6 +87,9 @@ def send_plan(
         channel: Emails count toward mailbox and domain caps; SMS only keeps to the window.
         urgent: Any allowed weekday (replies, inbound leads); ``False`` waits for a preferred day.
         earliest: Not before this (a drip step's day), when later than now.
+
+    An e-mail in a lead's existing thread keeps the thread's mailbox (within the hand-over
+    rule of :func:`leadflow.agents.sequencing.plan_send`).
     """
     lead = state.lead
     now = ctx.clock.now()
@@ -89,10 +98,12 @@ def send_plan(
         now=max(now, earliest) if earliest is not None else now,
         campaign=ctx.campaign,
         recipient_tz=lead.timezone,
+        recipient_zones=lead_zones(lead),
         recipient_domain=str(lead.email).rsplit("@", 1)[-1] if email and lead.email else None,
         lead_key=state.lead_id,
         urgent=urgent,
         paused_until=state.paused_until,
+        thread_mailbox=follow_up(state, ctx.campaign, subject=None).mailbox if email else None,
         ledger=ledger_for(ctx.extras.get("send_ledger"), ctx.workspace_id) if email and lead.email else None,
     )
 
@@ -118,6 +129,9 @@ def outbound(
     plans first with :func:`send_plan`), else from :func:`send_plan` with ``urgent`` and
     ``not_before`` as the earliest moment. ``final`` marks a body that already carries its
     footer and passed the personalisation gate (it is sent as is).
+
+    For e-mail, ``subject`` only starts a thread: once the lead has had an e-mail, the thread
+    rule (:func:`leadflow.agents._thread.follow_up`) sets the subject and the thread headers.
     """
     if not isinstance(ctx, AgentContext):
         raise TypeError(
@@ -129,6 +143,10 @@ def outbound(
     mailbox = sender_for(campaign, plan.mailbox) if channel is Channel.EMAIL else None
     lead = state.lead
     extra: dict[str, object] = dict(payload or {})
+    thread = follow_up(state, campaign, subject=subject) if channel is Channel.EMAIL else None
+    if thread is not None and thread.mailbox and plan.mailbox and thread.mailbox.lower() != plan.mailbox.lower():
+        why = next((r for r in plan.reasons if r.startswith("thread mailbox")), "")
+        extra["thread_handover"] = {"from": thread.mailbox, "to": plan.mailbox, "why": why}
     if mailbox is not None:
         extra["from"] = str(mailbox.email)
     if channel is Channel.SMS:
@@ -145,9 +163,9 @@ def outbound(
         kind=ActionKind.SEND_EMAIL,
         idempotency_key=f"{state.lead_id}:{key}",
         to=str(lead.email) if lead.email else None,
-        subject=subject,
+        subject=thread.subject if thread is not None else subject,
         body=body if final else clip_words(body) + email_footer(campaign, mailbox),
         agent=agent,
         not_before=at,
-        payload={"thread_id": f"lf-{state.lead_id}", **extra},
+        payload={**(thread.headers if thread is not None else {}), **extra},
     )

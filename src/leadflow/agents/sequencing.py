@@ -24,6 +24,15 @@ Local times are built from calendar dates and wall-clock times (``datetime.combi
 ``ZoneInfo``), never by adding hours to an aware datetime, so DST switches and half-hour zones
 (Asia/Kolkata, Australia/Lord_Howe, America/St_Johns) land on the right instant.
 
+A thread keeps its mailbox (``thread_mailbox``, from :mod:`leadflow.agents._thread`): a follow-up in
+a conversation goes from the mailbox that started it, even when another has more room. If that
+mailbox is over its cap, the follow-up waits for its next slot, but never more than
+``SendPolicy.thread_wait_hours`` (48 by default, ``settings["sending"]["thread_wait_hours"]``) past
+the moment another mailbox of the campaign could send it; beyond that, or at once when the
+mailbox was removed from the campaign or paused (``settings["sending"]["paused_mailboxes"]``),
+the follow-up is handed over to the campaign's other mailboxes, and the plan's reasons say so
+(the trace shows them). A campaign with that one mailbox only keeps waiting for it.
+
 Stop rules: a reply stops the sequence (:func:`stop_on_reply` names the follow-up timers to
 cancel; the dispatcher already suppresses contact after an opt-out).
 """
@@ -33,13 +42,14 @@ from __future__ import annotations
 import threading
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from leadflow.domain.models import Campaign, LeadState, SenderIdentity, zone
+from leadflow.domain.timezones import common_hours
 from leadflow.exceptions import InvalidInput
 
 FOLLOW_UP_TIMERS = "sequence:*"
@@ -117,6 +127,8 @@ class SendPolicy:
     ramp_step: int = 5
     domain_hourly_cap: int = 10
     horizon_days: int = 60
+    thread_wait_hours: int = 48
+    paused_mailboxes: frozenset[str] = frozenset()
 
     @classmethod
     def from_campaign(cls, campaign: Campaign) -> SendPolicy:
@@ -130,9 +142,15 @@ class SendPolicy:
             for key in ("allowed_days", "preferred_days"):
                 if key in raw:
                     values[key] = frozenset(int(d) for d in raw[key])
-            for key in ("ramp_start", "ramp_step", "domain_hourly_cap", "horizon_days"):
+            for key in ("ramp_start", "ramp_step", "domain_hourly_cap", "horizon_days", "thread_wait_hours"):
                 if key in raw:
                     values[key] = int(raw[key])
+            key = "paused_mailboxes"
+            if key in raw:
+                boxes = raw[key]
+                if isinstance(boxes, str) or not isinstance(boxes, Iterable):
+                    raise TypeError("a list of mailbox addresses")
+                values[key] = frozenset(str(b).strip().lower() for b in boxes)
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"campaign {campaign.name!r}: settings.sending.{key}: {exc}") from exc
         return cls(**values)
@@ -207,31 +225,102 @@ def plan_send(
     now: datetime,
     campaign: Campaign,
     recipient_tz: str | None,
+    recipient_zones: Sequence[str] = (),
     recipient_domain: str | None = None,
     lead_key: str = "",
     urgent: bool = False,
     paused_until: datetime | None = None,
     ledger: SendLedger | None = None,
     policy: SendPolicy | None = None,
+    thread_mailbox: str | None = None,
 ) -> SendPlan:
     """Choose the send time and mailbox for one message, and count it in ``ledger``.
 
     Args:
         now: The current instant (from the clock port).
         campaign: Senders (for rotation and caps) and holidays (ISO dates, recipient-local).
-        recipient_tz: The recipient's IANA zone; UTC when unknown.
+        recipient_tz: The recipient's IANA zone.
+        recipient_zones: When the zone is unknown, the zones the recipient may be in
+            (``domain.timezones.plausible_zones``: the country's or the phone's): only the hours
+            that are in the window in all of them are used. With none, the rep's zone
+            (``settings["rep_timezone"]``), else UTC.
         recipient_domain: For the per-domain hourly cap (e.g. ``"acme.com"``).
         lead_key: A stable key (the lead id) for choosing a mailbox when there is no ledger.
         urgent: A reply or an inbound lead's first touch: any weekday, not only preferred days.
         paused_until: The out-of-office return; nothing goes before it.
         ledger: Where caps are counted; ``None`` applies windows only.
         policy: Windows and caps; from ``campaign.settings["sending"]`` when not given.
+        thread_mailbox: The mailbox that started the conversation this message belongs to: it
+            is kept, within the rule of the module docstring (wait, then hand over).
 
     Returns:
         The plan. If no slot within ``policy.horizon_days`` has room, the last window opening is
         returned with the reason ``"over capacity"`` (the dispatcher still enforces policy).
     """
     policy = policy or SendPolicy.from_campaign(campaign)
+    if not recipient_tz:  # unknown: conservatively, hours that are business hours wherever it may be
+        rep = campaign.settings.get("rep_timezone")
+        zones = list(recipient_zones) or ([str(rep)] if rep else [])
+        recipient_tz, opens, closes = common_hours(zones, policy.start, policy.end, at=now)
+        policy = replace(policy, start=opens, end=closes)
+    args: dict[str, Any] = {
+        "now": now, "campaign": campaign, "recipient_tz": recipient_tz, "recipient_domain": recipient_domain,
+        "lead_key": lead_key, "urgent": urgent, "paused_until": paused_until, "ledger": ledger, "policy": policy,
+    }
+    senders = [s for s in campaign.senders if str(s.email).lower() not in policy.paused_mailboxes]
+    if thread_mailbox and campaign.senders:
+        return _keep_thread(thread_mailbox, senders, args)
+    return _plan(senders=senders, **args)
+
+
+def _keep_thread(mailbox: str, senders: list[SenderIdentity], args: dict[str, Any]) -> SendPlan:
+    """The plan of a follow-up in a thread: its own mailbox, or the documented hand-over."""
+    policy: SendPolicy = args["policy"]
+    own = next((s for s in senders if str(s.email).lower() == mailbox.lower()), None)
+    others = [s for s in senders if s is not own]
+    if own is None:
+        gone = "paused" if mailbox.lower() in policy.paused_mailboxes else "no longer a sender of the campaign"
+        plan = _plan(senders=others, **args)
+        if not others:  # nothing to hand over to: as without senders
+            return _with_reason(plan, f"thread mailbox {mailbox} {gone}: no other mailbox")
+        return _with_reason(plan, f"thread mailbox {mailbox} {gone}: handed over to {plan.mailbox}")
+    if not others:
+        return _plan(senders=[own], **args)
+    mine = _plan(senders=[own], record=False, **args)
+    if "over capacity" not in mine.reasons:
+        anyone = _plan(senders=senders, record=False, **args)
+        if mine.at <= anyone.at + timedelta(hours=policy.thread_wait_hours):
+            plan = _plan(senders=[own], **args)
+            if plan.at > anyone.at:
+                return _with_reason(plan, f"waiting for thread mailbox {mailbox} (over its daily cap)")
+            return plan
+    plan = _plan(senders=others, **args)
+    return _with_reason(
+        plan,
+        f"thread mailbox {mailbox} over its daily cap for more than {policy.thread_wait_hours}h:"
+        f" handed over to {plan.mailbox}",
+    )
+
+
+def _with_reason(plan: SendPlan, reason: str) -> SendPlan:
+    return SendPlan(at=plan.at, local=plan.local, mailbox=plan.mailbox, reasons=(*plan.reasons, reason))
+
+
+def _plan(
+    *,
+    now: datetime,
+    campaign: Campaign,
+    senders: list[SenderIdentity],
+    recipient_tz: str | None,
+    recipient_domain: str | None,
+    lead_key: str,
+    urgent: bool,
+    paused_until: datetime | None,
+    ledger: SendLedger | None,
+    policy: SendPolicy,
+    record: bool = True,
+) -> SendPlan:
+    """:func:`plan_send` over ``senders``; ``record=False`` only looks (nothing is counted)."""
     tz = zone(recipient_tz)
     reasons: list[str] = []
     start = now
@@ -243,7 +332,6 @@ def plan_send(
         policy.allowed_days if urgent else policy.preferred_days & policy.allowed_days or policy.allowed_days
     )
     holidays = _holidays(campaign)
-    senders = list(campaign.senders)
     domain = (recipient_domain or "").lower()
     last: datetime | None = None
     for earliest, closes in _window_starts(local, tz, days, holidays, policy):
@@ -267,7 +355,7 @@ def plan_send(
                 if "mailbox daily caps" not in reasons:
                     reasons.append("mailbox daily caps")
                 break  # every mailbox is full today: try the next day
-            if ledger is not None and (mailbox is not None or domain):
+            if record and ledger is not None and (mailbox is not None or domain):
                 ledger.record(mailbox or "", domain, utc)
             return SendPlan(at=utc, local=slot, mailbox=mailbox, reasons=tuple(dict.fromkeys(reasons)))
     fallback = last or datetime.combine(local.date() + timedelta(days=1), policy.start, tzinfo=tz)
@@ -309,6 +397,7 @@ def dispatch_plan(
     recipient_domain: str | None,
     paused_until: datetime | None,
     ledger: SendLedger | None,
+    recipient_zones: Sequence[str] = (),
 ) -> SendPlan:
     """The dispatcher's check of a due send: may it go now, and if not, when next?
 
@@ -323,6 +412,7 @@ def dispatch_plan(
         now=now,
         campaign=fixed,
         recipient_tz=recipient_tz,
+        recipient_zones=recipient_zones,
         recipient_domain=recipient_domain,
         urgent=True,
         paused_until=paused_until,

@@ -19,6 +19,7 @@ from leadflow.agents.send_ledger import StoreSendLedgers
 from leadflow.agents.sequencing import SendPlan, dispatch_plan
 from leadflow.domain.actions import ActionKind
 from leadflow.domain.models import Campaign, LeadState
+from leadflow.domain.timezones import lead_zones
 from leadflow.exceptions import NotFound
 from leadflow.state.base import Store
 from leadflow.state.records import ActionRow
@@ -87,6 +88,7 @@ class SendGate:
             campaign=campaign,
             mailbox=mailbox,
             recipient_tz=state.lead.timezone,
+            recipient_zones=lead_zones(state.lead),
             recipient_domain=domain,
             paused_until=state.paused_until,
             ledger=self.ledgers.scoped(row.workspace_id),
