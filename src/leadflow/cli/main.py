@@ -293,6 +293,7 @@ def agents() -> None:
 
 
 from leadflow.cli.audit import audit_log as _audit_log  # noqa: E402
+from leadflow.cli.campaigns import app as campaigns_app  # noqa: E402
 from leadflow.cli.evaluate import evaluate as _evaluate  # noqa: E402
 from leadflow.cli.keys import keys_app  # noqa: E402
 from leadflow.cli.person import person_app  # noqa: E402
@@ -300,6 +301,7 @@ from leadflow.cli.replies import replies_app  # noqa: E402
 from leadflow.cli.webhooks import webhooks_app  # noqa: E402
 
 app.add_typer(replies_app, name="replies")
+app.add_typer(campaigns_app, name="campaigns")
 app.add_typer(keys_app, name="keys")
 app.add_typer(person_app, name="person")
 app.add_typer(webhooks_app, name="webhooks")
@@ -469,80 +471,6 @@ def serve(
         uvicorn.Server(uvicorn.Config(app_, host=host, port=port, log_level="info")).run()
     finally:
         runtime.close()
-
-
-campaigns_app = typer.Typer(help="campaigns: what is offered, on which channels", no_args_is_help=True)
-app.add_typer(campaigns_app, name="campaigns")
-
-
-@campaigns_app.command("create")
-def campaigns_create(
-    name: str,
-    industry_pack: Annotated[str, typer.Option(help="qualification pack (agents/packs/*.yaml)")] = "b2b_saas",
-    channel: Annotated[list[str] | None, typer.Option(help="channel to use (repeat): email, sms, linkedin")] = None,
-    offer: Annotated[str | None, typer.Option(help="what the first touch offers")] = None,
-    rep_name: Annotated[str | None, typer.Option(help="the rep's name in messages")] = None,
-    company_name: Annotated[str | None, typer.Option(help="your company's name in messages")] = None,
-    db: DbOpt = None,
-    workspace: WsOpt = None,
-) -> None:
-    """Create a campaign (an existing name is an error)."""
-    from pydantic import ValidationError
-
-    from leadflow.agents.qualification import load_pack
-    from leadflow.domain.models import Campaign
-    from leadflow.exceptions import ConfigError, NotFound
-    from leadflow.state import open_store
-
-    try:
-        load_pack(industry_pack)
-    except ConfigError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
-    values: dict[str, object] = {"name": name, "industry_pack": industry_pack, "channels": channel or ["email"]}
-    for key, value in (("offer", offer), ("rep_name", rep_name), ("company_name", company_name)):
-        if value is not None:
-            values[key] = value
-    try:
-        campaign = Campaign.model_validate(values)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        console.print(f"[red]invalid campaign: {problems}[/red]")
-        raise typer.Exit(1) from None
-    s = _settings(db, workspace)
-    s.ensure_dirs()
-    store = open_store(s.db_url)
-    try:
-        try:
-            store.get_campaign(s.workspace, name)
-        except NotFound:
-            store.save_campaign(s.workspace, campaign)
-        else:
-            console.print(f"[red]campaign {name!r} already exists in workspace {s.workspace!r}[/red]")
-            raise typer.Exit(1)
-    finally:
-        store.close()
-    console.print(f"created campaign {name!r} (pack {industry_pack}, channels "
-                  f"{', '.join(c.value for c in campaign.channels)}) in workspace {s.workspace!r}")
-
-
-@campaigns_app.command("list")
-def campaigns_list(db: DbOpt = None, workspace: WsOpt = None) -> None:
-    """The workspace's campaigns."""
-    from leadflow.state import open_store
-
-    s = _settings(db, workspace)
-    store = open_store(s.db_url)
-    try:
-        campaigns = store.list_campaigns(s.workspace)
-    finally:
-        store.close()
-    table = Table(title=f"Campaigns in {s.workspace!r}: {len(campaigns)}")
-    for col in ("name", "industry pack", "channels", "offer"):
-        table.add_column(col)
-    for c in campaigns:
-        table.add_row(c.name, c.industry_pack, ", ".join(ch.value for ch in c.channels), c.offer)
-    console.print(table)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
@@ -175,6 +175,11 @@ class SenderIdentity(BaseModel):
     phone: str | None = None
     mailbox_daily_cap: int = 50
     postal_address: str = "1 Market Street, San Francisco, CA 94105"
+    signature: str | None = None
+
+
+Autonomy = Literal["autopilot", "review_first_touch", "review_all", "draft_only"]
+"""How much the agents may send on their own (helper D's review gate enforces it)."""
 
 
 class Campaign(BaseModel):
@@ -190,6 +195,12 @@ class Campaign(BaseModel):
     company_name: str = "Leadflow Demo Co"
     holidays: list[str] = Field(default_factory=list)
     settings: dict[str, Any] = Field(default_factory=dict)
+    # issue 11: a campaign applied from a file (``leadflow.campaigns``) sets these
+    autonomy: Autonomy = "autopilot"
+    paused: bool = False  # nothing is delivered while set; decisions and timers go on
+    pack: dict[str, Any] | None = None  # the campaign's own questions/scoring/nurture, pack format
+    knowledge_sources: list[str] = Field(default_factory=list)
+    spec: dict[str, Any] | None = None  # the applied campaign file, as read (``campaigns export``)
 
 
 class Message(BaseModel):
