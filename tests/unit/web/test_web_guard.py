@@ -53,7 +53,7 @@ def test_a_redirect_to_a_private_address_is_refused() -> None:
 
     addresses = {"www.acme.com": [PUBLIC], "files.acme.com": ["10.0.0.9"]}
     fetcher = open_web_fetcher(resolve=lambda host, port: addresses[host], inner=httpx.MockTransport(answer))
-    with pytest.raises(Refused, match="files.acme.com"):
+    with pytest.raises(Refused, match=r"files\.acme\.com"):
         fetcher.fetch("https://www.acme.com/")
 
 
