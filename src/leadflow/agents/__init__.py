@@ -20,7 +20,13 @@ from leadflow.agents.triage import TriageAgent
 def default_agents(*, llm: Any | None = None) -> list[Agent]:
     """Every built-in agent, ready for the registry."""
     return [ResearchAgent(), TriageAgent(), ResponseAgent(), ReplyUnderstandingAgent(), QualificationAgent(), NurtureAgent(), AppointmentAgent(),
-            ClosingAgent(), PostSaleAgent(), EscalationAgent()]
+            ClosingAgent(), PostSaleAgent(), EscalationAgent(), _redraft()]
+
+
+def _redraft() -> Agent:
+    from leadflow.drafts._redraft import RedraftAgent  # drafts imports the agents: not at module load
+
+    return RedraftAgent()
 
 
 __all__ = [

@@ -22,6 +22,8 @@ from leadflow.domain.actions import CONTACT_ACTIONS, ActionKind
 from leadflow.domain.events import Event, EventType, new_event
 from leadflow.domain.identity import DOMAIN_PREFIX
 from leadflow.domain.models import Channel, Direction, LeadState, Message, Stage
+from leadflow.drafts._events import DRAFT_HELD
+from leadflow.drafts._policy import hold_reason
 from leadflow.exceptions import Conflict, DuplicateMessage, InvalidInput, NotFound, Refused, Unavailable
 from leadflow.integrations.channels.base import DeliveryChannel
 from leadflow.orchestrator.engine import derived_id
@@ -130,6 +132,9 @@ class Dispatcher:
         reason = suppression_reason(self.store, state, row)
         if reason is not None:
             return self._closed(row, state, "suppressed", reason)
+        held = self._review(row, state)
+        if held is not None:  # the campaign wants a person to read it first (leadflow.drafts)
+            return held
         channel = self.channels.get(row.action.kind)
         if channel is None:
             return self._closed(row, state, "failed", f"no channel for {row.action.kind.value}")
@@ -193,6 +198,34 @@ class Dispatcher:
             quiet=self._quiet(sent),
             at=now,
         )
+
+    def _review(self, row: ActionRow, state: LeadState) -> Commit | None:
+        """Hold the message as a draft if the campaign's autonomy mode says a person reviews it."""
+        if row.action.kind not in CONTACT_ACTIONS:
+            return None
+        try:
+            campaign = self.store.get_campaign(row.workspace_id, state.campaign)
+        except NotFound:
+            return None
+        why = hold_reason(campaign, state, row)
+        if why is None:
+            return None
+        held = self._event(row, state, DRAFT_HELD, {"seq": row.seq, "reason": why, "subject": row.action.subject})
+        return Commit(
+            row.workspace_id,
+            row.lead_id,
+            events=[held],
+            finish_action=(row.seq, "held", why),
+            quiet=self._quiet(held),
+            at=self.clock.now(),
+        )
+
+    def _paused(self, row: ActionRow, state: LeadState) -> bool:
+        """Whether the lead's campaign is paused (``campaigns pause``): its sends wait."""
+        try:
+            return self.store.get_campaign(row.workspace_id, state.campaign).paused
+        except NotFound:
+            return False
 
     def _unexpected(self, row: ActionRow, exc: Exception) -> Commit | None:
         """An action whose handling raised (its lead's document unreadable, a bug): tried again

@@ -16,7 +16,7 @@ from typing import Any
 
 import pydantic_core
 from pydantic import BaseModel
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from leadflow.domain.actions import OutboundAction
@@ -184,6 +184,20 @@ def apply_one(conn: Connection, c: Commit, old: dict[str, Any] | None = None) ->
         ws, mailbox, domain, at = finished[0]
         sent = 1 if status == "sent" else 0  # from pending: to sent, or out of the counts
         touch(conn, ws, mailbox, domain, at, sent=sent, scheduled=-1)
+    if c.draft is not None:  # a held row uses no send capacity, before or after: no counts move
+        d = c.draft
+        values: dict[str, Any] = {"status": d.status}
+        if d.action is not None:
+            values["doc"] = d.action.model_dump(mode="json")
+        if d.detail is not None:
+            values["detail"] = d.detail[:2000]
+        res = conn.execute(
+            update(t.actions)
+            .where(t.actions.c.seq == d.seq, t.actions.c.workspace_id == c.workspace_id, t.actions.c.status == "held")
+            .values(**values)
+        )
+        if res.rowcount != 1:
+            raise Refused(DuplicateMessage(f"draft {d.seq} is not held"))
     if c.fire_timer is not None:
         res = conn.execute(stmts.FIRE_TIMER, {"b_seq": c.fire_timer})
         if res.rowcount != 1:

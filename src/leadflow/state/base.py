@@ -167,6 +167,14 @@ class Store(abc.ABC):
     def actions_for(self, workspace_id: str, lead_id: str) -> list[ActionRow]: ...
 
     @abc.abstractmethod
+    def actions_in(self, workspace_id: str, statuses: Collection[str]) -> list[ActionRow]:
+        """The workspace's outbox rows in these statuses, by ``seq`` (the drafts: ``held``, ...)."""
+
+    @abc.abstractmethod
+    def action_by_seq(self, workspace_id: str, seq: int) -> ActionRow:
+        """One outbox row of the workspace. ``NotFound`` if there is none."""
+
+    @abc.abstractmethod
     def send_counts(
         self,
         workspace_id: str,

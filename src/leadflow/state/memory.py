@@ -180,6 +180,10 @@ class MemoryStore(Store):
             row = self._action(c.finish_action[0])
             if row.status != "pending":
                 raise DuplicateMessage(f"action {row.action.idempotency_key} already {row.status}")
+        if c.draft is not None:
+            held = self._action(c.draft.seq)
+            if held.status != "held" or held.workspace_id != c.workspace_id:
+                raise DuplicateMessage(f"draft {c.draft.seq} is {held.status}, not held")
         if c.fire_timer is not None:
             timer = next((t for t in self._timers if t.seq == c.fire_timer), None)
             if timer is None or timer.status != "active":
@@ -234,6 +238,14 @@ class MemoryStore(Store):
             seq, status, detail = c.finish_action
             self._actions = [
                 replace(r, status=status, detail=detail, attempts=r.attempts + 1) if r.seq == seq else r
+                for r in self._actions
+            ]
+        if c.draft is not None:
+            d = c.draft
+            self._actions = [
+                replace(r, status=d.status, action=d.action or r.action, detail=d.detail if d.detail is not None else r.detail)
+                if r.seq == d.seq
+                else r
                 for r in self._actions
             ]
         if c.fire_timer is not None:
@@ -405,6 +417,18 @@ class MemoryStore(Store):
     def actions_for(self, workspace_id: str, lead_id: str) -> list[ActionRow]:
         with self._lock:
             return [r for r in self._actions if r.lead_id == lead_id and r.workspace_id == workspace_id]
+
+    def actions_in(self, workspace_id: str, statuses: Collection[str]) -> list[ActionRow]:
+        wanted = set(statuses)
+        with self._lock:
+            return [r for r in self._actions if r.workspace_id == workspace_id and r.status in wanted]
+
+    def action_by_seq(self, workspace_id: str, seq: int) -> ActionRow:
+        with self._lock:
+            row = self._action(seq)
+            if row.workspace_id != workspace_id:
+                raise NotFound(f"no action {seq}")
+            return row
 
     def send_counts(
         self,

@@ -66,6 +66,23 @@ class Commit:
     require_lead: bool = False
     """Refuse with ``NotFound`` unless the lead exists in this workspace. A commit with a
     ``state`` is checked anyway; this is for events from outside (a reply names any lead id)."""
+    draft: DraftChange | None = None
+    """A held draft edited, approved or rejected (``leadflow.drafts``), with this commit's events."""
+
+
+@dataclass(frozen=True)
+class DraftChange:
+    """A change to a held draft: the outbox row ``seq`` (status ``held``, see ``leadflow.drafts``).
+
+    ``status`` ``held`` keeps it held with ``action`` as its new text (an edit); ``approved`` or
+    ``rejected`` closes it with ``detail``. The store refuses it (``DuplicateMessage``) unless the
+    row is still held, so two people deciding at once cannot both win.
+    """
+
+    seq: int
+    status: str
+    action: OutboundAction | None = None
+    detail: str | None = None
 
 
 @dataclass(frozen=True)

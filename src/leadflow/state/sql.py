@@ -59,6 +59,7 @@ from leadflow.state._sql_commit import (
     touch,
     utc,
 )
+from leadflow.state._sql_drafts import SqlActionReads
 from leadflow.state._sql_sends import SqlSendCounts
 from leadflow.state._sqlite_fast import FastConnection, FastStatements, KeptConnection, PooledReader
 from leadflow.state._worker_lease import FileLease, sqlite_lease_path
@@ -79,7 +80,7 @@ from leadflow.state.sends import SendChange
 
 log = logging.getLogger(__name__)
 
-class SqlStore(SqlSendCounts, Store):
+class SqlStore(SqlSendCounts, SqlActionReads, Store):
     """The store on any SQLAlchemy URL: ``sqlite:///path.db`` or ``postgresql+psycopg://...``.
 
     On PostgreSQL, where several worker processes may share the database, ``inbox`` and
