@@ -298,6 +298,7 @@ from leadflow.cli.evaluate import evaluate as _evaluate  # noqa: E402
 from leadflow.cli.keys import keys_app  # noqa: E402
 from leadflow.cli.person import person_app  # noqa: E402
 from leadflow.cli.replies import replies_app  # noqa: E402
+from leadflow.cli.simulate import simulate as _simulate  # noqa: E402
 from leadflow.cli.webhooks import webhooks_app  # noqa: E402
 
 app.add_typer(replies_app, name="replies")
@@ -307,6 +308,7 @@ app.add_typer(person_app, name="person")
 app.add_typer(webhooks_app, name="webhooks")
 app.command("audit")(_audit_log)
 app.command("eval")(_evaluate)
+app.command("simulate")(_simulate)
 
 
 # -- intake, serving and campaigns ------------------------------------------------------
@@ -319,15 +321,30 @@ def import_(
     db: DbOpt = None,
     workspace: WsOpt = None,
     create_campaign: Annotated[bool, typer.Option(help="create the campaign with defaults if it is missing")] = False,
+    map_: Annotated[list[str] | None, typer.Option(
+        "--map", help="COLUMN=field for a column the format does not know (repeatable), e.g. 'Cell=phone'")] = None,
+    map_file: Annotated[Path | None, typer.Option(help="YAML file of 'Column: field' lines")] = None,
+    format_: Annotated[str | None, typer.Option(
+        "--format", help="apollo, hubspot, salesforce, salesnav or csv (default: recognised by the header)")] = None,
+    move: Annotated[bool, typer.Option(
+        help="move leads already in another campaign into this one (a lead.moved event in their trace)")] = False,
 ) -> None:
-    """Import leads from a CSV file; bad rows are reported by line and kept as rejects."""
+    """Import leads from a CSV export (Apollo, HubSpot, Salesforce, Sales Navigator or any CSV);
+    bad rows are reported by line and kept as rejects."""
     from leadflow.domain.models import Campaign
     from leadflow.exceptions import InvalidInput, NotFound
     from leadflow.orchestrator.clock import SystemClock
+    from leadflow.orchestrator.csv_formats import by_name, read_map
     from leadflow.orchestrator.csv_import import import_csv
     from leadflow.orchestrator.intake import Intake
     from leadflow.state import open_store
 
+    try:
+        mapping = read_map(map_ or (), map_file)
+        fmt = by_name(format_) if format_ else None
+    except InvalidInput as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
     s = _settings(db, workspace)
     s.ensure_dirs()
     store = open_store(s.db_url)
@@ -343,7 +360,7 @@ def import_(
             console.print(f"created campaign {campaign!r} with default settings")
         try:
             report = import_csv(Intake(store=store, clock=SystemClock()), store, s.workspace, campaign, path,
-                                reject_limits=s.reject_limits())
+                                reject_limits=s.reject_limits(), mapping=mapping, fmt=fmt, move=move)
         except InvalidInput as exc:
             console.print(f"[red]cannot import {path}: {exc}[/red]")
             raise typer.Exit(1) from None
@@ -351,9 +368,8 @@ def import_(
         store.close()
     for note in report.notes:
         console.print(f"[yellow]note:[/yellow] {note}")
-    console.print(f"{path}: [green]{report.created} created[/green], {report.duplicates} already known, "
-                  f"[{'red' if report.rejected else 'green'}]{len(report.rejected)} rejected[/] "
-                  f"(campaign {campaign!r}, workspace {s.workspace!r})")
+    console.print(f"{path}: {report.summary()} (campaign {campaign!r}, workspace {s.workspace!r})",
+                  markup=False, highlight=False)
     if report.rejected:
         table = Table(title="Rejected rows (kept verbatim: see the store's rejects)")
         table.add_column("line", justify="right")
