@@ -19,6 +19,7 @@ class EventType(StrEnum):
     LEAD_CREATED = "lead.created"
     LEAD_LINKED = "lead.linked"  # the same person arrived again: a new key now leads to this lead
     LEAD_UPDATED = "lead.updated"
+    LEAD_MOVED = "lead.moved"  # to another campaign (``leadflow import --move``)
     LEAD_ENGAGED = "lead.engaged"
     LEAD_QUALIFIED = "lead.qualified"
     LEAD_APPOINTMENT_BOOKED = "lead.appointment_booked"

