@@ -1,7 +1,8 @@
 """The SQL store's reads of outbox rows by status and by number: what the drafts service lists.
 
 A mixin of :class:`~leadflow.state.sql.SqlStore`. Held drafts are outbox rows whose status is
-``held`` (``leadflow.drafts``); ``ix_actions_due`` (status first) serves the lookup by status.
+``held`` (``leadflow.drafts``); the partial index ``ix_actions_held`` (migration 0011) holds
+just those, and ``ix_actions_due`` (status first) serves the other statuses.
 """
 
 from __future__ import annotations

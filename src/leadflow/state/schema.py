@@ -101,6 +101,10 @@ SEND_TIME = func.coalesce(actions.c.not_before, actions.c.created_at)
 # send caps count per mailbox and per recipient domain over SEND_TIME ranges (migration 0003)
 Index("ix_actions_mailbox_at", actions.c.workspace_id, actions.c.mailbox, SEND_TIME)
 Index("ix_actions_domain_at", actions.c.workspace_id, actions.c.domain, SEND_TIME)
+# the drafts held for review (leadflow.drafts), listed per workspace: a partial index holds just
+# those few rows (migration 0011)
+HELD = actions.c.status == "held"
+Index("ix_actions_held", actions.c.workspace_id, actions.c.seq, sqlite_where=HELD, postgresql_where=HELD)
 
 timers = Table(
     "timers",
