@@ -59,7 +59,8 @@ class MessageView(BaseModel):
     agent: str | None = None
     """The agent that asked for it (outbound)."""
     written_by: str | None = None
-    """Who wrote the text, when the message says so (``template``, a model, a person)."""
+    """Who wrote the text, when the message says so (``template``, ``llm``..., ``person:<who>``
+    for a draft a person edited)."""
     thread_id: str | None = None
     in_reply_to: str | None = None
     detail: str | None = None
@@ -109,7 +110,10 @@ def _outbound(row: ActionRow, sent: Message | None) -> MessageView:
     action = row.action
     payload = action.payload
     at = sent.at if sent is not None else action.not_before or row.created_at
-    writer = next((str(payload[k]) for k in _WRITER_KEYS if payload.get(k)), None)
+    review = payload.get("review")  # a held draft's review record (``leadflow.drafts``)
+    edited_by = review.get("edited_by") if isinstance(review, dict) else None
+    writer = f"person:{edited_by}" if edited_by else next(
+        (str(payload[k]) for k in _WRITER_KEYS if payload.get(k)), None)
     return MessageView(
         id=action.idempotency_key,
         direction=Direction.OUTBOUND,

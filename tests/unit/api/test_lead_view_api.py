@@ -9,6 +9,7 @@ sent, word for word, with the mailbox, subject and status, beside what the lead 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -19,12 +20,15 @@ from tests.unit.orchestrator.conftest import NOW
 from leadflow.api import create_app
 from leadflow.auth import keyring_for
 from leadflow.domain.actions import ActionKind
+from leadflow.domain.models import Lead
 from leadflow.integrations.channels import TranscriptChannel
 from leadflow.orchestrator.clock import FixedClock
+from leadflow.orchestrator.lead_view import lead_messages
 from leadflow.runtime import Runtime
 from leadflow.settings import Settings
 from leadflow.sim.run import CAMPAIGN, demo_campaign
 from leadflow.state import MemoryStore
+from leadflow.state.records import ActionRow
 
 WS = "default"
 
@@ -150,3 +154,23 @@ def test_another_workspace_gets_404_for_both_views(api: TestClient, demo_rt: Run
         assert api.get(path, headers=bearer(keys())).status_code == 200  # a viewer of its own workspace reads it
     assert api.get("/v1/leads/nope/messages").status_code == 404
     assert api.get(f"/v1/leads/{lead_id}/messages", headers={"Authorization": ""}).status_code == 401
+
+
+def test_a_held_draft_a_person_edited_shows_as_held_and_written_by_them(demo_rt: Runtime) -> None:
+    """The view reads the outbox row as it is: here a draft held for review that a person edited."""
+    lead = demo_rt.intake.create_lead(WS, CAMPAIGN, Lead(first_name="Dana", email="dana@northwind.example",
+                                                         timezone="America/New_York"))[0]
+    demo_rt.worker.run_until_idle()
+    [row] = [r for r in demo_rt.store.actions_for(WS, lead.lead_id) if r.action.kind is ActionKind.SEND_EMAIL]
+    edited = row.action.model_copy(update={"body": "Hi Dana, edited by hand.",
+                                           "payload": {**row.action.payload, "review": {"edited_by": "maya"}}})
+    held = replace(row, action=edited, status="held", detail="review_first_touch: the first message to this lead")
+
+    class Rows:
+        def actions_for(self, workspace_id: str, lead_id: str) -> list[ActionRow]:
+            return [held]
+
+    [view] = lead_messages(Rows(), demo_rt.store.get_lead(WS, lead.lead_id))  # type: ignore[arg-type]
+    assert view.status == "held" and view.written_by == "person:maya" and view.text == "Hi Dana, edited by hand."
+    assert view.detail == "review_first_touch: the first message to this lead"
+    assert view.sender == row.action.payload["from"]
