@@ -188,7 +188,7 @@ class NurtureAgent:
                 cancel_timers=["nurture:*"],
                 summary="opted out or no consented channel: no drip",
             )
-        schedule: list[list[Any]] = pack_for(state, ctx.campaign.industry_pack).get("nurture") or [
+        schedule: list[list[Any]] = pack_for(ctx.campaign).get("nurture") or [
             [0, "email"]
         ]
         if event.type != EventType.TIMER_FIRED:
@@ -221,6 +221,8 @@ class NurtureAgent:
                 summary="drip finished without engagement",
             )
         day0 = state.paused_until if state.paused_until and state.paused_until > now else now
+        if step == 0 and int(str(schedule[0][0])) > 0:  # a campaign file's first follow-up after more than the stall
+            day0 += timedelta(days=int(str(schedule[0][0])))
         channel = Channel(str(schedule[step][1]))
         if channel is Channel.SMS and not (state.lead.phone and state.lead.consent.sms):
             channel = Channel.EMAIL

@@ -27,7 +27,7 @@ from leadflow.agents._figures import unsupported
 from leadflow.agents._llm import data_block
 from leadflow.agents.base import AgentCard, AgentContext, Decision, EmitEvent
 from leadflow.domain.events import Event, EventType
-from leadflow.domain.models import Channel, LeadState, Score, Stage
+from leadflow.domain.models import Campaign, Channel, LeadState, Score, Stage
 from leadflow.exceptions import ConfigError, ModelFailure
 
 PACKS = Path(__file__).with_name("packs")
@@ -51,9 +51,13 @@ def load_pack(name: str) -> dict[str, Any]:
     return doc
 
 
-def pack_for(state: LeadState, default: str) -> dict[str, Any]:
-    name = state.lead.industry if state.lead.industry and (PACKS / f"{state.lead.industry}.yaml").exists() else default
-    return load_pack(name)
+def pack_for(campaign: Campaign) -> dict[str, Any]:
+    """The campaign's questions, scoring and nurture schedule: its own (``Campaign.pack``, from
+    a campaign file) or its industry pack. The campaign decides, never a lead's industry field
+    (a lead's fields only personalise); a campaign file's sequence gives the nurture schedule."""
+    pack = campaign.pack if campaign.pack is not None else load_pack(campaign.industry_pack)
+    nurture = campaign.settings.get("nurture")
+    return {**pack, "nurture": nurture} if nurture else pack
 
 
 def _holds(rule: str, answers: dict[str, Any]) -> bool:
@@ -116,7 +120,7 @@ class QualificationAgent:
             load_pack(path.stem)
 
     def handle(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
-        pack = pack_for(state, ctx.campaign.industry_pack)
+        pack = pack_for(ctx.campaign)
         text = str(event.payload.get("text") or "")
         answers = state.qualification
         questions: list[dict[str, Any]] = pack["questions"]
@@ -154,7 +158,7 @@ class QualificationAgent:
         body = thanks + " ".join(q["ask"] for q in ask)
         action = outbound(
             state, ctx, channel=channel, key=f"qualify:{answers['_turns']}", body=body,
-            subject="Re: a couple of quick questions" if channel is Channel.EMAIL else None, agent=self.card.name,
+            subject="A couple of quick questions" if channel is Channel.EMAIL else None, agent=self.card.name,
         )
         return Decision(result="asked", state=state, actions=[action] if action.to else [],
                         summary=f"found {found or 'nothing'}; asked {state.pending_question}")
@@ -164,7 +168,7 @@ class QualificationAgent:
         text = str(event.payload.get("text") or "")
         if ctx.llm is None or event.type != EventType.REPLY_CLASSIFIED or not text:
             return self.handle(ctx, state, event)
-        questions: list[dict[str, Any]] = pack_for(state, ctx.campaign.industry_pack)["questions"]
+        questions: list[dict[str, Any]] = pack_for(ctx.campaign)["questions"]
         keys = {q["key"]: q for q in questions}
         listing = "\n".join(f"- {q['key']} ({q['type']}): {q['ask']}" for q in questions if q["key"] not in state.qualification)
         shown = text[:REPLY_CHARS]

@@ -1,7 +1,7 @@
 """Triage agent: how well a lead fits the campaign's ideal customer profile, and its tier.
 
 Fit is a weighted match of the lead against ``campaign.ideal_customer_profile`` (``industries``,
-``titles``, ``min_team_size``, ``regions``); criteria the profile leaves out are not counted, and
+``titles``, ``min_team_size``, ``max_team_size``, ``regions``; ``exclude`` rules a lead out); criteria the profile leaves out are not counted, and
 a lead field we do not know earns half credit. Buying signals found by research (funding,
 hiring) add a little. The fit (0..1) gives a tier (``settings["tier_thresholds"]``, default A ≥ 0.75,
 B ≥ 0.45), and the tier decides how much each later step may spend on the lead (:data:`TIER_PLANS`):
@@ -152,7 +152,9 @@ def assess(lead: Lead, campaign: Campaign, signals: Sequence[Mapping[str, Any]] 
         signals: Research signals as stored in ``LeadState.signals`` (may be empty).
 
     Returns:
-        The fit in 0..1 (1.0 when the profile is empty: nothing to miss), the tier and reasons.
+        The fit in 0..1, the tier and reasons. A lead the profile's ``exclude`` names is tier C
+        with fit 0; with an empty profile the fit comes from how much is known about the lead
+        (0.3..0.6) and the tier is B at best: an empty profile is not a perfect fit.
     """
     icp = campaign.ideal_customer_profile
     earned = 0.0
@@ -200,6 +202,18 @@ def assess(lead: Lead, campaign: Campaign, signals: Sequence[Mapping[str, Any]] 
         else:
             reasons.append(f"team of {size} < {min_team}")
             disqualifiers.append(reasons[-1])
+    max_team = icp.get("max_team_size")
+    if max_team:
+        total += WEIGHTS["team_size"] / 2
+        size = _team_size(lead, signals)
+        if size is None:
+            earned += WEIGHTS["team_size"] / 4
+        elif size <= int(max_team):
+            earned += WEIGHTS["team_size"] / 2
+            reasons.append(f"team of {size} ≤ {max_team}")
+        else:
+            reasons.append(f"team of {size} > {max_team}")
+            disqualifiers.append(reasons[-1])
     regions = _words(icp.get("regions"))
     if regions:
         total += WEIGHTS["region"]
@@ -213,15 +227,40 @@ def assess(lead: Lead, campaign: Campaign, signals: Sequence[Mapping[str, Any]] 
         else:
             reasons.append("region outside profile")
             disqualifiers.append(reasons[-1])
-    fit = earned / total if total else 1.0
+    excluded = _excluded(lead, icp.get("exclude") or {})
+    if excluded:
+        reasons.append(excluded)
+        return Assessment(fit=0.0, tier="C", reasons=tuple(reasons), disqualifiers=(*disqualifiers, excluded))
+    if total:
+        fit = earned / total
+    else:  # no profile: nothing says the lead fits, so its data alone decides, and never tier A
+        known = [lead.title, lead.company, lead.industry, _team_size(lead, signals), _region_text(lead).strip()]
+        fit = round(0.3 + 0.3 * sum(1 for k in known if k) / len(known), 3)
+        reasons.append("no ideal customer profile: tiered on the lead's data alone (B at best)")
     kinds = {s.get("kind") for s in signals if float(s.get("confidence", 0)) >= 0.6}
     bonus = 0.05 * len(kinds & {"funding", "hiring"})
     if bonus:
         reasons.append("buying signals: " + ", ".join(sorted(str(k) for k in kinds & {"funding", "hiring"})))
     fit = round(min(1.0, fit + bonus), 3)
-    return Assessment(
-        fit=fit, tier=tier_for(fit, campaign), reasons=tuple(reasons), disqualifiers=tuple(disqualifiers)
+    tier = tier_for(fit, campaign)
+    if not total and tier == "A":
+        tier = "B"
+    return Assessment(fit=fit, tier=tier, reasons=tuple(reasons), disqualifiers=tuple(disqualifiers))
+
+
+def _excluded(lead: Lead, exclude: Mapping[str, Any]) -> str | None:
+    """Why the profile's ``exclude`` rules the lead out (industries, titles, companies, domains)."""
+    checks = (
+        ("industries", lead.industry, "industry"),
+        ("titles", lead.title, "title"),
+        ("companies", lead.company, "company"),
+        ("domains", lead.company_domain or (lead.email.rsplit("@", 1)[-1] if lead.email else None), "domain"),
     )
+    for key, value, label in checks:
+        text = (value or "").lower()
+        if text and any(_names(w, text) for w in _words(exclude.get(key))):
+            return f"{label} {text} excluded by the profile"
+    return None
 
 
 def thresholds(campaign: Campaign) -> tuple[float, float]:

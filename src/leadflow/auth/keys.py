@@ -51,12 +51,15 @@ SERVICE_READ = "service:read"
 """The service's own documents: /metrics, /docs, /redoc, /openapi.json (any key)."""
 KEYS_MANAGE = "keys:manage"
 AUDIT_READ = "audit:read"
+CAMPAIGNS_READ = "campaigns:read"
+CAMPAIGNS_WRITE = "campaigns:write"
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset({LEADS_READ, LEADS_WRITE, REPLIES_WRITE, OUTCOMES_WRITE, AGENTS_READ, SERVICE_READ,
-                           KEYS_MANAGE, AUDIT_READ}),
-    Role.MEMBER: frozenset({LEADS_READ, LEADS_WRITE, REPLIES_WRITE, OUTCOMES_WRITE, AGENTS_READ, SERVICE_READ}),
-    Role.VIEWER: frozenset({LEADS_READ, AGENTS_READ, SERVICE_READ}),
+                           KEYS_MANAGE, AUDIT_READ, CAMPAIGNS_READ, CAMPAIGNS_WRITE}),
+    Role.MEMBER: frozenset({LEADS_READ, LEADS_WRITE, REPLIES_WRITE, OUTCOMES_WRITE, AGENTS_READ, SERVICE_READ,
+                            CAMPAIGNS_READ, CAMPAIGNS_WRITE}),
+    Role.VIEWER: frozenset({LEADS_READ, AGENTS_READ, SERVICE_READ, CAMPAIGNS_READ}),
     Role.INGEST: frozenset({LEADS_WRITE, REPLIES_WRITE, SERVICE_READ}),
 }
 """What each role may do; a route names the one permission it needs."""

@@ -23,7 +23,7 @@ Path_ = tuple[str | int, ...]
 
 class CampaignFileError(InvalidInput):
     """A campaign file that cannot be applied; ``details`` has one entry per problem
-    (``key``: the dotted path, ``line``: its line or ``None``, ``message``)."""
+    (``field``: the dotted key path, ``line``: its line or ``None``, ``message``)."""
 
 
 def spell(path: Path_) -> str:
@@ -60,7 +60,7 @@ def read_yaml(text: str, *, origin: str = "campaign file") -> tuple[Any, dict[Pa
     try:
         node = loader.get_single_node()
         if node is None:
-            raise CampaignFileError(f"{origin}: empty file", details=[{"key": "(the file)", "line": None, "message": "empty"}])
+            raise CampaignFileError(f"{origin}: empty file", details=[{"field": "(the file)", "line": None, "message": "empty"}])
         lines: dict[Path_, int] = {(): node.start_mark.line + 1}
         dupes: list[Path_] = []
         data = _build(node, (), lines, loader, dupes)
@@ -69,12 +69,12 @@ def read_yaml(text: str, *, origin: str = "campaign file") -> tuple[Any, dict[Pa
         line = mark.line + 1 if mark is not None else None
         message = f"not valid YAML: {getattr(exc, 'problem', None) or exc}"
         raise CampaignFileError(
-            f"{origin}:{line or '?'}: {message}", details=[{"key": "(the file)", "line": line, "message": message}]
+            f"{origin}:{line or '?'}: {message}", details=[{"field": "(the file)", "line": line, "message": message}]
         ) from None
     finally:
         loader.dispose()
     if dupes:
-        details = [{"key": spell(p), "line": lines.get(p), "message": "key given twice"} for p in dupes]
+        details = [{"field": spell(p), "line": lines.get(p), "message": "key given twice"} for p in dupes]
         raise CampaignFileError(_summary(origin, details), details=details)
     return data, lines
 
@@ -87,7 +87,7 @@ def _line(path: Path_, lines: Mapping[Path_, int]) -> int | None:
 
 
 def _summary(origin: str, details: list[dict[str, object]]) -> str:
-    rows = [f"{origin}:{d['line'] or '?'}: {d['key']}: {d['message']}" for d in details]
+    rows = [f"{origin}:{d['line'] or '?'}: {d['field']}: {d['message']}" for d in details]
     return f"{len(rows)} problem(s) in {origin}:\n" + "\n".join(rows)
 
 
@@ -96,7 +96,7 @@ def validate(data: Any, lines: Mapping[Path_, int] | None = None, *, origin: str
     lines = lines or {}
     if not isinstance(data, dict):
         details: list[dict[str, object]] = [
-            {"key": "(the file)", "line": _line((), lines), "message": "a campaign file is a mapping of keys (name:, offer:, ...)"}
+            {"field": "(the file)", "line": _line((), lines), "message": "a campaign file is a mapping of keys (name:, offer:, ...)"}
         ]
         raise CampaignFileError(_summary(origin, details), details=details)
     try:
@@ -108,11 +108,11 @@ def validate(data: Any, lines: Mapping[Path_, int] | None = None, *, origin: str
             msg = str(e["msg"]).removeprefix("Value error, ")
             if e["type"] == "extra_forbidden":
                 msg = "unknown key (a typo?)"
-            details.append({"key": spell(loc), "line": _line(loc, lines), "message": msg})
+            details.append({"field": spell(loc), "line": _line(loc, lines), "message": msg})
         raise CampaignFileError(_summary(origin, details), details=details) from None
     found = problems(spec)
     if found:
-        details = [{"key": spell(p), "line": _line(p, lines), "message": m} for p, m in found]
+        details = [{"field": spell(p), "line": _line(p, lines), "message": m} for p, m in found]
         raise CampaignFileError(_summary(origin, details), details=details)
     return spec
 

@@ -10,6 +10,12 @@ the recipient's window, during their out-of-office, or over its mailbox's daily 
 domain's hourly cap is re-scheduled to the next allowed moment. That is not a failed attempt
 (``max_attempts`` does not see it), and the action stays pending, so it is neither lost nor sent
 twice.
+
+A paused campaign (``leadflow campaigns pause``) is held the same way: each due send of it is
+postponed by :data:`PAUSED_RETRY` without counting an attempt, while the orchestrator goes on
+handling events and timers (decisions are recorded, follow-ups queued at their planned times).
+On resume the held sends go at the next pass, in order, through the same checks; later sends
+keep their planned times.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from leadflow.state.base import Store
 from leadflow.state.records import ActionRow, Commit
 
 log = logging.getLogger(__name__)
+PAUSED_RETRY = timedelta(minutes=5)  # how often a paused campaign's due sends are looked at again
 
 _CHANNEL_OF = {
     ActionKind.SEND_EMAIL: Channel.EMAIL,
@@ -132,6 +139,11 @@ class Dispatcher:
         reason = suppression_reason(self.store, state, row)
         if reason is not None:
             return self._closed(row, state, "suppressed", reason)
+        if self._paused(row, state):  # held in place, no attempt counted: resuming sends it
+            self.store.postpone_action(
+                row.seq, until=now + PAUSED_RETRY, error="deferred: campaign paused", count_attempt=False
+            )
+            return None
         held = self._review(row, state)
         if held is not None:  # the campaign wants a person to read it first (leadflow.drafts)
             return held

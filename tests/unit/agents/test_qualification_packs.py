@@ -49,7 +49,8 @@ def _engaged(industry: str, text: str) -> tuple[LeadState, object]:
 )
 def test_an_answer_given_before_the_question_is_kept(industry: str, text: str, key: str, value: str) -> None:
     state, event = _engaged(industry, text)
-    ctx = AgentContext(clock=FixedClock(T0), campaign=Campaign(name="c"), workspace_id="w")
+    campaign = Campaign(name="c", industry_pack=industry)  # the campaign picks the pack (issue 11)
+    ctx = AgentContext(clock=FixedClock(T0), campaign=campaign, workspace_id="w")
     decision = QualificationAgent().handle(ctx, state, event)  # type: ignore[arg-type]
     assert decision.state is not None
     assert decision.state.qualification.get(key) == value

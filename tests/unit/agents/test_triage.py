@@ -71,10 +71,25 @@ def test_research_signals_give_team_size_and_a_buying_signal_bonus() -> None:
     assert with_signals.fit > without.fit
 
 
-def test_an_empty_profile_fits_everyone_and_thresholds_are_configurable() -> None:
-    assert assess(make_state().lead, Campaign(name="c")).tier == "A"
+def test_an_empty_profile_is_not_a_perfect_fit_and_thresholds_are_configurable() -> None:
+    full = assess(make_state().lead, Campaign(name="c"))
+    assert full.tier == "B" and full.fit < 0.75  # was A with fit 1.0: every lead a perfect fit
+    assert "no ideal customer profile" in full.reasons[-1]
+    bare = make_state(title=None, industry=None, attributes={}, timezone=None)
+    assert assess(bare.lead, Campaign(name="c")).fit < full.fit  # the data alone decides
+    assert assess(make_state().lead, Campaign(name="c", settings={"tier_thresholds": [0.1, 0.05]})).tier == "B"
     strict = make_campaign(settings={"tier_thresholds": [1.01, 0.99]})
     assert assess(make_state().lead, strict).tier == "B"
+
+
+def test_the_profile_can_exclude_and_cap_the_company_size() -> None:
+    campaign = make_campaign()
+    icp = {**campaign.ideal_customer_profile, "exclude": {"industries": [make_state().lead.industry or "x"]}}
+    out = assess(make_state().lead, campaign.model_copy(update={"ideal_customer_profile": icp}))
+    assert out.tier == "C" and out.fit == 0.0 and "excluded by the profile" in out.disqualifiers[-1]
+    capped = {**campaign.ideal_customer_profile, "max_team_size": 10}
+    big = assess(make_state(attributes={"team_size": 500}).lead, campaign.model_copy(update={"ideal_customer_profile": capped}))
+    assert "team of 500 > 10" in big.disqualifiers
 
 
 def test_plan_for_unknown_tier_is_b() -> None:

@@ -24,9 +24,12 @@ from fastapi.testclient import TestClient
 from tests.unit.api.conftest import CAMPAIGN, NOW, bearer
 
 from leadflow.api import create_app
+from leadflow.campaigns import load_text
 from leadflow.auth import Role, allows, auth_store_for, keyring_for
 from leadflow.auth.keys import (
     AGENTS_READ,
+    CAMPAIGNS_READ,
+    CAMPAIGNS_WRITE,
     LEADS_READ,
     LEADS_WRITE,
     OUTCOMES_WRITE,
@@ -40,6 +43,7 @@ from leadflow.runtime import Runtime
 from leadflow.settings import Settings
 from leadflow.state import MemoryStore
 
+EXAMPLE = Path(__file__).parents[3] / "examples" / "campaign.yaml"
 A, B = "default", "zeta-ws"
 B_SECRETS = ("Zebulon", "Quixote", "zorg", "Zorgcorp", B)
 """What of workspace B could show in a body (its lead ids are added per test)."""
@@ -51,6 +55,8 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("GET", "/v1/leads/{lead_id}/messages"): LEADS_READ,
     ("POST", "/v1/leads/{lead_id}/outcome"): OUTCOMES_WRITE,
     ("POST", "/v1/replies"): REPLIES_WRITE,
+    ("PUT", "/v1/campaigns/{name}"): CAMPAIGNS_WRITE,
+    ("GET", "/v1/campaigns/{name}"): CAMPAIGNS_READ,
     ("GET", "/v1/agents"): AGENTS_READ,
     ("GET", "/metrics"): SERVICE_READ,
     ("GET", "/openapi.json"): SERVICE_READ,
@@ -110,7 +116,7 @@ def routes(app: FastAPI) -> list[tuple[str, str]]:
 
 def request(world: World, method: str, template: str, *, lead_id: str, headers: dict[str, str]) -> httpx.Response:
     """One call of a route, its path parameters and body made from real objects."""
-    path = template.replace("{lead_id}", lead_id)
+    path = template.replace("{lead_id}", lead_id).replace("{name}", CAMPAIGN)
     assert "{" not in path, f"no value for a path parameter of {template}: teach this test about it"
     body: dict[str, Any] = {}
     if template == "/v1/leads":
@@ -118,6 +124,8 @@ def request(world: World, method: str, template: str, *, lead_id: str, headers: 
                 "timezone": "America/New_York", "source": "walk", "source_lead_id": uuid.uuid4().hex}
     elif template.endswith("/outcome"):
         body = {"outcome": "lost", "outcome_id": "walk-outcome", "reason": "walk"}  # again: 200, same
+    elif template == "/v1/campaigns/{name}":
+        body = {**load_text(EXAMPLE.read_text(encoding="utf-8")).model_dump(mode="json"), "name": CAMPAIGN}
     elif template == "/v1/replies":
         body = {"lead_id": lead_id, "message_id": f"<{uuid.uuid4().hex}@walk>", "text": "Please unsubscribe me"}
     if method == "GET":
@@ -246,7 +254,8 @@ def test_refusals_are_audited_in_the_key_workspace_and_nothing_in_the_other(worl
 @pytest.mark.parametrize(("role", "allowed"), [
     (Role.INGEST, {("POST", "/v1/leads"), ("POST", "/v1/replies")}),
     (Role.VIEWER, {("GET", "/v1/leads/{lead_id}"), ("GET", "/v1/leads/{lead_id}/trace"),
-                   ("GET", "/v1/leads/{lead_id}/messages"), ("GET", "/v1/agents")}),
+                   ("GET", "/v1/leads/{lead_id}/messages"), ("GET", "/v1/agents"),
+                   ("GET", "/v1/campaigns/{name}")}),
 ])
 def test_ingest_only_posts_and_viewer_only_reads(world: World, role: Role, allowed: set[tuple[str, str]]) -> None:
     data_routes = {k for k, v in EXPECTED.items() if v not in (None, SERVICE_READ)}

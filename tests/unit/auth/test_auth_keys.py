@@ -10,6 +10,8 @@ from leadflow.auth import keyring as keyring_module
 from leadflow.auth.keys import (
     AGENTS_READ,
     AUDIT_READ,
+    CAMPAIGNS_READ,
+    CAMPAIGNS_WRITE,
     KEYS_MANAGE,
     LEADS_READ,
     LEADS_WRITE,
@@ -35,10 +37,10 @@ def test_public_names_are_pinned() -> None:
 
 
 def test_the_role_table() -> None:
-    data = {LEADS_READ, LEADS_WRITE, REPLIES_WRITE, OUTCOMES_WRITE, AGENTS_READ}
+    data = {LEADS_READ, LEADS_WRITE, REPLIES_WRITE, OUTCOMES_WRITE, AGENTS_READ, CAMPAIGNS_READ, CAMPAIGNS_WRITE}
     assert PERMISSIONS[Role.ADMIN] == data | {SERVICE_READ, KEYS_MANAGE, AUDIT_READ}
     assert PERMISSIONS[Role.MEMBER] == data | {SERVICE_READ}
-    assert PERMISSIONS[Role.VIEWER] == {LEADS_READ, AGENTS_READ, SERVICE_READ}
+    assert PERMISSIONS[Role.VIEWER] == {LEADS_READ, AGENTS_READ, SERVICE_READ, CAMPAIGNS_READ}
     assert PERMISSIONS[Role.INGEST] == {LEADS_WRITE, REPLIES_WRITE, SERVICE_READ}
     assert not allows(Role.INGEST, LEADS_READ) and not allows(Role.VIEWER, LEADS_WRITE)
     assert Role.parse(" Admin ") is Role.ADMIN
