@@ -13,6 +13,8 @@ from leadflow.domain.actions import ActionKind
 from leadflow.domain.models import Campaign
 from leadflow.integrations.calendar import StoreCalendars
 from leadflow.integrations.channels import DeliveryChannel, TranscriptChannel
+from leadflow.integrations.web.guard import open_web_fetcher
+from leadflow.kb import CampaignKnowledge, knowledge_for
 from leadflow.orchestrator.clock import SystemClock
 from leadflow.orchestrator.dispatcher import Dispatcher
 from leadflow.orchestrator.engine import Orchestrator
@@ -52,6 +54,7 @@ class Runtime:
         agents: list[Agent] | None = None,
         llm: Any | None = None,
         extras: dict[str, Any] | None = None,
+        campaign_kbs: dict[str, Any] | None = None,
     ) -> Runtime:
         settings.ensure_dirs()
         store = store or open_store(settings.db_url)
@@ -71,10 +74,16 @@ class Runtime:
         # plans may see other workers' sends up to 5 s late: the dispatcher's gate re-checks within 1 s
         ledgers = StoreSendLedgers(store, max_age=5.0)
         extras = {"send_ledger": ledgers, **(extras or {})}
+        # each campaign reads its own knowledge (the main database: every worker sees it); only a
+        # campaign named in ``campaign_kbs`` (the simulator's demo) gets another, e.g. the seed documents
+        knowledge, own_kbs = knowledge_for(store), dict(campaign_kbs or {})
+        if "fetcher" not in extras and settings.web_research:  # research reads prospects' sites in real runs
+            extras["fetcher"] = open_web_fetcher(allow_private=settings.web_allow_private)
 
         def context(workspace_id: str, campaign: Campaign) -> AgentContext:
+            kb = own_kbs.get(campaign.name) or CampaignKnowledge(knowledge, workspace_id, campaign.name)
             return AgentContext(clock=clock, campaign=campaign, workspace_id=workspace_id, llm=llm, extras=extras,
-                                calendar=calendars.for_rep(workspace_id, campaign.rep_name))
+                                calendar=calendars.for_rep(workspace_id, campaign.rep_name), kb=kb)
 
         # a batch's plans are in the store once it commits: the ledger holds only the open batch's,
         # so a restarted worker plans exactly as one that never stopped

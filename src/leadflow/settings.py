@@ -39,6 +39,10 @@ class Settings(BaseModel):
     reject_burst_seconds: int = Field(default=60, ge=1)
     cors_origins: tuple[str, ...] = ()
     """Origins a browser may call the API from (CORS); none by default."""
+    # the research agent's web fetcher in real runs (``integrations.web.guard``): on unless turned off;
+    # private, loopback and link-local hosts are refused unless allowed (tests, intranets)
+    web_research: bool = True
+    web_allow_private: bool = False
     llm: LLMSettings = Field(default_factory=LLMSettings)
 
     @classmethod
@@ -58,6 +62,8 @@ class Settings(BaseModel):
             ("reject_max_age_days", "LEADFLOW_REJECT_MAX_AGE_DAYS"),
             ("reject_burst", "LEADFLOW_REJECT_BURST"),
             ("reject_burst_seconds", "LEADFLOW_REJECT_BURST_SECONDS"),
+            ("web_research", "LEADFLOW_WEB_RESEARCH"),
+            ("web_allow_private", "LEADFLOW_WEB_ALLOW_PRIVATE"),
         ):
             if env.get(var):
                 values[field] = env[var]

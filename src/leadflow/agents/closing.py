@@ -12,8 +12,11 @@ decides what to send.
 * ``closing:stalled`` fires (or ``lead.stalled`` in ``closing``): after 5 days without movement
   an alert with a drafted follow-up; over 14 days an escalation (``deal_stalled`` rule).
 
-The knowledge base comes from ``ctx.kb``; without one, the demo pages in ``kb_seed/`` are
-indexed once in memory. Passages are searched with ``safe_only=True``, so a page carrying
+The knowledge base comes from ``ctx.kb``: the runtime gives every campaign its own documents
+(``leadflow kb add``, :class:`~leadflow.kb.CampaignKnowledge`), and a user's campaign without
+documents gets no passages, so the playbook says nothing matched and the draft states no figures.
+The demo pages in ``kb_seed/`` serve only the simulator's demo campaign, and a bare context
+without any ``kb`` (direct calls, unit tests). Passages are searched with ``safe_only=True``, so a page carrying
 instruction-like text never reaches a brief or a prompt.
 """
 
@@ -105,6 +108,15 @@ def sources(passages: list[Passage]) -> str:
         f"[{n}] {_section(p)} ({p.citation.source}#{p.citation.chunk_no}, doc {p.citation.doc_id})"
         for n, p in enumerate(passages, 1)
     )
+
+
+def cited(passages: list[Passage]) -> list[dict[str, str | int]]:
+    """The passages' documents and sections, for a decision's payload and the trace."""
+    return [
+        {"doc_id": p.citation.doc_id, "title": p.citation.title, "section": _section(p),
+         "source": p.citation.source, "chunk": p.citation.chunk_no}
+        for p in passages
+    ]
 
 
 def offline_objection(state: LeadState, intent: str, passages: list[Passage], *, rep: str) -> ObjectionResponse:
@@ -263,10 +275,14 @@ class ClosingAgent:
         action = notify_human(
             ctx, state, key=f"closing:coach:{event.id}", agent=self.card.name,
             subject=f"{state.lead.full_name}: {name} objection - playbook and draft reply",
-            body="\n".join(lines), payload={"intent": intent, "citations": answer.citations, "approach": answer.approach},
+            body="\n".join(lines),
+            payload={"intent": intent, "citations": answer.citations, "approach": answer.approach,
+                     "sources": cited(passages)},
         )
+        titles = "; ".join(dict.fromkeys(f"{p.citation.title} > {_section(p)}" for p in passages))
         return Decision(result=f"coached_{name}", state=state, actions=[action], timers=timers,
-                        summary=f"{name}: {len(passages)} cited passages, approach {answer.approach}")
+                        summary=f"{name}: {len(passages)} cited passages" + (f" ({titles})" if titles else "")
+                        + f", approach {answer.approach}")
 
     def _stall_timer(self, now: datetime) -> list[TimerSpec]:
         return [TimerSpec(name="closing:stalled", fire_at=now + STALL_AFTER, agent=self.card.name, payload=OWNER_SAFE)]

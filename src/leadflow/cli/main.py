@@ -119,9 +119,16 @@ def trace(
     workspace: WsOpt = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     everything: Annotated[bool, typer.Option("--all", help="also the events other rows already show")] = False,
+    full: Annotated[bool, typer.Option("--full", help="each message's whole text (drafts always show it)")] = False,
 ) -> None:
-    """Print a lead's whole story: events, agent steps (model, tokens, latency, fallback), messages and held sends."""
+    """Print a lead's whole story: events, agent steps (model, tokens, latency, fallback), messages and held sends.
+
+    Each message says who wrote it (template, model, or the person who edited it); a draft held
+    for review shows its whole text, why it was held and what became of it.
+    """
     from leadflow.domain.models import LeadState
+    from leadflow.drafts import STATUSES as DRAFT_STATUSES
+    from leadflow.drafts import writer_of
     from leadflow.exceptions import NotFound, Unreadable
     from leadflow.state import open_store
     from leadflow.state.poison import why
@@ -168,11 +175,27 @@ def trace(
     for t in traces:
         extra = f"{t.latency_ms:.1f}ms model={t.model or 'offline'} tokens={t.tokens}" + (" FALLBACK" if t.fallback_used else "")
         rows.append((t.at.isoformat(), (_minute(t.at), f"agent:{t.agent}", t.decision[:60], extra)))
+    actions = store.actions_for(s.workspace, lead_id)
+    by_key = {r.action.idempotency_key: r for r in actions}
+    in_full: list[tuple[str, str, str]] = []  # (sort key, heading, whole text): printed after the table
     for m in state.messages if state is not None else []:
+        sent_by = by_key.get(m.id)
+        writer = f"written by {writer_of(store, sent_by)}: " if sent_by is not None else ""
         rows.append((m.at.isoformat(), (_minute(m.at), f"{m.direction.value}:{m.channel.value}", (m.subject or "")[:40],
-                     m.body.replace("\n", " ")[:90])))
-    for r in store.actions_for(s.workspace, lead_id):
-        if r.status not in ("sent", "pending"):  # what was held back, and why
+                     escape(writer + m.body.replace("\n", " ")[:90]))))
+        if full:
+            head = f"{_minute(m.at)} {m.direction.value} {m.channel.value} to {m.to or '-'}; {writer.rstrip(': ')}"
+            in_full.append((m.at.isoformat(), f"{head} subject: {m.subject or '-'}", m.body))
+    for r in actions:
+        if r.status in DRAFT_STATUSES:  # a draft held for review: who wrote it, why, what became of it
+            writer = writer_of(store, r)
+            rows.append((r.created_at.isoformat(), (_minute(r.created_at), f"{r.action.kind.value}:draft:{r.status}",
+                         escape((r.action.subject or r.action.idempotency_key)[:40]),
+                         escape(f"draft {r.seq}, written by {writer}: {r.detail or ''}"))))
+            head = (f"draft {r.seq} ({r.status}) {r.action.kind.value} to {r.action.to or '-'}; written by {writer}; "
+                    f"{r.detail or ''}; subject: {r.action.subject or '-'}")
+            in_full.append((r.created_at.isoformat(), head, r.action.body))
+        elif r.status not in ("sent", "pending"):  # what was held back, and why
             rows.append((r.created_at.isoformat(), (_minute(r.created_at), f"{r.action.kind.value}:{r.status}",
                          (r.action.subject or r.action.idempotency_key)[:40], r.detail or "")))
         elif r.status == "pending":
@@ -182,6 +205,9 @@ def trace(
     for _, row in sorted(rows, key=lambda r: r[0]):
         table.add_row(*row)
     console.print(table)
+    for _, head, text in sorted(in_full, key=lambda r: r[0]):  # whole texts, never cut by the table
+        console.print(f"\n[bold]{escape(head)}[/bold]", highlight=False, soft_wrap=True)
+        console.print(escape(text), highlight=False, soft_wrap=True)
 
 
 def _minute(at: datetime) -> str:
@@ -294,7 +320,9 @@ def agents() -> None:
 
 from leadflow.cli.audit import audit_log as _audit_log  # noqa: E402
 from leadflow.cli.campaigns import app as campaigns_app  # noqa: E402
+from leadflow.cli.drafts import drafts_app  # noqa: E402
 from leadflow.cli.evaluate import evaluate as _evaluate  # noqa: E402
+from leadflow.cli.kb import kb_app  # noqa: E402
 from leadflow.cli.keys import keys_app  # noqa: E402
 from leadflow.cli.person import person_app  # noqa: E402
 from leadflow.cli.replies import replies_app  # noqa: E402
@@ -303,7 +331,9 @@ from leadflow.cli.webhooks import webhooks_app  # noqa: E402
 
 app.add_typer(replies_app, name="replies")
 app.add_typer(campaigns_app, name="campaigns")
+app.add_typer(drafts_app, name="drafts")
 app.add_typer(keys_app, name="keys")
+app.add_typer(kb_app, name="kb")
 app.add_typer(person_app, name="person")
 app.add_typer(webhooks_app, name="webhooks")
 app.command("audit")(_audit_log)

@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+from leadflow.kb._backends import knowledge_for
 from leadflow.kb.chunk import Chunk, chunk_text
 from leadflow.kb.index import DEFAULT_WORKSPACE, Citation, Embedder, KnowledgeBase, Passage, load_embedder
 from leadflow.kb.ingest import (
@@ -28,23 +29,31 @@ from leadflow.kb.ingest import (
     load_text,
     load_url,
 )
+from leadflow.kb.retriever import CampaignKnowledge, SeedKnowledge
 from leadflow.kb.sanitize import REMOVED_MARKER, Sanitized, is_suspicious, neutralise, scan
+from leadflow.kb.store import DocumentInfo, KnowledgeStore, PutResult
 
 __all__ = [
     "DEFAULT_WORKSPACE",
     "REMOVED_MARKER",
+    "CampaignKnowledge",
     "Chunk",
     "Citation",
     "Document",
+    "DocumentInfo",
     "Embedder",
     "FetchedLike",
     "KnowledgeBase",
+    "KnowledgeStore",
     "PageFetcher",
     "Passage",
+    "PutResult",
     "Sanitized",
+    "SeedKnowledge",
     "chunk_text",
     "html_to_text",
     "is_suspicious",
+    "knowledge_for",
     "load_embedder",
     "load_html",
     "load_markdown",

@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from leadflow.agents.closing import seed_kb
 from leadflow.domain.models import Campaign, Channel, LeadState, SenderIdentity, Stage
+from leadflow.kb import SeedKnowledge
 from leadflow.orchestrator.clock import SimClock
 from leadflow.orchestrator.intake import recorded_outcome
 from leadflow.runtime import Runtime
@@ -89,7 +91,8 @@ def open_simulation(
     settings = Settings(db_url=db_url, transcript_path=str(transcript_path), workspace=workspace)
     web = SimWeb(p.lead for p in prospects)  # the prospects' company sites: research reads them by tier
     runtime = Runtime.build(
-        settings, store=store, clock=clock, channel=world, inbound=[world], llm=llm, extras={"fetcher": web}
+        settings, store=store, clock=clock, channel=world, inbound=[world], llm=llm, extras={"fetcher": web},
+        campaign_kbs={CAMPAIGN: SeedKnowledge(seed_kb())},  # the demo's fictional documents, for the demo alone
     )
     world.intake = runtime.intake
     try:

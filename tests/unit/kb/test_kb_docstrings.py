@@ -13,6 +13,7 @@ MODULES = [
     "leadflow.kb.chunk",
     "leadflow.kb.ingest",
     "leadflow.kb.index",
+    "leadflow.kb.store",
 ]
 
 

@@ -48,6 +48,7 @@ def test_public_api_is_pinned() -> None:
             "FetchedLike", "KnowledgeBase", "PageFetcher", "Passage", "Sanitized", "chunk_text",
             "html_to_text", "is_suspicious", "load_embedder", "load_html", "load_markdown",
             "load_page", "load_path", "load_pdf", "load_text", "load_url", "neutralise", "scan",
+            "CampaignKnowledge", "DocumentInfo", "KnowledgeStore", "PutResult", "SeedKnowledge", "knowledge_for",
         ]
     )  # fmt: skip
 
