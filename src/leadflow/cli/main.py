@@ -324,6 +324,7 @@ from leadflow.cli.drafts import drafts_app  # noqa: E402
 from leadflow.cli.evaluate import evaluate as _evaluate  # noqa: E402
 from leadflow.cli.kb import kb_app  # noqa: E402
 from leadflow.cli.keys import keys_app  # noqa: E402
+from leadflow.cli.leads import leads_app  # noqa: E402
 from leadflow.cli.person import person_app  # noqa: E402
 from leadflow.cli.replies import replies_app  # noqa: E402
 from leadflow.cli.simulate import simulate as _simulate  # noqa: E402
@@ -334,6 +335,7 @@ app.add_typer(campaigns_app, name="campaigns")
 app.add_typer(drafts_app, name="drafts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(kb_app, name="kb")
+app.add_typer(leads_app, name="leads")
 app.add_typer(person_app, name="person")
 app.add_typer(webhooks_app, name="webhooks")
 app.command("audit")(_audit_log)
