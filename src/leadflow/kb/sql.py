@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, text
 from leadflow.exceptions import NotFound
 from leadflow.kb.index import Citation, Passage
 from leadflow.kb.ingest import Document
-from leadflow.kb.store import DocumentInfo, KnowledgeStore, PutResult, prepare, query_terms
+from leadflow.kb.store import DocumentInfo, KnowledgeStore, PutResult, PutStatus, prepare, query_terms
 from leadflow.state.schema import kb_chunks, kb_documents
 
 __all__ = ["PG_SEARCH_INDEX", "SQLITE_FTS", "SqlKnowledgeStore", "create_search_index"]
@@ -122,7 +122,7 @@ class SqlKnowledgeStore(KnowledgeStore):
                         text("INSERT INTO kb_chunks_fts (rowid, text, title, heading) VALUES (:id, :t, :ti, :h)"),
                         {"id": row, "t": chunk.text, "ti": prepared.title, "h": chunk.heading},
                     )
-        status = "replaced" if old is not None else "added"
+        status: PutStatus = "replaced" if old is not None else "added"
         return PutResult(prepared.doc_id, status, len(prepared.chunks), prepared.title, prepared.source)
 
     def documents(self, workspace_id: str, campaign: str) -> list[DocumentInfo]:

@@ -50,6 +50,7 @@ __all__ = [
     "PreparedChunk",
     "PreparedDocument",
     "PutResult",
+    "PutStatus",
     "doc_id_for",
     "prepare",
     "query_terms",
