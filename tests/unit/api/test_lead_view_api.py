@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -174,3 +175,30 @@ def test_a_held_draft_a_person_edited_shows_as_held_and_written_by_them(demo_rt:
     assert view.status == "held" and view.written_by == "person:maya" and view.text == "Hi Dana, edited by hand."
     assert view.detail == "review_first_touch: the first message to this lead"
     assert view.sender == row.action.payload["from"]
+
+
+def test_a_first_touch_waiting_for_the_window_is_the_next_follow_up_and_a_pending_message() -> None:
+    night = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)  # 03:00 in New York: the first touch waits for the morning
+    channel = TranscriptChannel(":memory:")
+    rt = Runtime.build(Settings(db_url="memory://", transcript_path=":memory:", workspace=WS),
+                       store=MemoryStore(), clock=FixedClock(night), channel=channel)
+    try:
+        rt.store.save_campaign(WS, demo_campaign())
+        key = keyring_for(rt.store).create(WS, "viewer", name="tests", actor="tests")[1]
+        lead = rt.intake.create_lead(WS, CAMPAIGN, Lead(first_name="Dana", email="dana@northwind.example",
+                                                        timezone="America/New_York"))[0]
+        rt.worker.run_until_idle()
+        [row] = [r for r in rt.store.actions_for(WS, lead.lead_id) if r.action.kind is ActionKind.SEND_EMAIL]
+        assert row.status == "pending" and row.action.not_before is not None and row.action.not_before > night
+        with TestClient(create_app(rt), headers=bearer(key)) as c:
+            body = c.get(f"/v1/leads/{lead.lead_id}").json()
+            [message] = c.get(f"/v1/leads/{lead.lead_id}/messages").json()["messages"]
+    finally:
+        rt.close()
+        channel.close()
+    assert body["stage"] == "new" and body["touches"] == 0
+    follow = body["next_follow_up"]
+    assert follow["kind"] == "send" and follow["name"] == row.action.subject and follow["agent"] == "response"
+    assert datetime.fromisoformat(follow["at"]) == row.action.not_before
+    assert message["status"] == "pending" and datetime.fromisoformat(message["at"]) == row.action.not_before
+    assert message["text"] == row.action.body
