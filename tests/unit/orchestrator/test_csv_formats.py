@@ -284,3 +284,30 @@ def test_guess_zone_by_region_and_country() -> None:
     assert guess_zone(country="United States") == (None, "unknown")
     assert guess_zone(phone="+49 30 901820") == ("Europe/Berlin", "phone")
     assert APOLLO.score({"apollo_contact_id"}) == 0  # one marker is not enough
+
+
+def test_the_dispatcher_holds_a_due_send_to_the_chicago_lead_and_the_us_lead_until_their_hours() -> None:
+    from leadflow.domain.actions import ActionKind, OutboundAction
+    from leadflow.integrations.channels import TranscriptChannel
+    from leadflow.orchestrator.clock import FixedClock
+    from leadflow.orchestrator.dispatcher import Dispatcher
+    from leadflow.state.records import Commit
+
+    store = MemoryStore()
+    store.save_campaign(WS, Campaign(name="spring"))
+    clock = FixedClock(MONDAY_0830_UTC)
+    import_csv(Intake(store=store, clock=clock), store, WS, "spring", APOLLO_CSV)
+    leads = {s.lead.last_name: s for s in store.list_leads(WS)}
+    for name in ("Lee", "Moore"):
+        state = leads[name]
+        action = OutboundAction(kind=ActionKind.SEND_EMAIL, idempotency_key=f"{state.lead_id}:first",
+                                to=str(state.lead.email), body="hello", payload={})
+        store.apply([Commit(WS, state.lead_id, actions=[action], at=clock.now())])
+    channel = TranscriptChannel()
+    Dispatcher(store=store, channels={ActionKind.SEND_EMAIL: channel}, clock=clock, max_attempts=1).dispatch()
+    held = {name: store.actions_for(WS, leads[name].lead_id)[0] for name in ("Lee", "Moore")}
+    assert {r.status for r in held.values()} == {"pending"}  # nothing went at 02:30 Chicago time
+    chicago = held["Lee"].action.not_before
+    assert chicago is not None and chicago.astimezone(ZoneInfo("America/Chicago")).time() == time(9)
+    us = held["Moore"].action.not_before
+    assert us is not None and us.astimezone(ZoneInfo("America/New_York")).time() == time(12)  # 09:00 Pacific
