@@ -325,10 +325,10 @@ def simulate_campaign(
     return report
 
 
-def _run_until(runtime: Runtime, world: SimWorld, end: datetime) -> None:
+def _run_until(runtime: Runtime, world: SimWorld, end: datetime, *, max_rounds: int = 1_000_000) -> None:
     """The worker's simulated loop (``run_until_idle(simulate=True)``), stopping at ``end``."""
     worker, clock = runtime.worker, runtime.clock
-    while True:
+    for _ in range(max_rounds):
         if worker.tick():
             continue
         wakeups = [w for w in (runtime.store.next_wakeup(), world.next_arrival()) if w]
