@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from leadflow.agents._compose import outbound, preferred_channel
 from leadflow.agents._extract import BROWSING, extract
 from leadflow.agents._figures import unsupported
+from leadflow.agents._kb_answer import kb_answer
 from leadflow.agents._llm import data_block
 from leadflow.agents.base import AgentCard, AgentContext, Decision, EmitEvent
 from leadflow.domain.events import Event, EventType
@@ -155,13 +156,16 @@ class QualificationAgent:
         state.pending_question = ",".join(q["key"] for q in ask)
         channel = preferred_channel(state, ctx.campaign)
         thanks = "Thanks, that helps! " if found else ("Thanks for getting back to me! " if answers["_turns"] == 1 else "Thanks! ")
-        body = thanks + " ".join(q["ask"] for q in ask)
+        answer = kb_answer(ctx, text)  # their own question first, from the campaign's documents, cited
+        body = thanks + (f"{answer.sentence} " if answer.sentence else "") + " ".join(q["ask"] for q in ask)
         action = outbound(
             state, ctx, channel=channel, key=f"qualify:{answers['_turns']}", body=body,
             subject="A couple of quick questions" if channel is Channel.EMAIL else None, agent=self.card.name,
+            payload={"kb_sources": answer.sources()} if answer.passages else None,
         )
+        cited = f"; answered their question from {answer.passages[0].citation.title!r}" if answer.passages else ""
         return Decision(result="asked", state=state, actions=[action] if action.to else [],
-                        summary=f"found {found or 'nothing'}; asked {state.pending_question}")
+                        summary=f"found {found or 'nothing'}; asked {state.pending_question}{cited}")
 
     def handle_llm(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
         """Read the answers with the model, then score and ask exactly as offline mode does."""
