@@ -30,12 +30,14 @@ __all__ = [
     "MAX_MESSAGE",
     "MAX_MIME_DEPTH",
     "MAX_REPLY_TEXT",
+    "READ_BACK",
     "JsonLimits",
     "check_json",
     "check_reply",
     "check_text",
     "json_problem",
     "mime_depth",
+    "read_back",
     "shorten_path",
     "storable",
     "text_problem",
@@ -68,6 +70,16 @@ class JsonLimits:
 
 DEFAULT = JsonLimits()
 """The limits every entry point uses (API bodies, lead attributes, CSV, inbound mail, events)."""
+
+READ_BACK: dict[str, Any] = {"leadflow_read_back": True}
+"""Validation context of a document the store wrote (``model_validate(doc, context=READ_BACK)``):
+the limits held when it was accepted, so models skip checking them again on every read (the hot
+path), and a record accepted under older limits still reads back."""
+
+
+def read_back(context: Any) -> bool:
+    """Whether a validation ``context`` is :data:`READ_BACK`'s."""
+    return isinstance(context, dict) and bool(context.get("leadflow_read_back"))
 
 # lone surrogates cannot be written as UTF-8; NUL cannot be kept in PostgreSQL text
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")

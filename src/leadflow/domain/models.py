@@ -12,11 +12,19 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic.networks import validate_email
 
 from leadflow.domain.identity import normalise_phone
-from leadflow.domain.limits import json_problem, shorten_path, text_problem
+from leadflow.domain.limits import json_problem, read_back, shorten_path, text_problem
 
 
 @lru_cache(maxsize=100_000)
@@ -122,8 +130,11 @@ class Lead(BaseModel):
 
     @field_validator("attributes")
     @classmethod
-    def _attributes(cls, value: dict[str, Any]) -> dict[str, Any]:
-        """Within the input limits (``domain.limits``): what is accepted can be stored and read back."""
+    def _attributes(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """Within the input limits (``domain.limits``): what is accepted can be stored and read back
+        (not checked again when the store reads it back: ``limits.READ_BACK``)."""
+        if not value or read_back(info.context):
+            return value
         found = json_problem(value, path="attributes")
         if found is not None:
             raise ValueError(f"{shorten_path(found[0])}: {found[1]}")
@@ -134,9 +145,9 @@ class Lead(BaseModel):
         "source_lead_id", "inquiry",
     )
     @classmethod
-    def _storable(cls, value: str | None) -> str | None:
+    def _storable(cls, value: str | None, info: ValidationInfo) -> str | None:
         """No NUL or lone surrogate: the store keeps UTF-8 text (``domain.limits.text_problem``)."""
-        problem = None if value is None else text_problem(value)
+        problem = None if value is None or read_back(info.context) else text_problem(value)
         if problem is not None:
             raise ValueError(problem)
         return value

@@ -195,6 +195,10 @@ class Orchestrator:
             if decision.escalation is not None:
                 new_state.escalations.append(decision.escalation)
                 new_state.assigned_to = "human"
+            # an escalation while handling an escalation is kept on the lead, not escalated again:
+            # an agent that fails on this lead every time (its data, a bug) would otherwise escalate
+            # its own failed escalations for ever and the worker never go idle
+            if decision.escalation is not None and cause.type != EventType.AGENT_ESCALATED:
                 events.append(
                     self._event(
                         EmitEvent(

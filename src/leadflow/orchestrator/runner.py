@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from leadflow.agents.base import Agent, AgentContext, Decision
 from leadflow.domain.events import Event
+from leadflow.domain.limits import READ_BACK
 from leadflow.domain.models import Escalation, LeadState
 from leadflow.exceptions import CircuitOpen
 from leadflow.resilience import BreakerRegistry
@@ -36,8 +37,9 @@ Mode = Callable[[AgentContext, LeadState, Event], Decision]
 
 
 def _private_copy(state: LeadState) -> LeadState:
-    """A copy the agent may change in place (a dump and validate: ~10x faster than deepcopy)."""
-    return type(state).model_validate(state.model_dump())
+    """A copy the agent may change in place (a dump and validate: ~10x faster than deepcopy); the
+    input limits are not checked again (``limits.READ_BACK``): the state was accepted already."""
+    return type(state).model_validate(state.model_dump(), context=READ_BACK)
 
 
 class AgentRunner:

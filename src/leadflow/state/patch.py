@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from leadflow.domain.events import Event, EventType
+from leadflow.domain.limits import READ_BACK
 from leadflow.domain.models import LeadState
 
 _SKIP = {"version"}
@@ -59,7 +60,7 @@ def fold(events: Iterable[Event]) -> dict[str, LeadState]:
             doc = apply_patch(docs[event.lead_id], event.payload["patch"])
             doc["version"] = int(event.payload["version"])
             docs[event.lead_id] = doc
-    return {lead_id: LeadState.model_validate(doc) for lead_id, doc in docs.items()}
+    return {lead_id: LeadState.model_validate(doc, context=READ_BACK) for lead_id, doc in docs.items()}
 
 
 def merge_parallel(base: LeadState, results: list[LeadState]) -> LeadState:
@@ -86,4 +87,4 @@ def merge_parallel(base: LeadState, results: list[LeadState]) -> LeadState:
                 merged[key] = list(merged.get(key) or []) + value[len(before) :]
             else:
                 merged[key] = value
-    return LeadState.model_validate(merged)
+    return LeadState.model_validate(merged, context=READ_BACK)  # made of states already accepted

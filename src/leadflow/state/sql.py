@@ -40,6 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from leadflow.domain.actions import OutboundAction
 from leadflow.domain.events import Event
 from leadflow.domain.identity import linked_event, match, suppression_keys
+from leadflow.domain.limits import READ_BACK
 from leadflow.domain.models import Campaign, LeadState
 from leadflow.exceptions import Conflict, NotFound, Unreadable
 from leadflow.state import _sql_privacy, _sql_rejects, poison
@@ -276,7 +277,7 @@ class SqlStore(SqlSendCounts, SqlActionReads, Store):
         if doc is None:
             raise NotFound(f"no lead {lead_id!r} in workspace {workspace_id!r}")
         try:
-            return LeadState.model_validate_json(doc)
+            return LeadState.model_validate_json(doc, context=READ_BACK)
         except Exception as exc:  # a poison document: one clear error, for the worker to fail the event
             raise Unreadable(f"{poison.reason('lead document', exc)} (lead {lead_id})") from None
 
@@ -291,7 +292,7 @@ class SqlStore(SqlSendCounts, SqlActionReads, Store):
         with self._read() as conn:
             for doc, lead_id in conn.execute(q):
                 try:
-                    out.append(LeadState.model_validate_json(doc))
+                    out.append(LeadState.model_validate_json(doc, context=READ_BACK))
                 except Exception as exc:  # a poison document is left out of lists, not the whole list
                     log.warning("lead %s left out: %s", lead_id, poison.reason("lead document", exc))
         return out

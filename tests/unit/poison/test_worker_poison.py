@@ -11,7 +11,7 @@ import pytest
 from tests.unit.poison.conftest import CAMPAIGN, WS, deep, plant_event, poison_lead_doc, run_out_retries, sql
 
 from leadflow.domain.actions import ActionKind
-from leadflow.domain.models import Lead
+from leadflow.domain.models import Lead, LeadState
 from leadflow.exceptions import Unreadable
 from leadflow.runtime import Runtime
 from leadflow.state.poison import is_unreadable, why
@@ -147,3 +147,41 @@ def test_a_store_that_is_down_still_stops_the_round(rt: Runtime, monkeypatch: py
     with pytest.raises(ConnectionError):
         rt.orchestrator.process()
     assert rt.store.list_dead() == []  # no attempt counted against the event
+
+
+def test_a_lead_accepted_under_older_limits_still_reads_back(rt: Runtime) -> None:
+    """The limits are checked where input enters, not again on every read: a stored lead nested
+    deeper than today's limit (but within what the parser reads) is still served."""
+    lead = add(rt, "Ann")
+    poison_lead_doc(rt, lead, depth=40)
+    state = rt.store.get_lead(WS, lead)
+    assert "a" in state.lead.attributes
+    rt.worker.run_until_idle()
+    assert first_touched(rt, lead) and rt.store.list_dead() == []
+    with pytest.raises(ValueError, match="nested more than 32 levels"):  # as new input it is refused
+        Lead.model_validate(state.lead.model_dump())
+
+
+def test_a_lead_every_agent_fails_on_is_escalated_once_and_the_worker_goes_idle(
+        rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: each failed escalation escalated again (agent.escalated -> escalation agent fails ->
+    agent.escalated ...), for ever; the worker never went idle."""
+    from leadflow.orchestrator import runner
+
+    copy = runner._private_copy
+
+    def fails_on_bad(state: LeadState) -> LeadState:
+        if state.lead.first_name == "Bad":
+            raise ValueError("this lead's data breaks every agent")
+        return copy(state)
+
+    monkeypatch.setattr(runner, "_private_copy", fails_on_bad)
+    bad = add(rt, "Bad")
+    good = add(rt, "Bob")
+    rounds = rt.worker.run_until_idle(max_rounds=30)
+    assert rounds < 30
+    assert first_touched(rt, good)
+    state = rt.store.get_lead(WS, bad)
+    assert state.assigned_to == "human" and state.escalations  # a human has it, with the reason
+    types = [e.type for e in rt.store.lead_events(WS, bad)]
+    assert types.count("agent.escalated") <= 3  # one per failed step of lead.created, none of its own
