@@ -74,7 +74,9 @@ def read_yaml(text: str, *, origin: str = "campaign file") -> tuple[Any, dict[Pa
     finally:
         loader.dispose()
     if dupes:
-        details = [{"field": spell(p), "line": lines.get(p), "message": "key given twice"} for p in dupes]
+        details: list[dict[str, object]] = [
+            {"field": spell(p), "line": lines.get(p), "message": "key given twice"} for p in dupes
+        ]
         raise CampaignFileError(_summary(origin, details), details=details)
     return data, lines
 

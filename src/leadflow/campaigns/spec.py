@@ -49,6 +49,7 @@ TEMPLATE_VARIABLES: dict[str, str] = {
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PREFERRED: tuple[Day, ...] = ("tue", "wed", "thu")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _DURATION = re.compile(r"^\s*(\d+)\s*(d|day|days|w|week|weeks)\s*$", re.IGNORECASE)
 
@@ -197,7 +198,7 @@ class Sending(_Strict):
 
     window: Window = Field(default_factory=Window)
     days: list[Day] = Field(default_factory=lambda: list(DAYS[:5]), min_length=1)
-    preferred_days: list[Day] = Field(default_factory=lambda: ["tue", "wed", "thu"])
+    preferred_days: list[Day] = Field(default_factory=lambda: list(PREFERRED))
     holidays: list[date] = Field(default_factory=list)
     domain_hourly_cap: Positive = 10
     ramp: Ramp = Field(default_factory=Ramp, description="a new mailbox's daily cap: start, +step a day")
