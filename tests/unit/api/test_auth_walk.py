@@ -116,7 +116,7 @@ def routes(app: FastAPI) -> list[tuple[str, str]]:
 
 def request(world: World, method: str, template: str, *, lead_id: str, headers: dict[str, str]) -> httpx.Response:
     """One call of a route, its path parameters and body made from real objects."""
-    path = template.replace("{lead_id}", lead_id).replace("{name}", CAMPAIGN)
+    path = template.replace("{lead_id}", lead_id).replace("{name}", CAMPAIGN).replace("{draft_id}", "1")
     assert "{" not in path, f"no value for a path parameter of {template}: teach this test about it"
     body: dict[str, Any] = {}
     if template == "/v1/leads":
