@@ -28,6 +28,7 @@ from leadflow.agents.personalisation import (
 from leadflow.agents.research import research
 from leadflow.agents.sequencing import sender_for
 from leadflow.agents.triage import assess, plan_for
+from leadflow.campaigns.copy import first_touch as first_touch_copy
 from leadflow.domain.events import Event
 from leadflow.domain.models import Channel, LeadState, SenderIdentity
 
@@ -137,6 +138,9 @@ class ResponseAgent:
                 agent_name=self.card.name,
             )
         draft = result.draft
+        own = first_touch_copy(campaign, state, channel, mailbox)  # the campaign file's own words win
+        if own is not None:
+            draft = own if own.subject or channel is not Channel.EMAIL else own.model_copy(update={"subject": draft.subject})
         action = outbound(
             state,
             ctx,

@@ -1,0 +1,37 @@
+"""The campaign file's own copy for the first touch: filled in per lead, with the sender's
+signature and footer; a lead missing a value the template needs gets the agents' draft."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.unit.agents.agent_helpers import created, make_ctx, make_state
+
+from leadflow.agents.response import ResponseAgent
+from leadflow.campaigns import load_text, to_campaign
+
+EXAMPLE = Path(__file__).parents[3] / "examples" / "campaign.yaml"
+
+
+def first_touch(**lead: object) -> tuple[str | None, str, str]:
+    campaign = to_campaign(load_text(EXAMPLE.read_text(encoding="utf-8")))
+    state = make_state(**lead)
+    decision = ResponseAgent().handle(make_ctx(campaign), state, created(state))
+    [action] = decision.actions
+    return action.subject, action.body, str(action.payload["draft"])
+
+
+def test_the_first_touch_is_the_campaign_s_own_copy_filled_in() -> None:
+    subject, body, source = first_touch(first_name="Dana", company="Acme")
+    assert source == "campaign_copy"
+    assert subject == "Acme's pipeline, a quick question"
+    assert body.startswith("Hi Dana,\n\nMost revenue teams")
+    assert "Would a 20-minute look at where your pipeline leaks between demo and close be useful?" in body
+    assert "Brightline Analytics shows where yours leak" in body
+    assert "{" not in body and "Reply STOP" in body  # no unfilled variable; the opt-out footer
+    assert "500 Howard Street" in body  # the sending mailbox's postal address
+
+
+def test_a_lead_without_a_value_the_copy_needs_gets_the_agents_draft() -> None:
+    subject, body, source = first_touch(first_name="Dana", company=None, company_domain=None)
+    assert source != "campaign_copy" and "{company}" not in (subject or "") + body
