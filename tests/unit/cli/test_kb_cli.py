@@ -100,3 +100,37 @@ def test_unknown_campaign_and_bad_files_are_refused(db: str, tmp_path: Path) -> 
 def test_a_private_url_is_refused_by_default(db: str) -> None:
     result = run("kb", "add", "-c", "acme-growth", "--db", db, "http://127.0.0.1:9/faq")
     assert result.exit_code == 1 and "refusing" in result.output
+
+
+def test_a_web_page_is_added_when_private_hosts_are_allowed(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    page = (b"<html><head><title>Acme FAQ</title></head><body><h1>FAQ</h1><h2>Contracts</h2>"
+            b"<p>Contracts run month to month and can be cancelled any time.</p></body></html>")
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body, kind = (page, "text/html") if self.path == "/faq" else (b"", "text/plain")
+            self.send_response(200 if self.path == "/faq" else 404)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/faq"
+    try:
+        assert run("kb", "add", "-c", "acme-growth", "--db", db, url).exit_code == 1  # refused by default
+        monkeypatch.setenv("LEADFLOW_WEB_ALLOW_PRIVATE", "1")
+        added = run("kb", "add", "-c", "acme-growth", "--db", db, url)
+        assert added.exit_code == 0 and "added: 'Acme FAQ'" in added.output, added.output
+        found = run("kb", "search", "-c", "acme-growth", "--db", db, "cancel contract")
+        assert "[1] Acme FAQ > FAQ > Contracts (" in found.output and url in found.output
+    finally:
+        server.shutdown()
+        server.server_close()
