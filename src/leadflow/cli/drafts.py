@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -150,13 +151,13 @@ def edit(
 
     service, ws = _open(db, workspace)
     try:
-        if sum(x is not None and x is not False for x in (body, body_file, editor or None)) > 1:
+        if (body is not None) + (body_file is not None) + editor > 1:
             raise InvalidInput("give one of --body, --body-file and --editor")
         if body_file is not None:
             body = body_file.read_text(encoding="utf-8")
         elif editor:
             current = service.get(ws, draft_id)
-            body = typer.edit(current.body)
+            body = click.edit(current.body)
             if body is None or body == current.body:
                 console.print("unchanged")
                 if subject is None:

@@ -13,6 +13,7 @@ lead (``_redraft``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -191,13 +192,13 @@ class Drafts:
         event: Any,
         *,
         routed: bool,
-        actions: list[OutboundAction] | None = None,
+        actions: Sequence[OutboundAction] = (),
     ) -> None:
         commit = Commit(
             row.workspace_id,
             row.lead_id,
             events=[event],
-            actions=actions or [],
+            actions=list(actions),
             draft=change,
             quiet=set() if routed else {event.id},
             at=self.clock.now(),

@@ -104,3 +104,21 @@ def test_reject_needs_a_reason_and_records_it(held: tuple[Runtime, TranscriptCha
     bad = runner.invoke(app, ["drafts", "list", "--status", "sent", "--db", url, "-w", WS])
     assert bad.exit_code == 2
     assert channel.deliveries() == []
+
+
+def test_edit_in_the_editor(held: tuple[Runtime, TranscriptChannel, str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    rt, _, url, _ = held
+    [row] = rt.store.actions_in(WS, ["held"])
+    seen: list[str] = []
+
+    def editor(text: str) -> str:
+        seen.append(text)
+        return "P.S. from Maria\n" + text
+
+    monkeypatch.setattr("click.edit", editor)
+    cli("drafts", "edit", str(row.seq), "--editor", "--by", "maria", url=url)
+    assert seen == [row.action.body], "the editor opens on the draft's whole text"
+    after = rt.store.action_by_seq(WS, row.seq)
+    assert after.status == "held" and after.action.body == "P.S. from Maria\n" + row.action.body
+    both = runner.invoke(app, ["drafts", "edit", str(row.seq), "--editor", "--body", "x", "--db", url, "-w", WS])
+    assert both.exit_code == 2
