@@ -21,6 +21,7 @@ are dropped, and when every reason the model gave is unsupported the call is a `
 from __future__ import annotations
 
 import html
+import json
 import re
 from datetime import datetime
 from functools import cache, lru_cache
@@ -36,7 +37,7 @@ from leadflow.agents._llm import data_block, prompt, with_usage
 from leadflow.agents.base import AgentCard, AgentContext, Decision
 from leadflow.domain.actions import ActionKind, OutboundAction
 from leadflow.domain.events import Event, EventType
-from leadflow.domain.models import Direction, Escalation, LeadState
+from leadflow.domain.models import Campaign, Direction, Escalation, LeadState
 from leadflow.exceptions import ConfigError, ModelFailure
 
 DEFAULT_RULES = Path(__file__).with_name("escalation_rules.yaml")
@@ -405,6 +406,26 @@ class EscalationAgent:
 
     def __init__(self, rules: EscalationRules | None = None) -> None:
         self.rules = rules or default_rules()
+        self._merged: dict[tuple[str, bool], EscalationRules] = {}  # per campaign's rules, parsed once
+
+    def rules_for(self, campaign: Campaign) -> EscalationRules:
+        """This agent's rules with the campaign file's (``settings["escalation_rules"]``): a rule
+        with a default's name replaces it, others are added; ``escalation_replace_defaults``
+        keeps only the campaign's."""
+        own = campaign.settings.get("escalation_rules")
+        if own is None:
+            return self.rules
+        key = (json.dumps(own, sort_keys=True), bool(campaign.settings.get("escalation_replace_defaults")))
+        merged = self._merged.get(key)
+        if merged is None:
+            extra = [EscalationRule.model_validate(r) for r in own]
+            names = {r.name for r in extra}
+            kept = [] if key[1] else [r for r in self.rules.rules if r.name not in names]
+            merged = EscalationRules(rules=[*kept, *extra])
+            if len(self._merged) > 64:
+                self._merged.clear()
+            self._merged[key] = merged
+        return merged
 
     def handle(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
         now = ctx.clock.now()
@@ -412,7 +433,7 @@ class EscalationAgent:
             return self._hand_off(ctx, state, event)
         if state.assigned_to == "human":
             return self._forward(ctx, state, event)
-        escalation = evaluate_escalation(state, event, self.rules, now=now)
+        escalation = evaluate_escalation(state, event, self.rules_for(ctx.campaign), now=now)
         if escalation is None:
             return Decision(result="no_escalation", summary="no escalation rule fired")
         # the orchestrator records it and publishes agent.escalated, which brings us back to hand off
@@ -431,7 +452,7 @@ class EscalationAgent:
         ):
             return self.handle(ctx, state, event)
         now = ctx.clock.now()
-        rules = evaluate_escalation(state, event, self.rules, now=now)  # always, whatever the model says
+        rules = evaluate_escalation(state, event, self.rules_for(ctx.campaign), now=now)  # always
         result = ctx.llm.run(
             agent_name=self.card.name,
             tier=self.card.model_tier,
