@@ -11,7 +11,14 @@ included, goes through :func:`validate`, which rejects
   "customers like X" that appears in neither),
 * an email without an unsubscribe line or without the sender's address,
 * over-length drafts (email body > 100 words, LinkedIn > 300 characters, SMS > 160 characters),
-* a draft that uses no signal.
+* a draft that uses no signal,
+* a draft that quotes a field instead of writing about it: a field label ("Company size:",
+  "Title:", "industry="), a null ("None", "N/A", "null") or an empty slot (``""``, ``()``,
+  "Hi ,").
+
+Offline, the template draft (:mod:`leadflow.agents._template`) goes through the same gate; a
+rejected one is replaced by a plainer note (:func:`plain_draft`) that quotes nothing, so a bad
+draft is never sent.
 
 A rejected model draft is rewritten once with the reasons; if that fails too, or the model
 fails (malformed output, timeout, refusal, open circuit), the template is used.
@@ -31,6 +38,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from leadflow.agents import _template
 from leadflow.agents._compose import EMAIL_WORD_LIMIT, SMS_LIMIT, email_footer, sender
 from leadflow.agents._llm import data_block, one_line
 from leadflow.domain.models import Campaign, Channel, LeadState, SenderIdentity
@@ -53,6 +61,7 @@ class Rejection(StrEnum):
     NO_SENDER_ADDRESS = "no_sender_address"
     TOO_LONG = "too_long"
     NO_SIGNAL = "no_signal"
+    FIELD_LABEL = "field_label"
 
 
 class DraftOutput(BaseModel):
@@ -118,43 +127,6 @@ def best_signal(signals: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | Non
     return best[0] if best else None
 
 
-_ANGLES = {
-    "funding": "after a raise the pressure is on to turn new budget into pipeline fast",
-    "hiring": "a growing team usually means more leads to follow up than hours to do it",
-    "news": "moments like this tend to bring a wave of new conversations",
-    "pain_point": "that is exactly the kind of work {offer} takes off a team's plate",
-    "tech_stack": "{offer} fits alongside the tools you already run",
-    "company_size": "teams your size often find follow-up is the first thing to slip",
-    "other": "{offer} was built with teams like yours in mind",
-}
-
-
-def _mention(signal: Mapping[str, Any]) -> str:
-    text = str(signal["text"]).strip().rstrip(".")
-    kind = str(signal.get("kind"))
-    if kind == "tech_stack":
-        return f"I noticed your team works with {text}"
-    if str(signal.get("source", "")).startswith("lead:"):
-        label, sep, value = text.partition(": ")
-        if sep and label in ("Industry", "Title"):
-            value = value.replace("_", " ")
-            return f"I saw you work in {value}" if label == "Industry" else f"As {value}, you likely own this"
-        if str(signal.get("source")) in ("lead:inquiry", "lead:message", "lead:notes"):
-            return f'You mentioned "{_short(text, 12)}"'
-    return f'I read that "{_short(text, 14)}"'
-
-
-def _short(text: str, words: int) -> str:
-    parts = text.split()
-    return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
-
-
-def position(signal: Mapping[str, Any] | None, campaign: Campaign) -> str:
-    """One sentence linking the signal to the offer (no claims beyond the signal)."""
-    kind = str(signal.get("kind")) if signal else "other"
-    return _ANGLES.get(kind, _ANGLES["other"]).format(offer=campaign.offer)
-
-
 # -- drafts -----------------------------------------------------------------------------------
 
 
@@ -173,52 +145,37 @@ def template_draft(
     signals: Sequence[Mapping[str, Any]],
     *,
     mailbox: SenderIdentity | None = None,
+    tier: str | None = None,
+    proof: str | None = None,
 ) -> Draft:
-    """The offline draft: greeting, the best signal, positioning, one question."""
-    lead = state.lead
-    signal = best_signal(signals)
+    """The offline draft (:mod:`leadflow.agents._template`): the signal that reads best, why it
+    matters, for tier A a proof point, and one question; worded per lead, tier C kept short."""
     rep = mailbox.name.split()[0] if mailbox else campaign.rep_name
-    mention = _mention(signal) if signal else f"Thanks for your interest in {campaign.offer}"
-    angle = position(signal, campaign)
-    if channel is Channel.SMS:
-        body = f"Hi {lead.first_name}, {rep} at {campaign.company_name}. {_sms_mention(signal)} Open to a quick chat?"
-    elif channel is Channel.LINKEDIN:
-        body = f"Hi {lead.first_name}, {mention}. {angle[0].upper() + angle[1:]}. Open to connecting?"
-    else:
-        body = (
-            f"Hi {lead.first_name},\n\n{mention}. {angle[0].upper() + angle[1:]}.\n\n"
-            f"Would a short call about {campaign.offer} be useful?\n\n{rep}"
-        )
-    subject = f"{lead.first_name}, {_subject_hook(signal, campaign)}" if channel is Channel.EMAIL else None
+    written = _template.write(
+        channel, state.lead, state.lead_id, campaign, signals, rep=rep, tier=tier or state.tier, proof=proof
+    )
     return Draft(
         channel=channel,
-        subject=subject,
-        body=body,
+        subject=written.subject if channel is Channel.EMAIL else None,
+        body=written.body,
         footer=footer_for(channel, campaign, mailbox),
-        signal_used=str(signal["text"]) if signal else "",
+        signal_used=written.signal_used,
         source="template",
     )
 
 
-def _sms_mention(signal: Mapping[str, Any] | None) -> str:
-    if signal is None:
-        return "Thanks for reaching out."
-    if str(signal.get("kind")) == "tech_stack":
-        return f"Saw you use {_short(str(signal['text']), 3)}."
-    if str(signal.get("source", "")).startswith("lead:"):
-        label, sep, value = str(signal["text"]).partition(": ")
-        if sep and label == "Industry":
-            return f"Saw you're in {value.replace('_', ' ')}."
-        if sep and label == "Title":
-            return "Thanks for reaching out."
-        return f'Re "{_short(str(signal["text"]), 5)}".'
-    return f'Saw "{_short(str(signal["text"]), 5)}".'
-
-
-def _subject_hook(signal: Mapping[str, Any] | None, campaign: Campaign) -> str:
-    kind = str(signal.get("kind")) if signal else ""
-    return {"funding": "congrats on the raise", "hiring": "scaling the team", "news": "saw the news"}.get(
-        kind, "quick question"
+def plain_draft(
+    channel: Channel, state: LeadState, campaign: Campaign, *, mailbox: SenderIdentity | None = None
+) -> Draft:
+    """The safe fallback when a draft fails the gate: a short note that quotes nothing."""
+    rep = mailbox.name.split()[0] if mailbox else campaign.rep_name
+    written = _template.plain(channel, state.lead, campaign, rep=rep)
+    return Draft(
+        channel=channel,
+        subject=written.subject if channel is Channel.EMAIL else None,
+        body=written.body,
+        footer=footer_for(channel, campaign, mailbox),
+        source="template_plain",
     )
 
 
@@ -232,6 +189,24 @@ _CUSTOMERS = re.compile(
     r"\b(?i:customers?|clients?|companies|teams|brands|firms|businesses)\s+(?i:like|such as|including)\s+"
     r"([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)|\b(?i:trusted by)\s+([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)"
 )
+_FIELD_LABEL = re.compile(
+    r"\b(?:company[ _]size|employees?|employee[ _]count|team[ _]size|industry|job[ _]title|title|"
+    r"technolog(?:y|ies)|tech[ _]stack|inquiry|notes|seniority|headcount|first[ _]name|last[ _]name)"
+    r"\s*(?::(?!//)|=)",
+    re.I,
+)
+_KEY_VALUE = re.compile(r"\b[a-z]+_[a-z_]+\s*[=:]|\{\{|\}\}")
+_NULLS = re.compile(r"\bNone\b|\bN/A\b|\bn/a\b|\bnull\b|\bundefined\b|\bNaN\b")
+_EMPTY_SLOT = re.compile(r'""|“”|\(\s*\)|\[\s*\]|\s,|^\s*(?:hi|hello|hey|dear)\s+[,!.]', re.I | re.M)
+
+
+def quotes_a_field(text: str) -> bool:
+    """Whether ``text`` echoes a raw field ("Company size: 1200", "industry=", "None", "Hi ,")."""
+    return bool(
+        _FIELD_LABEL.search(text) or _KEY_VALUE.search(text) or _NULLS.search(text) or _EMPTY_SLOT.search(text)
+    )
+
+
 _UNSUBSCRIBE = re.compile(r"\bunsubscribe\b|\breply stop\b|\bopt[ -]?out\b", re.I)
 _STOPWORDS = frozenset(
     "that this with from have your about their there which what when where into team".split()
@@ -261,7 +236,7 @@ def _uses_signal(draft: Draft, signals: Sequence[Mapping[str, Any]]) -> bool:
     texts = [str(s.get("text", "")).strip().lower() for s in signals]
     if not used or not any(used == t or (len(used) >= 8 and (used in t or t in used)) for t in texts):
         return False
-    body = draft.body.lower()
+    body = re.sub(r"(?<=\d),(?=\d{3})", "", draft.body.lower())  # "1,200 people" uses "Company size: 1200"
     words = [
         w for w in re.findall(r"[a-z0-9][a-z0-9+.#-]{2,}", used.replace("_", " ")) if w not in _STOPWORDS
     ]
@@ -289,6 +264,8 @@ def validate(
     full = f"{draft.subject or ''}\n{draft.text}"
     if _PLACEHOLDER.search(full):
         reasons.append(Rejection.PLACEHOLDER)
+    if quotes_a_field(f"{draft.subject or ''}\n{draft.body}"):
+        reasons.append(Rejection.FIELD_LABEL)
     name, email, postal = (
         (mailbox.name, str(mailbox.email), mailbox.postal_address) if mailbox else sender(campaign)
     )
@@ -385,14 +362,26 @@ def personalise(
     evidence: Sequence[str] = (),
     mailbox: SenderIdentity | None = None,
     agent_name: str = "personalisation",
+    proof: str | None = None,
 ) -> Personalised:
     """Write the draft for ``channel``: by model when ``router`` and ``tier`` are given, else by template.
 
     The model's draft must pass :func:`validate`; it gets one rewrite, then the template is used.
     Model errors (malformed output, refusal, timeout, open circuit, rate limits) also fall back.
+    The template passes the same gate; when it does not, the plain note (:func:`plain_draft`)
+    is used and the template's reasons are recorded in ``rejections``.
     """
-    template = template_draft(channel, state, campaign, signals, mailbox=mailbox)
+    template = template_draft(channel, state, campaign, signals, mailbox=mailbox, proof=proof)
+    rejected = validate(
+        template, campaign=campaign, signals=signals, evidence=[*evidence, *([proof] if proof else [])],
+        mailbox=mailbox,
+    )
     result = Personalised(draft=template)
+    if rejected:
+        log.info("personalisation: template draft rejected (%s), using the plain note",
+                 ", ".join(r.value for r in rejected))
+        result.rejections.append(rejected)
+        template = result.draft = plain_draft(channel, state, campaign, mailbox=mailbox)
     if router is None or tier not in ("fast", "strong") or not getattr(router, "available", False):
         return result
     footer = footer_for(channel, campaign, mailbox)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from leadflow.agents._compose import outbound, preferred_channel, send_plan
+from leadflow.agents._template import proof_point
 from leadflow.agents.base import AgentCard, AgentContext, Decision
 from leadflow.agents.personalisation import (
     Draft,
@@ -31,6 +32,7 @@ from leadflow.agents.triage import assess, plan_for
 from leadflow.campaigns.copy import first_touch as first_touch_copy
 from leadflow.domain.events import Event
 from leadflow.domain.models import Channel, LeadState, SenderIdentity
+from leadflow.exceptions import LeadflowError
 
 COLD_SOURCES = frozenset({"csv", "list", "import", "purchased", "scraped"})
 
@@ -47,6 +49,18 @@ def _signals(state: LeadState) -> list[Mapping[str, Any]]:
     if state.signals:
         return list(state.signals)
     return [s.model_dump(mode="json") for s in research(state.lead, depth="none", fetcher=None).signals]
+
+
+def _proof(ctx: AgentContext, state: LeadState) -> str | None:
+    """A proof point from the campaign's knowledge for a tier A template draft (``None`` without one)."""
+    if ctx.kb is None or state.tier != "A":
+        return None
+    try:
+        passages = ctx.kb.search(f"{ctx.campaign.offer} customers results", k=5, workspace_id=ctx.workspace_id,
+                                 safe_only=True)
+    except LeadflowError:  # the knowledge base is optional here: the draft goes without a proof point
+        return None
+    return proof_point([p.text for p in passages])
 
 
 def _consumer_draft(
@@ -126,6 +140,7 @@ class ResponseAgent:
             if writer and max_signals is not None:  # a cheaper tier's model sees only the best signal(s)
                 signals = best_signals(signals, max_signals)
             evidence = evidence_for(state, ctx.kb, ctx.workspace_id, campaign.offer) if writer else []
+            proof = None if writer else _proof(ctx, state)
             result = personalise(
                 channel,
                 state,
@@ -136,6 +151,7 @@ class ResponseAgent:
                 evidence=evidence,
                 mailbox=mailbox,
                 agent_name=self.card.name,
+                proof=proof,
             )
         draft = result.draft
         own = first_touch_copy(campaign, state, channel, mailbox)  # the campaign file's own words win

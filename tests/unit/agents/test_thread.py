@@ -141,7 +141,7 @@ def _fill(ledger: MemorySendLedger, mailbox: str, day: date, n: int) -> None:
 def test_a_thread_mailbox_over_its_cap_is_waited_for_within_the_limit() -> None:
     campaign = two_mailboxes(cap=20)
     ledger = MemorySendLedger()
-    state, first = _thread_state(campaign, ledger)
+    state, _first = _thread_state(campaign, ledger)
     _fill(ledger, ANA, TUESDAY.date(), 20)  # ana is full today; ben has room
     action = outbound(state, ctx_for(campaign, ledger), channel=Channel.EMAIL, key="f", body="x", subject="y",
                       agent="t")
