@@ -22,8 +22,10 @@ Errors (from :mod:`leadflow.exceptions`): a timeout, connection failure or 5xx r
 ``Unavailable``; 429 raises ``RateLimited``; 404/410 ``NotFound``; 401/403 and robots.txt
 refusals ``Refused``; a bad URL, another 4xx or an unsupported content type ``InvalidInput``.
 
-Limits: hostnames are not resolved before connecting, so a public name that resolves to a
-private address is not caught here; deploy behind an egress proxy if that matters.
+Limits: this class does not resolve hostnames, so a public name that resolves to a private
+address is not caught here. Real runs build it with
+:func:`leadflow.integrations.web.guard.open_web_fetcher`, whose transport resolves every
+request's host (robots.txt and each redirect hop included) and refuses non-public addresses.
 """
 
 from __future__ import annotations
