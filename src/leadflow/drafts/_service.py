@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from leadflow.domain.actions import OutboundAction
 from leadflow.domain.events import new_event, new_event_id
+from leadflow.domain.models import Direction
 from leadflow.drafts._events import DRAFT_APPROVED, DRAFT_EDITED, DRAFT_REJECTED
 from leadflow.drafts._policy import REVIEW_KEY
 from leadflow.exceptions import Conflict, InvalidInput, NotFound
@@ -128,6 +129,11 @@ class Drafts:
     def approve(self, workspace_id: str, draft_id: int, *, by: str) -> DraftView:
         """Queue the held draft as a pending send (through the dispatcher like any message)."""
         row = self._held(workspace_id, draft_id)
+        state = self.store.get_lead(workspace_id, row.lead_id)
+        if row.action.payload.get("stop_on_reply") and any(
+            m.direction is Direction.INBOUND and m.at >= row.created_at for m in state.messages
+        ):  # written before the lead's reply: it would answer a question nobody asks any more
+            raise Conflict(f"draft {draft_id}: the lead replied after it was written; read the reply, reject this one")
         now = self.clock.now()
         review = {**_review(row), "approved_by": by, "approved_at": now.isoformat(), "draft": row.seq}
         release = row.action.model_copy(

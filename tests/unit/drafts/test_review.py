@@ -248,3 +248,15 @@ def test_autonomy_reads_the_typed_field_or_the_older_setting() -> None:
     assert autonomy_of(c.model_copy(update={"settings": {"autonomy": "draft_only"}})) == "draft_only"
     with pytest.raises(InvalidInput):
         autonomy_of(c.model_copy(update={"settings": {"autonomy": "yolo"}}))
+
+
+def test_a_draft_written_before_the_leads_reply_is_not_approved(make: Any) -> None:
+    s = make("review_first_touch")
+    lead = s.lead()
+    [draft] = s.drafts.list(WS)
+    assert s.rt.intake.receive_reply(WS, lead, message_id="r-1", text="Actually, can you call me tomorrow?")
+    s.rt.worker.run_until_idle()
+    with pytest.raises(Conflict, match="replied"):
+        s.drafts.approve(WS, draft.id, by="maria")
+    assert s.drafts.get(WS, draft.id).status == "held"
+    assert s.drafts.reject(WS, draft.id, reason="she replied", by="maria").status == "rejected"
