@@ -3,6 +3,7 @@
 Mounted by the main CLI as ``kb``::
 
     leadflow kb add --campaign acme-growth docs/pricing.md docs/security.md https://acme.example/faq
+    leadflow kb add --campaign acme-growth          # the campaign file's `knowledge` list
     leadflow kb list --campaign acme-growth
     leadflow kb search --campaign acme-growth "how much per seat"
     leadflow kb remove --campaign acme-growth docs/pricing.md
@@ -23,6 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from leadflow.cli.keys import DbOpt, open_configured
+from leadflow.domain.models import Campaign
 from leadflow.exceptions import LeadflowError, NotFound
 from leadflow.kb import Document, KnowledgeStore, knowledge_for, load_path, load_url
 from leadflow.settings import Settings
@@ -40,17 +42,17 @@ def _group() -> None:
     """Each campaign's knowledge base: documents the agents cite."""
 
 
-def _open(db: str | None, workspace: str | None, campaign: str) -> tuple[Store, KnowledgeStore, str]:
+def _open(db: str | None, workspace: str | None, campaign: str) -> tuple[Store, KnowledgeStore, str, Campaign]:
     store = open_configured(db)
     ws = workspace or Settings.from_env().workspace
     try:
-        store.get_campaign(ws, campaign)
+        found = store.get_campaign(ws, campaign)
     except NotFound:
         store.close()
         console.print(f"[red]no campaign {escape(campaign)!r} in workspace {escape(ws)!r}[/red] "
                       "(create it first: leadflow campaigns apply FILE)", soft_wrap=True)
         raise typer.Exit(1) from None
-    return store, knowledge_for(store), ws
+    return store, knowledge_for(store), ws, found
 
 
 def _load(item: str, settings: Settings) -> Document:
@@ -63,17 +65,24 @@ def _load(item: str, settings: Settings) -> Document:
 
 @kb_app.command("add")
 def add(
-    sources: Annotated[list[str], typer.Argument(help="files (.md .html .pdf .txt) or http(s) URLs")],
     campaign: CampaignOpt,
+    sources: Annotated[list[str] | None, typer.Argument(
+        help="files (.md .html .pdf .txt) or http(s) URLs; none: the campaign file's `knowledge` list")] = None,
     workspace: WorkspaceOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Add documents to a campaign (a changed one replaces its old passages)."""
-    store, kb, ws = _open(db, workspace, campaign)
+    store, kb, ws, found = _open(db, workspace, campaign)
     settings = Settings.from_env()
+    items = list(sources or found.knowledge_sources)
+    if not items:
+        store.close()
+        console.print("[red]nothing to add: name files or URLs, or list them under `knowledge` in the "
+                      "campaign file[/red]", soft_wrap=True)
+        raise typer.Exit(1)
     failed = 0
     try:
-        for item in sources:
+        for item in items:
             try:
                 result = kb.put_document(ws, campaign, _load(item, settings))
             except LeadflowError as exc:
@@ -92,7 +101,7 @@ def add(
 @kb_app.command("list")
 def list_(campaign: CampaignOpt, workspace: WorkspaceOpt = None, db: DbOpt = None) -> None:
     """The campaign's documents."""
-    store, kb, ws = _open(db, workspace, campaign)
+    store, kb, ws, _ = _open(db, workspace, campaign)
     try:
         docs = kb.documents(ws, campaign)
     finally:
@@ -114,7 +123,7 @@ def search(
     db: DbOpt = None,
 ) -> None:
     """Passages of the campaign's documents matching QUERY, with their source and section."""
-    store, kb, ws = _open(db, workspace, campaign)
+    store, kb, ws, _ = _open(db, workspace, campaign)
     try:
         passages = kb.search(ws, campaign, query, k=k)
     finally:
@@ -138,7 +147,7 @@ def remove(
     db: DbOpt = None,
 ) -> None:
     """Remove a document and its passages from the campaign."""
-    store, kb, ws = _open(db, workspace, campaign)
+    store, kb, ws, _ = _open(db, workspace, campaign)
     try:
         removed = kb.remove_document(ws, campaign, doc)
     except NotFound as exc:

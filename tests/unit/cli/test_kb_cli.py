@@ -134,3 +134,16 @@ def test_a_web_page_is_added_when_private_hosts_are_allowed(db: str, monkeypatch
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_without_paths_it_adds_the_campaign_files_knowledge_list(db: str, docs: list[str]) -> None:
+    store = open_store(db)
+    try:
+        campaign = store.get_campaign("ws", "acme-growth")
+        store.save_campaign("ws", campaign.model_copy(update={"knowledge_sources": docs[:2]}))
+    finally:
+        store.close()
+    added = run("kb", "add", "-c", "acme-growth", "--db", db)
+    assert added.exit_code == 0 and added.output.count(": added: ") == 2, added.output
+    nothing = run("kb", "add", "-c", "other", "--db", db)
+    assert nothing.exit_code == 1 and "nothing to add" in nothing.output
