@@ -9,7 +9,7 @@ from leadflow.domain.models import Autonomy
 
 
 def test_all_is_pinned() -> None:
-    assert sorted(drafts.__all__) == [
+    assert drafts.__all__ == [
         "DRAFT_APPROVED", "DRAFT_EDITED", "DRAFT_EVENTS", "DRAFT_HELD", "DRAFT_REJECTED", "MODES", "STATUSES",
         "DraftView", "Drafts", "RedraftAgent", "approved", "autonomy_of", "hold_reason", "writer_of",
     ]  # fmt: skip
