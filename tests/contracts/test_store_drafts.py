@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 from tests.contracts.drafts_contract import DraftsContract
+from tests.services import fresh_pg_database
 
+from leadflow.state import schema
 from leadflow.state.base import Store
 from leadflow.state.memory import MemoryStore
 from leadflow.state.sql import SqlStore
@@ -21,6 +25,30 @@ class TestSqliteDrafts(DraftsContract):
     @pytest.fixture(autouse=True)
     def _db_file(self, tmp_path: Path) -> None:
         self.url = f"sqlite:///{tmp_path / 'drafts.db'}"
+
+    def make_store(self) -> Store:
+        return SqlStore(self.url)
+
+
+@pytest.fixture(scope="module")
+def drafts_db_url(pg_url: str) -> Iterator[str]:
+    with fresh_pg_database(pg_url, prefix="leadflow_drafts") as url:
+        yield url
+
+
+@pytest.mark.postgres
+class TestPostgresDrafts(DraftsContract):
+    @pytest.fixture(autouse=True)
+    def _clean_schema(self, drafts_db_url: str) -> Iterator[None]:
+        engine = create_engine(drafts_db_url)
+        try:
+            with engine.begin() as conn:  # each test from an empty, freshly migrated schema (0011 included)
+                schema.metadata.drop_all(conn)
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        finally:
+            engine.dispose()
+        self.url = drafts_db_url
+        yield
 
     def make_store(self) -> Store:
         return SqlStore(self.url)
