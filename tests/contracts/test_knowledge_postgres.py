@@ -47,3 +47,24 @@ class TestPostgresKnowledge(KnowledgeContract):
         with self.lead_store.engine.connect() as conn:
             names = {r[0] for r in conn.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'kb_chunks'"))}
         assert "ix_kb_chunks_tsv" in names
+
+
+def test_every_worker_on_the_database_sees_a_document_added_by_another(kb_db_url: str) -> None:
+    from tests.contracts.knowledge_contract import PRICING, md
+
+    engine = create_engine(kb_db_url)
+    try:
+        with engine.begin() as conn:
+            schema.metadata.drop_all(conn)
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    finally:
+        engine.dispose()
+    cli, worker = SqlStore(kb_db_url), SqlStore(kb_db_url)
+    try:
+        knowledge_for(cli).put_document("ws", "acme", md(PRICING, "pricing.md"))
+        hits = knowledge_for(worker).search("ws", "acme", "how much is a seat per month")
+        assert [(p.citation.source, p.heading) for p in hits] == [("pricing.md", "Pricing > Plans")]
+        assert knowledge_for(worker).search("ws", "other", "seat") == []
+    finally:
+        cli.close()
+        worker.close()
