@@ -92,6 +92,9 @@ def add(
             said = {"added": "added", "replaced": "replaced (changed)", "unchanged": "unchanged, nothing to do"}
             console.print(f"{escape(item)}: {said[result.status]}: {escape(result.title)!r}, "
                           f"{result.chunks} passages (doc {result.doc_id})", highlight=False, soft_wrap=True)
+            if result.flagged:
+                console.print(f"  [yellow]{result.flagged} passage(s) held instruction-like text: removed, and "
+                              "never quoted to a prospect or a model[/yellow]", soft_wrap=True)
     finally:
         store.close()
     if failed:

@@ -65,7 +65,8 @@ class MemoryKnowledgeStore(KnowledgeStore):
             info = DocumentInfo(prepared.doc_id, prepared.title, prepared.source, prepared.kind,
                                 len(prepared.chunks), prepared.content_hash, self._clock())
             docs[prepared.doc_id] = _Stored(info, prepared)
-        return PutResult(info.doc_id, "replaced" if old else "added", info.chunks, info.title, info.source)
+        flagged = sum(1 for c in prepared.chunks if c.reasons)
+        return PutResult(info.doc_id, "replaced" if old else "added", info.chunks, info.title, info.source, flagged)
 
     def documents(self, workspace_id: str, campaign: str) -> list[DocumentInfo]:
         with self._lock:

@@ -123,7 +123,8 @@ class SqlKnowledgeStore(KnowledgeStore):
                         {"id": row, "t": chunk.text, "ti": prepared.title, "h": chunk.heading},
                     )
         status: PutStatus = "replaced" if old is not None else "added"
-        return PutResult(prepared.doc_id, status, len(prepared.chunks), prepared.title, prepared.source)
+        flagged = sum(1 for c in prepared.chunks if c.reasons)
+        return PutResult(prepared.doc_id, status, len(prepared.chunks), prepared.title, prepared.source, flagged)
 
     def documents(self, workspace_id: str, campaign: str) -> list[DocumentInfo]:
         query = select(kb_documents).where(

@@ -87,6 +87,7 @@ class PutResult:
     chunks: int
     title: str
     source: str
+    flagged: int = 0  # passages where instruction-like text was found (and removed)
 
 
 @dataclass(frozen=True)
