@@ -97,6 +97,13 @@ def template_variables(text: str) -> list[str]:
 
 
 def _template(value: str) -> str:
+    try:
+        fields = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(value) if f is not None]
+    except ValueError:
+        fields = []  # template_variables below names the problem
+    for name, spec, conv in fields:
+        if spec or conv:  # only a plain {name}: a spec such as {x:>999999999} builds a huge string
+            raise ValueError(f"template variable {{{name}}} takes no format spec or conversion: write {{{name}}}")
     for name in template_variables(value):
         if name not in TEMPLATE_VARIABLES:
             raise ValueError(
