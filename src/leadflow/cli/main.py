@@ -454,7 +454,9 @@ def work(db: DbOpt = None, workspace: WsOpt = None,
     runtime = Runtime.build(_settings(db, workspace))
     thread = WorkerThread(runtime, poll_interval=poll)
     thread.start()
-    console.print(f"worker running on {runtime.settings.db_url}; Ctrl-C to stop")
+    from leadflow.state._opening import redact_url
+
+    console.print(f"worker running on {redact_url(runtime.settings.db_url)}; Ctrl-C to stop")
     try:
         while thread.alive:
             thread.stop.wait(0.5)
