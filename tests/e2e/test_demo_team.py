@@ -23,7 +23,7 @@ from leadflow.sim.report import team_work
 from leadflow.state import open_store
 from leadflow.state.base import Store
 
-SEED = 3  # a seed whose deals end both ways (won and lost)
+SEED = 8  # a seed whose deals end both ways (won and lost): 2 won, 3 lost since the drafts vary per lead
 LEADS = 60
 
 
