@@ -1,7 +1,13 @@
 """CSV import: leads from a spreadsheet export into a campaign, row by row, nothing lost.
 
-Headers are matched case-insensitively with common aliases (``First Name``, ``e-mail``,
-``mobile``, ``tz``...); columns it does not know land in the lead's ``attributes``. Each row
+The header row tells the format (``csv_formats``: Apollo, HubSpot, Salesforce, Sales Navigator,
+else generic): a named export's rows get its name as source and its contact id as source id.
+Other headers are matched case-insensitively with common aliases (``First Name``, ``e-mail``,
+``mobile``, ``tz``...), after the user's ``--map``; columns it does not know land in the lead's
+``attributes``. Websites are kept as domains; a row without a zone gets one derived from its
+city, country or phone (``domain.timezones``; ``attributes["timezone_source"]`` says how). A
+person already in another campaign is reported (``ImportReport.elsewhere``) or, with ``move``,
+moved here. Each row
 is validated on its own: a good row is created, or recognised as a person already known (by
 normalised e-mail, phone, source + ``source_lead_id``, or, for a row without an id, by its
 content), so importing a file twice creates nothing new; a bad row (a cell too many or too
