@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from leadflow.agents._compose import outbound, preferred_channel, send_plan
-from leadflow.agents._template import proof_point
+from leadflow.agents._template import choose, first_name, proof_point
 from leadflow.agents.base import AgentCard, AgentContext, Decision
 from leadflow.agents.personalisation import (
     Draft,
@@ -45,22 +45,36 @@ _OPENERS = {
 }
 
 
+# ... worded per lead (a hash of the lead id picks each part, so a rerun writes the same).
+_INTROS = ("{rep} from {company} here", "this is {rep} at {company}", "{rep} with {company} here")
+_CONSUMER_ASKS = (
+    "Is now a good time for a few quick questions?",
+    "Could I ask you a few quick questions?",
+    "Do you have a minute for a couple of quick questions?",
+)
+_CONSUMER_SUBJECTS = ("{first}, quick question", "{first}, thanks for reaching out", "{first}, a couple of questions")
+
+
 def _signals(state: LeadState) -> list[Mapping[str, Any]]:
     if state.signals:
         return list(state.signals)
     return [s.model_dump(mode="json") for s in research(state.lead, depth="none", fetcher=None).signals]
 
 
-def _proof(ctx: AgentContext, state: LeadState) -> str | None:
-    """A proof point from the campaign's knowledge for a tier A template draft (``None`` without one)."""
+def _proof(ctx: AgentContext, state: LeadState) -> tuple[str | None, list[dict[str, object]]]:
+    """A proof point from the campaign's knowledge for a tier A template draft (``None`` without one),
+    and the passage it was quoted from (document, section, source: the action's ``kb_sources``)."""
     if ctx.kb is None or state.tier != "A":
-        return None
+        return None, []
     try:
         passages = ctx.kb.search(f"{ctx.campaign.offer} customers results", k=5, workspace_id=ctx.workspace_id,
                                  safe_only=True)
     except LeadflowError:  # the knowledge base is optional here: the draft goes without a proof point
-        return None
-    return proof_point([p.text for p in passages])
+        return None, []
+    point = proof_point([p.text for p in passages])
+    cited = [{"doc_id": p.citation.doc_id, "title": p.citation.title, "section": p.heading or p.citation.title,
+              "source": p.citation.source} for p in passages if point and point in p.text and hasattr(p, "citation")][:1]
+    return point, cited
 
 
 def _consumer_draft(
@@ -78,11 +92,15 @@ def _consumer_draft(
     inquiry = next((s for s in signals if str(s.get("source")) == "lead:inquiry"), None)
     mention = f' You mentioned: "{lead.inquiry[:80]}".' if lead.inquiry and channel is Channel.EMAIL else ""
     rep = mailbox.name.split()[0] if mailbox else campaign.rep_name
-    body = f"Hi {lead.first_name}, {rep} from {campaign.company_name} here - {opener}{mention} Is now a good time for a few quick questions?"
+    intro = choose(_INTROS, state.lead_id, "intro").format(rep=rep, company=campaign.company_name)
+    ask = choose(_CONSUMER_ASKS, state.lead_id, "ask")
+    body = f"Hi {first_name(lead)}, {intro} - {opener}{mention} {ask}"
     used = inquiry or next((s for s in signals if str(s.get("source")) == "lead:industry"), None)
     return Draft(
         channel=channel,
-        subject=f"{lead.first_name}, quick question" if channel is Channel.EMAIL else None,
+        subject=choose(_CONSUMER_SUBJECTS, state.lead_id, "subject").format(first=first_name(lead))
+        if channel is Channel.EMAIL
+        else None,
         body=body,
         footer=footer_for(channel, campaign, mailbox),
         signal_used=str(used["text"]) if used else "",
@@ -125,6 +143,8 @@ class ResponseAgent:
         mailbox = sender_for(campaign, plan.mailbox) if channel is Channel.EMAIL else None
         signals = _signals(state)
         industry = lead.industry or campaign.industry_pack
+        proof: str | None = None
+        kb_sources: list[dict[str, object]] = []
         if writer is None and industry in _OPENERS:
             draft = _consumer_draft(ctx, state, channel, industry, signals, mailbox)
             result = Personalised(draft=draft)
@@ -140,7 +160,7 @@ class ResponseAgent:
             if writer and max_signals is not None:  # a cheaper tier's model sees only the best signal(s)
                 signals = best_signals(signals, max_signals)
             evidence = evidence_for(state, ctx.kb, ctx.workspace_id, campaign.offer) if writer else []
-            proof = None if writer else _proof(ctx, state)
+            proof, kb_sources = (None, []) if writer else _proof(ctx, state)
             result = personalise(
                 channel,
                 state,
@@ -172,6 +192,7 @@ class ResponseAgent:
                 "draft": draft.source,
                 "tier": state.tier,
                 "stop_on_reply": True,
+                **({"kb_sources": kb_sources} if kb_sources and proof and proof in draft.text else {}),
             },
         )
         when = (

@@ -68,3 +68,23 @@ def test_a_weak_match_or_no_question_answers_nothing() -> None:
 def test_the_module_example_runs() -> None:
     result = doctest.testmod(kb_answer_module)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_a_tier_a_first_touch_cites_the_campaign_document_its_proof_point_came_from() -> None:
+    from leadflow.agents.response import ResponseAgent
+
+    proof = "Teams on Acme Cloud book 31% more first meetings in their first month of use."
+    store = MemoryKnowledgeStore()
+    store.put_document("w", "c", load_markdown(f"# Acme Cloud results\n\n## Customers\n\n{proof}\n",
+                                               source="results.md"))
+    state = make_state().model_copy(update={"tier": "A"})
+    decision = ResponseAgent().handle(_ctx(store), state, new_event(EventType.LEAD_CREATED, lead_id="lead-1",
+                                                                    workspace_id="w", at=T0))
+    [action] = decision.actions
+    assert proof in action.body
+    assert action.payload["kb_sources"] == [{"doc_id": store.documents("w", "c")[0].doc_id,
+                                             "title": "Acme Cloud results", "section": "Acme Cloud results > Customers",
+                                             "source": "results.md"}]
+    other = ResponseAgent().handle(_ctx(store, "other"), make_state().model_copy(update={"tier": "A"}),
+                                   new_event(EventType.LEAD_CREATED, lead_id="lead-1", workspace_id="w", at=T0))
+    assert proof not in other.actions[0].body and "kb_sources" not in other.actions[0].payload
