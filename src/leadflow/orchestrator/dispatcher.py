@@ -11,8 +11,9 @@ domain's hourly cap is re-scheduled to the next allowed moment. That is not a fa
 (``max_attempts`` does not see it), and the action stays pending, so it is neither lost nor sent
 twice.
 
-A paused campaign (``leadflow campaigns pause``) is held the same way: each due send of it is
-postponed by :data:`PAUSED_RETRY` without counting an attempt, while the orchestrator goes on
+A paused campaign (``leadflow campaigns pause``) is held the same way: each due message of it to
+a prospect is postponed by :data:`PAUSED_RETRY` without counting an attempt (a hand-off to the
+rep still goes: a person should hear of an angry reply), while the orchestrator goes on
 handling events and timers (decisions are recorded, follow-ups queued at their planned times).
 On resume the held sends go at the next pass, in order, through the same checks; later sends
 keep their planned times.
@@ -139,7 +140,7 @@ class Dispatcher:
         reason = suppression_reason(self.store, state, row)
         if reason is not None:
             return self._closed(row, state, "suppressed", reason)
-        if self._paused(row, state):  # held in place, no attempt counted: resuming sends it
+        if row.action.kind in CONTACT_ACTIONS and self._paused(row, state):  # held, no attempt counted
             self.store.postpone_action(
                 row.seq, until=now + PAUSED_RETRY, error="deferred: campaign paused", count_attempt=False
             )
