@@ -102,10 +102,11 @@ def create_app(
     return app
 
 
-def create_insecure_app(runtime: Runtime, **kwargs: Any) -> FastAPI:
+def create_insecure_app(runtime: Runtime, *, hosts: tuple[str, ...] | None = None, **kwargs: Any) -> FastAPI:
     """``create_app`` WITHOUT API keys: every request is the admin of ``runtime.settings.workspace``.
 
     For ``leadflow serve --insecure-no-auth`` on loopback and for tests about something else;
-    never on a shared network.
+    never on a shared network. ``hosts``: answer only requests whose ``Host`` is a loopback name
+    or one of these (``serve`` passes its bind address; against DNS rebinding), ``None`` for any.
     """
-    return create_app(runtime, auth=InsecureNoAuth(runtime.settings.workspace), **kwargs)
+    return create_app(runtime, auth=InsecureNoAuth(runtime.settings.workspace, hosts=hosts), **kwargs)

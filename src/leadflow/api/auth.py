@@ -36,9 +36,27 @@ PUBLIC = frozenset({"/healthz"})
 
 @dataclass(frozen=True)
 class InsecureNoAuth:
-    """No API keys: every request acts as the admin of ``workspace``. Never on a shared network."""
+    """No API keys: every request acts as the admin of ``workspace``. Never on a shared network.
+
+    ``hosts``: the ``Host`` names answered besides the loopback ones (``leadflow serve`` passes
+    its bind address), or ``None`` for any (tests). A request naming another host is refused: a
+    web page that rebinds its own name to 127.0.0.1 would otherwise be same-origin and admin.
+    """
 
     workspace: str
+    hosts: tuple[str, ...] | None = None
+
+    def serves(self, host_header: str) -> bool:
+        """Whether a request with this ``Host`` header may be answered."""
+        if self.hosts is None:
+            return True
+        host = host_header.strip().lower()
+        if host.startswith("["):  # [::1]:8000
+            host = host[1:].partition("]")[0]
+        elif host.count(":") == 1:  # 127.0.0.1:8000, localhost:8000
+            host = host.partition(":")[0]
+        allowed = {"localhost", "127.0.0.1", "::1", *(h.strip().strip("[]").lower() for h in self.hosts)}
+        return host in allowed
 
 
 AuthMode = KeyRing | InsecureNoAuth
@@ -60,6 +78,8 @@ def get_principal(
     """The caller, from its key; refused (401/403) unless the key is live and the workspace its own."""
     mode: AuthMode = request.app.state.auth
     if isinstance(mode, InsecureNoAuth):
+        if not mode.serves(request.headers.get("host", "")):
+            raise Refused("this server answers only requests addressed to a loopback name (--insecure-no-auth)")
         principal = Principal(workspace=mode.workspace, role=Role.ADMIN)
     else:
         if credentials is None:

@@ -512,7 +512,7 @@ def serve(
             err.print(f"[bold red]WARNING: --insecure-no-auth: no API keys are checked. Every request to "
                       f"{host}:{port} acts as admin of workspace {settings.workspace!r}. Never expose this server."
                       "[/bold red]")
-            app_ = create_insecure_app(runtime, worker=worker)
+            app_ = create_insecure_app(runtime, worker=worker, hosts=(host,))
         else:
             if not keyring_for(runtime.store).list():
                 console.print("no API keys yet: every request will be refused. Create one with "
