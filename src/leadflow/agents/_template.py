@@ -38,7 +38,8 @@ _ROLE = re.compile(
     r"\b(?:\d+\s+)?(?:(?:senior|junior|lead|staff|principal)\s+)?(?:(?:software|data|sales|marketing|devops|platform|"
     r"backend|frontend|full[- ]stack|ml|customer success|support|product|solutions|security)\s+)"
     r"(?:engineers?|developers?|designers?|managers?|representatives?|analysts?|scientists?|architects?)\b|"
-    r"\b(?:\d+\s+)?account executives?\b|\b(?:\d+\s+)?[SB]DRs?\b|\b(?:head|vp|director) of [a-z]+",
+    r"\b(?:\d+\s+)?(?:sales|business) development (?:representatives?|reps?)\b|"
+    r"\b(?:\d+\s+)?account (?:executives?|managers?)\b|\b(?:\d+\s+)?[SB]DRs?\b|\b(?:head|vp|director) of [a-z]+",
     re.I,
 )
 _LAUNCH = re.compile(r"\b(launch(?:ed|es|ing)?|unveil(?:ed|s)?|introduc(?:ed|es|ing)|announc(?:ed|es|ing))\s+(.+)", re.I)
@@ -170,8 +171,8 @@ _OPENINGS: dict[str, tuple[str, ...]] = {
         "Looks like {company} is adding {role}",
     ),
     "hiring_plain": (
-        "I saw the careers page at {company}, so it looks like the team is growing",
-        "Noticed {company} has open roles on its careers page",
+        "I saw on the careers page that {company} is hiring",
+        "Noticed {company} is hiring (the careers page has open roles)",
         "Looks like {company} is hiring, judging by the careers page",
     ),
     "launch": (
