@@ -136,7 +136,18 @@ def test_put_campaign_takes_the_same_document_and_get_reads_it(tmp_path: Path) -
         r = client.put("/v1/campaigns/pipeline-pilot", json=bad, headers=member)
         assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "sending.window.start"
         assert client.put("/v1/campaigns/other-name", json=doc, headers=member).status_code == 422
+        later = {**doc, "autonomy": "review_all"}
+        r = client.put("/v1/campaigns/pipeline-pilot?dry_run=true", json=later, headers=member)
+        assert r.json()["changes"] == [{"op": "~", "key": "autonomy", "old": "review_first_touch", "new": "review_all"}]
+        assert not r.json()["applied"] and rt.store.get_campaign("default", "pipeline-pilot").autonomy == "review_first_touch"
         got = client.get("/v1/campaigns/pipeline-pilot", headers=viewer)
         assert got.status_code == 200 and got.json()["spec"]["name"] == "pipeline-pilot"
         assert client.get("/v1/campaigns/nope", headers=viewer).status_code == 404
     rt.close()
+
+
+def test_the_public_names_are_pinned() -> None:
+    assert campaigns.__all__ == [
+        "TEMPLATE_VARIABLES", "CampaignFile", "CampaignFileError", "Change", "Plan", "apply", "export", "json_schema",
+        "load_text", "plan", "problems", "read_yaml", "set_paused", "show", "to_campaign", "to_yaml", "validate",
+    ]
