@@ -125,6 +125,22 @@ def _city_zone(city: str, region: str | None, code: str | None) -> str | None:
     return str(max(matches, key=lambda c: int(c.get("population") or 0))["timezone"])
 
 
+@lru_cache(maxsize=1)
+def _iana() -> dict[str, str]:
+    import zoneinfo
+
+    return {name.casefold(): name for name in zoneinfo.available_timezones()}
+
+
+def iana_name(value: str | None) -> str | None:
+    """An IANA zone however a CRM spells it: ``america/new_york``, HubSpot's
+    ``america_slash_new_york`` → ``America/New_York``; ``None`` when it is not one."""
+    if not value or not value.strip():
+        return None
+    key = value.strip().replace("_slash_", "/").replace(" ", "_").casefold()
+    return _iana().get(key)
+
+
 def phone_zones(phone: str | None, *, region: str | None = None) -> tuple[str, ...]:
     """The zones ``phonenumbers`` gives for a number (empty when it cannot tell)."""
     if not phone:

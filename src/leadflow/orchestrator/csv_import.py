@@ -36,7 +36,7 @@ from pydantic import ValidationError
 
 from leadflow.domain.identity import normalise_phone
 from leadflow.domain.models import Consent, Lead, check_timezone
-from leadflow.domain.timezones import country_code, guess_zone, phone_zones
+from leadflow.domain.timezones import country_code, guess_zone, iana_name, phone_zones
 from leadflow.exceptions import InvalidInput, NotFound
 from leadflow.orchestrator.csv_formats import (
     GENERIC,
@@ -377,7 +377,11 @@ def _zone(fields: dict[str, Any], attributes: dict[str, Any], fmt: CsvFormat) ->
         try:
             check_timezone(given)
         except ValueError:
-            attributes["timezone_given"] = fields.pop("timezone")
+            named = iana_name(given)  # HubSpot's america_slash_new_york
+            if named:
+                fields["timezone"] = named
+            else:
+                attributes["timezone_given"] = fields.pop("timezone")
     if fields.get("timezone"):
         attributes["timezone_source"] = "csv"
         return

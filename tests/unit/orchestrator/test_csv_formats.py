@@ -311,3 +311,25 @@ def test_the_dispatcher_holds_a_due_send_to_the_chicago_lead_and_the_us_lead_unt
     assert chicago is not None and chicago.astimezone(ZoneInfo("America/Chicago")).time() == time(9)
     us = held["Moore"].action.not_before
     assert us is not None and us.astimezone(ZoneInfo("America/New_York")).time() == time(12)  # 09:00 Pacific
+
+
+def test_a_crms_spelling_of_a_zone_is_read_as_the_iana_name(intake: Intake, store: MemoryStore, tmp_path: Path) -> None:
+    path = write(tmp_path, hubspot.HEADERS, {"Record ID": "1", "First Name": "Ann", "Time Zone": "america_slash_new_york",
+                                             "City": "Berlin", "Country/Region": "Germany"})
+    lead = store.get_lead(WS, import_csv(intake, store, WS, "spring", path).lead_ids[0]).lead
+    assert (lead.timezone, lead.attributes["timezone_source"]) == ("America/New_York", "csv")  # given wins
+
+
+@pytest.mark.parametrize(
+    ("location", "place"),
+    [
+        ("Chicago, Illinois, United States", {"city": "Chicago", "region": "Illinois", "country": "United States"}),
+        ("London, United Kingdom", {"city": "London", "country": "United Kingdom"}),
+        ("Germany", {"country": "Germany"}),
+        ("Greater Chicago Area", {"city": "Chicago"}),
+    ],
+)
+def test_split_location(location: str, place: dict[str, str]) -> None:
+    from leadflow.orchestrator.csv_formats import split_location
+
+    assert split_location(location) == place

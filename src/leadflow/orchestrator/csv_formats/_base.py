@@ -98,13 +98,14 @@ def website_domain(value: str) -> str | None:
 
 
 def split_location(value: str) -> dict[str, str]:
-    """``"Chicago, Illinois, United States"`` → city, region and country; one part is a country,
-    two are city and country."""
+    """``"Chicago, Illinois, United States"`` → city, region and country; one part is a country
+    (or, as ``"Greater Chicago Area"``, a city), two are city and country."""
     parts = [p.strip() for p in value.split(",") if p.strip()]
     if not parts:
         return {}
     if len(parts) == 1:
-        return {"country": parts[0]}
+        area = re.fullmatch(r"(?:greater\s+)?(.+?)\s+(?:metropolitan\s+|metro\s+)?area", parts[0], re.IGNORECASE)
+        return {"city": area.group(1)} if area else {"country": parts[0]}
     if len(parts) == 2:
         return {"city": parts[0], "country": parts[1]}
     return {"city": parts[0], "region": parts[-2], "country": parts[-1]}
