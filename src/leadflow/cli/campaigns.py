@@ -188,6 +188,10 @@ def campaigns_create(
         store.close()
     console.print(f"created campaign {name!r} (pack {industry_pack}, channels "
                   f"{', '.join(c.value for c in campaign.channels)}) in workspace {s.workspace!r}")
+    if "email" in {c.value for c in campaign.channels}:
+        err.print("note: it has no sender mailbox, so its e-mail would name a placeholder sender and postal "
+                  "address; give it senders with a campaign file (`leadflow campaigns apply FILE`, see "
+                  "examples/campaign.yaml)", soft_wrap=True, highlight=False)
 
 
 @app.command("list")

@@ -151,3 +151,8 @@ def test_the_public_names_are_pinned() -> None:
         "TEMPLATE_VARIABLES", "CampaignFile", "CampaignFileError", "Change", "Plan", "apply", "export", "json_schema",
         "load_text", "plan", "problems", "read_yaml", "set_paused", "show", "to_campaign", "to_yaml", "validate",
     ]
+
+
+def test_a_bare_email_campaign_says_it_has_no_sender(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["campaigns", "create", "bare", "--db", f"sqlite:///{tmp_path / 'l.db'}"])
+    assert r.exit_code == 0 and "no sender mailbox" in flat(r.output), r.output
