@@ -47,7 +47,7 @@ def test_a_redirect_to_a_private_address_is_refused() -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/robots.txt":
             return httpx.Response(404)
-        if request.url.host == "www.acme.com":
+        if request.headers["host"] == "www.acme.com":  # the URL's host is the checked address
             return httpx.Response(302, headers={"location": "https://files.acme.com/secret"})
         return httpx.Response(200, text="internal", headers={"content-type": "text/plain"})
 
@@ -102,3 +102,23 @@ def test_the_module_example_runs() -> None:
 
     result = doctest.testmod(guard)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_the_request_goes_to_the_checked_address_with_the_name_kept_for_host_and_tls() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        return httpx.Response(200, text="<h1>Acme</h1>", headers={"content-type": "text/html"})
+
+    answers = iter([[PUBLIC], [PUBLIC], ["10.0.0.9"]])  # a rebinding resolver: public twice, then internal
+    fetcher = open_web_fetcher(resolve=lambda host, port: next(answers), inner=httpx.MockTransport(answer))
+    page = fetcher.fetch("https://www.acme.com/")
+    assert page.status == 200 and page.url == "https://www.acme.com/"
+    assert [r.url.host for r in seen] == [PUBLIC, PUBLIC]
+    assert all(r.headers["host"] == "www.acme.com" and r.extensions["sni_hostname"] == "www.acme.com" for r in seen)
+    with pytest.raises(Refused):
+        fetcher.fetch("https://www.acme.com/about")  # now it resolves inside: refused, never connected
+    assert len(seen) == 2

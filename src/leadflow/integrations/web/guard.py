@@ -15,8 +15,10 @@ goes on without the page.
 ``allow_private=True`` (the ``web_allow_private`` setting; tests use it to reach a local
 server) turns the address check off; the scheme and size limits of the fetcher still apply.
 
-Limit: the connection resolves the name again, so a DNS server answering differently within
-milliseconds (DNS rebinding) could still slip through; an egress proxy closes that gap.
+The request then goes to the address that was checked, not to the name (the URL's host becomes
+that address; the ``Host`` header and, for HTTPS, the TLS server name and certificate check
+stay the name's), so a DNS server answering differently a moment later (DNS rebinding) cannot
+redirect the connection to an internal address.
 
 Example::
 
@@ -91,10 +93,14 @@ class PublicOnlyTransport(httpx.BaseTransport):
         self._allow_private = allow_private
         self._resolve = resolve
 
-    def check(self, host: str, port: int) -> None:
-        """Raise ``Refused`` unless every address of ``host`` is public (``Unavailable``: no address)."""
+    def check(self, host: str, port: int) -> str | None:
+        """Raise ``Refused`` unless every address of ``host`` is public (``Unavailable``: no address).
+
+        Returns:
+            The (checked) address to connect to, or None when the check is off.
+        """
         if self._allow_private:
-            return
+            return None
         name = host.strip("[]").rstrip(".").lower()
         if name in _SPECIAL_USE or name.endswith(tuple(f".{d}" for d in _SPECIAL_USE)):
             raise Refused(f"refusing to fetch {host}: a special-use name, not a public site")
@@ -107,11 +113,19 @@ class PublicOnlyTransport(httpx.BaseTransport):
         private = [a for a in addresses if not is_public(a)]
         if private:
             raise Refused(f"refusing to fetch {host}: it resolves to a non-public address ({', '.join(private)})")
+        return addresses[0]
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         port = request.url.port or (443 if request.url.scheme == "https" else 80)
-        self.check(request.url.host, port)
-        return self._inner.handle_request(request)
+        address = self.check(request.url.host, port)
+        if address is None or address == request.url.host:
+            return self._inner.handle_request(request)
+        # connect to the address just checked; the name stays in Host and in TLS (SNI, certificate)
+        pinned = httpx.Request(
+            request.method, request.url.copy_with(host=address), headers=request.headers, stream=request.stream,
+            extensions={**request.extensions, "sni_hostname": request.url.host},
+        )
+        return self._inner.handle_request(pinned)
 
     def close(self) -> None:
         self._inner.close()
