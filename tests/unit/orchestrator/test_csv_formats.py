@@ -10,6 +10,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leadflow.agents.sequencing import plan_send
 from leadflow.domain.events import EventType
@@ -333,3 +335,12 @@ def test_split_location(location: str, place: dict[str, str]) -> None:
     from leadflow.orchestrator.csv_formats import split_location
 
     assert split_location(location) == place
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_website_domain_and_guess_zone_take_any_text(value: str) -> None:
+    domain = website_domain(value)
+    assert domain is None or ("/" not in domain and domain == domain.lower() and not domain.startswith("www."))
+    zone_name, source = guess_zone(city=value, region=value, country=value, phone=value)
+    assert source in {"city", "country", "phone", "unknown"} and (zone_name is None) == (source == "unknown")
