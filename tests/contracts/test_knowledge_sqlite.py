@@ -60,3 +60,26 @@ def test_0010_adds_the_tables_and_fts5_to_a_database_from_before_it(tmp_path: Pa
         assert knowledge_for(upgraded).search("ws", "acme", "seats billed")[0].heading == "Pricing > Plans"
     finally:
         upgraded.close()
+
+
+def test_a_search_row_left_by_dropped_tables_never_shadows_a_new_passage(tmp_path: Path) -> None:
+    from sqlalchemy import text as sql
+
+    from leadflow.state import schema
+
+    url = f"sqlite:///{tmp_path / 'leadflow.db'}"
+    store = SqlStore(url)
+    knowledge_for(store).put_document("ws", "acme", md(PRICING, "pricing.md"))
+    with store.engine.begin() as conn:  # the tables made again from the schema (the FTS5 table is not in it)
+        schema.kb_chunks.drop(conn)
+        schema.kb_documents.drop(conn)
+        schema.kb_documents.create(conn)
+        schema.kb_chunks.create(conn)
+        assert conn.execute(sql("SELECT count(*) FROM kb_chunks_fts")).scalar_one() == 1
+    try:
+        new = md("# Security\n\n## Backups\n\nEvery backup is encrypted at rest.\n", "security.md")
+        knowledge_for(store).put_document("ws", "acme", new)
+        assert knowledge_for(store).search("ws", "acme", "seat month billed") == []
+        assert [p.citation.source for p in knowledge_for(store).search("ws", "acme", "backup")] == ["security.md"]
+    finally:
+        store.close()

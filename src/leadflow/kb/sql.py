@@ -118,6 +118,8 @@ class SqlKnowledgeStore(KnowledgeStore):
                     reasons=json.dumps(list(chunk.reasons)),
                 ).returning(kb_chunks.c.id)).scalar_one()
                 if self._sqlite:
+                    # a row left by a kb_chunks table dropped and made again must not shadow this id
+                    conn.execute(text("DELETE FROM kb_chunks_fts WHERE rowid = :id"), {"id": row})
                     conn.execute(
                         text("INSERT INTO kb_chunks_fts (rowid, text, title, heading) VALUES (:id, :t, :ti, :h)"),
                         {"id": row, "t": chunk.text, "ti": prepared.title, "h": chunk.heading},
