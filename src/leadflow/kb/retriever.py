@@ -9,18 +9,23 @@ never reach another campaign's documents: the workspace it passes must be the bo
 :class:`SeedKnowledge` is the demo's fictional documents (``agents/kb_seed``) in the same
 shape; the runtime gives it only to a campaign it is told is the demo (the simulator's).
 
-A user's campaign with no documents gets no passages: agents then cite nothing and state no
+A search that fails (the database's search index unavailable) gives no passages either, logged:
+knowledge helps an agent and never blocks it. A user's campaign with no documents gets no passages: agents then cite nothing and state no
 figures (closing says "nothing in the knowledge base matches").
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+from leadflow.exceptions import LeadflowError
 from leadflow.kb.index import Citation, KnowledgeBase, Passage
 from leadflow.kb.store import KnowledgeStore
 
 __all__ = ["CampaignKnowledge", "SeedKnowledge"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,11 @@ class CampaignKnowledge:
         """Passages of this campaign best matching ``query``; another workspace gets none."""
         if workspace_id is not None and workspace_id != self.workspace_id:
             return []
-        return self.store.search(self.workspace_id, self.campaign, query, k=k, safe_only=safe_only)
+        try:
+            return self.store.search(self.workspace_id, self.campaign, query, k=k, safe_only=safe_only)
+        except LeadflowError as exc:  # knowledge helps an agent; it never blocks one
+            log.warning("knowledge of %s/%s unavailable: %s", self.workspace_id, self.campaign, exc)
+            return []
 
     def documents(self, *, workspace_id: str | None = None) -> list[Citation]:
         """This campaign's documents as citations (``chunk_no`` is the number of chunks)."""

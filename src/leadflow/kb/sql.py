@@ -22,8 +22,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, text
+from sqlalchemy.exc import DBAPIError
 
-from leadflow.exceptions import NotFound
+from leadflow.exceptions import NotFound, Unavailable
 from leadflow.kb.index import Citation, Passage
 from leadflow.kb.ingest import Document
 from leadflow.kb.store import DocumentInfo, KnowledgeStore, PutResult, PutStatus, prepare, query_terms
@@ -159,8 +160,11 @@ class SqlKnowledgeStore(KnowledgeStore):
         else:
             sql, match = _PG_SEARCH.format(safe=safe), " or ".join(terms)
         params: dict[str, Any] = {"match": match, "ws": workspace_id, "campaign": campaign, "k": k, "no": False}
-        with self._read() as conn:
-            rows = conn.execute(text(sql), params).fetchall()
+        try:
+            with self._read() as conn:
+                rows = conn.execute(text(sql), params).fetchall()
+        except DBAPIError as exc:  # translated at the boundary: the agents treat it as "no passages"
+            raise Unavailable(f"knowledge search failed: {exc.__class__.__name__}") from exc
         return [
             Passage(
                 text=r.text, score=-float(r.rank),

@@ -137,3 +137,21 @@ def test_real_runs_get_a_guarded_web_fetcher(tmp_path: Path) -> None:
             fetcher.fetch("http://10.0.0.1/")
     finally:
         rt.close()
+
+
+def test_a_failing_search_gives_no_passages_and_never_blocks_an_agent(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from leadflow.exceptions import Unavailable
+    from leadflow.state.sql import SqlStore
+
+    store = SqlStore(f"sqlite:///{tmp_path / 'k.db'}")
+    try:
+        knowledge_for(store).put_document(WS, "acme-growth", load_markdown(DOCS["pricing.md"], source="pricing.md"))
+        with store.engine.begin() as conn:
+            conn.execute(text("DROP TABLE kb_chunks_fts"))  # the search index gone
+        with pytest.raises(Unavailable):
+            knowledge_for(store).search(WS, "acme-growth", "price seat")
+        assert CampaignKnowledge(knowledge_for(store), WS, "acme-growth").search("price seat") == []
+    finally:
+        store.close()
