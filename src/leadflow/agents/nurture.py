@@ -27,6 +27,7 @@ from leadflow.agents._compose import outbound
 from leadflow.agents._llm import data_block, one_line, prompt, with_usage
 from leadflow.agents.base import AgentCard, AgentContext, Decision, EmitEvent
 from leadflow.agents.qualification import pack_for
+from leadflow.campaigns.copy import follow_up as follow_up_copy
 from leadflow.domain.actions import TimerSpec
 from leadflow.domain.events import Event, EventType
 from leadflow.domain.models import Channel, Direction, LeadState, Stage, zone
@@ -122,6 +123,9 @@ class NurtureAgent:
         plan = self._plan(ctx, state, event)
         if isinstance(plan, Decision):
             return plan
+        own = self._own_copy(ctx, state, plan)
+        if own is not None:
+            return own
         lines = _CONTENT[plan.channel] if plan.channel in _CONTENT else _CONTENT[Channel.EMAIL]
         body = lines[plan.index % len(lines)].format(name=state.lead.first_name, offer=ctx.campaign.offer)
         subject = f"{state.lead.first_name}, {ctx.campaign.offer}" if plan.channel is Channel.EMAIL else None
@@ -134,6 +138,9 @@ class NurtureAgent:
         plan = self._plan(ctx, state, event)
         if isinstance(plan, Decision) or ctx.llm is None:
             return plan if isinstance(plan, Decision) else self.handle(ctx, state, event)
+        own = self._own_copy(ctx, state, plan)
+        if own is not None:  # the campaign file's own words: no model call
+            return own
         allowed = allowed_channels(state)
         lead = state.lead
         history = "\n".join(
@@ -177,6 +184,16 @@ class NurtureAgent:
             wait_days=message.wait_days,
         )
         return with_usage(decision, result)
+
+    def _own_copy(self, ctx: AgentContext, state: LeadState, plan: Step) -> Decision | None:
+        """The step from the campaign file's own copy (sequence step ``plan.index + 1``), if any."""
+        copy = follow_up_copy(ctx.campaign, state, plan.index + 1, plan.channel)
+        if copy is None:
+            return None
+        subject, body = copy
+        if plan.channel is Channel.EMAIL and subject is None:
+            subject = f"{state.lead.first_name}, {ctx.campaign.offer}"
+        return self._send(ctx, state, plan, channel=plan.channel, body=body, subject=subject, wait_days=plan.gap_days)
 
     # -- steps --------------------------------------------------------------------------
     def _plan(self, ctx: AgentContext, state: LeadState, event: Event) -> Step | Decision:

@@ -8,11 +8,13 @@ message goes out with a gap; the step's record says which copy went.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from leadflow.agents.personalisation import Draft, footer_for
 from leadflow.campaigns.spec import template_variables
 from leadflow.domain.models import Campaign, Channel, LeadState, SenderIdentity
+
+if TYPE_CHECKING:  # the agents import this module: personalisation is imported when it is called
+    from leadflow.agents.personalisation import Draft
 
 SOURCE = "campaign_copy"
 
@@ -56,6 +58,8 @@ def first_touch(
 ) -> Draft | None:
     """The first touch from the campaign's own copy, or ``None`` (no copy, another channel, or a
     value the template needs is missing for this lead)."""
+    from leadflow.agents.personalisation import Draft, footer_for
+
     step = step_copy(campaign, 0)
     if step is None or step.get("channel", Channel.EMAIL.value) != channel.value:
         return None
@@ -70,3 +74,18 @@ def first_touch(
             body = body.rstrip() + "\n\n" + signature
     return Draft(channel=channel, subject=subject, body=body.rstrip(), footer=footer_for(channel, campaign, mailbox),
                  source=SOURCE)
+
+
+def follow_up(campaign: Campaign, state: LeadState, index: int, channel: Channel) -> tuple[str | None, str] | None:
+    """(subject, body) of follow-up ``index`` (1 = the first follow-up) from the campaign's own
+    copy, or ``None``. ``{sender_name}`` is the rep here: the mailbox is chosen when it is sent.
+    The footer is added as for every follow-up."""
+    step = step_copy(campaign, index)
+    if step is None or step.get("channel", Channel.EMAIL.value) != channel.value:
+        return None
+    known = values(state, campaign, None)
+    body = render(str(step["body"]), known)
+    subject = render(str(step["subject"]), known) if step.get("subject") else None
+    if body is None or (step.get("subject") and subject is None):
+        return None
+    return subject, body.rstrip()

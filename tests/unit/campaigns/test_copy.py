@@ -35,3 +35,24 @@ def test_the_first_touch_is_the_campaign_s_own_copy_filled_in() -> None:
 def test_a_lead_without_a_value_the_copy_needs_gets_the_agents_draft() -> None:
     subject, body, source = first_touch(first_name="Dana", company=None, company_domain=None)
     assert source != "campaign_copy" and "{company}" not in (subject or "") + body
+
+
+def test_a_follow_up_with_its_own_copy_uses_it_and_the_others_are_the_agents() -> None:
+    from leadflow.agents.nurture import NurtureAgent
+    from leadflow.domain.events import EventType, new_event
+
+    doc = EXAMPLE.read_text(encoding="utf-8").replace(
+        "  - after: 3 days\n    channel: email\n",
+        "  - after: 3 days\n    channel: email\n    subject: \"Still worth a look, {first_name}?\"\n"
+        "    body: \"Hi {first_name}, one number: teams like {company} find a week's warning on slipping deals.\"\n")
+    campaign = to_campaign(load_text(doc))
+    state = make_state(first_name="Dana", company="Acme")
+    stalled = new_event(EventType.LEAD_STALLED, lead_id=state.lead_id, workspace_id="w", at=state.created_at)
+    first = NurtureAgent().handle(make_ctx(campaign), state, stalled)
+    [action] = first.actions
+    assert action.subject == "Still worth a look, Dana?"
+    assert action.body.startswith("Hi Dana, one number: teams like Acme find") and "Reply STOP" in action.body
+    assert first.state is not None and first.state.nurture_step == 1
+    fired = new_event(EventType.TIMER_FIRED, lead_id=state.lead_id, workspace_id="w", at=state.created_at)
+    second = NurtureAgent().handle(make_ctx(campaign), first.state, fired)
+    assert "one number" not in second.actions[0].body  # step 3 has no own copy: the agent writes it
