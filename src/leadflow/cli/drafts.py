@@ -10,7 +10,8 @@ Mounted by the main CLI as ``drafts``::
 
 An approved draft is queued as an ordinary send: the worker delivers it through the outbox, in
 the lead's send window, after the suppression check. What each command changes is one commit
-with its event in the lead's log (``leadflow trace`` shows it). See ``leadflow.drafts``.
+with its event in the lead's log (``leadflow trace`` shows it), and a line in the workspace's
+audit log (``leadflow audit``). See ``leadflow.drafts``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,14 @@ def _who(by: str | None) -> str:
         return getpass.getuser()
     except Exception:  # no login name (a container): say it came from the command line
         return "cli"
+
+
+def _audited(service: Drafts, workspace: str, action: str, draft_id: int, by: str) -> None:
+    """The decision in the workspace's audit log, as ``cli:<user>`` (``leadflow audit``)."""
+    from leadflow.auth import audit, cli_actor
+
+    audit(service.store, actor=cli_actor(), action=action, workspace=workspace, target=("draft", str(draft_id)),
+          detail=f"by {by}"[:200])  # fmt: skip
 
 
 def _fail(exc: Exception) -> NoReturn:
@@ -164,6 +173,7 @@ def edit(
                     return
                 body = None
         d = service.edit(ws, draft_id, by=_who(by), subject=subject, body=body)
+        _audited(service, ws, "draft.edit", draft_id, d.edited_by or "")
     except (LeadflowError, OSError) as exc:
         _fail(exc)
     console.print(f"draft {d.id} edited by {escape(d.edited_by or '')}; still held until approved", highlight=False)
@@ -177,6 +187,7 @@ def approve(draft_id: ById, by: ByOpt = None, db: DbOpt = None, workspace: WsOpt
     service, ws = _open(db, workspace)
     try:
         d = service.approve(ws, draft_id, by=_who(by))
+        _audited(service, ws, "draft.approve", draft_id, d.decided_by or "")
     except LeadflowError as exc:
         _fail(exc)
     console.print(f"draft {d.id} approved by {escape(d.decided_by or '')}: queued to send", highlight=False)
@@ -196,6 +207,7 @@ def reject(
     service, ws = _open(db, workspace)
     try:
         d = service.reject(ws, draft_id, reason=reason, by=_who(by))
+        _audited(service, ws, "draft.reject", draft_id, d.decided_by or "")
     except LeadflowError as exc:
         _fail(exc)
     console.print(f"draft {d.id} rejected by {escape(d.decided_by or '')}: {escape(reason)}", highlight=False)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from leadflow.auth import auth_store_for
 from leadflow.cli.main import app
 from leadflow.domain.models import Lead
 from leadflow.integrations.channels import TranscriptChannel
@@ -77,6 +78,10 @@ def test_list_show_edit_approve_then_the_edited_text_is_sent(held: tuple[Runtime
     assert "Maria here: our pricing is on its way." in story
     assert "approved by maria" in story
     assert "draft.approved" in story and "draft.edited" in story
+    audit = auth_store_for(rt.store).list_audit(WS, limit=10)
+    assert [(e.action, e.target_id, e.detail) for e in audit[:2]] == [
+        ("draft.approve", str(draft["id"]), "by maria"), ("draft.edit", str(draft["id"]), "by maria")]  # fmt: skip
+    assert all(e.actor.startswith("cli:") for e in audit[:2])
 
 
 def test_trace_shows_a_held_drafts_whole_text_and_why(held: tuple[Runtime, TranscriptChannel, str, str]) -> None:
