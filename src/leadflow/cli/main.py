@@ -181,6 +181,9 @@ def trace(
     for m in state.messages if state is not None else []:
         sent_by = by_key.get(m.id)
         writer = f"written by {writer_of(store, sent_by)}: " if sent_by is not None else ""
+        handover = sent_by.action.payload.get("thread_handover") if sent_by is not None else None
+        if isinstance(handover, dict):  # the thread's mailbox could not send it (sequencing's rule)
+            writer += f"from {handover.get('to')}, not the thread's {handover.get('from')} ({handover.get('why')}): "
         rows.append((m.at.isoformat(), (_minute(m.at), f"{m.direction.value}:{m.channel.value}", (m.subject or "")[:40],
                      escape(writer + m.body.replace("\n", " ")[:90]))))
         if full:
