@@ -149,7 +149,11 @@ def trace(
     if as_json:
         print(json.dumps({"state": state.model_dump(mode="json") if state is not None else None,
                           "unreadable": unreadable, "events": [e.model_dump(mode="json") for e in events],
-                          "traces": [t.model_dump(mode="json") for t in traces]}, indent=2))
+                          "traces": [t.model_dump(mode="json") for t in traces],
+                          "actions": [{"seq": r.seq, "kind": r.action.kind.value, "status": r.status, "detail": r.detail,
+                                       "to": r.action.to, "subject": r.action.subject, "body": r.action.body,
+                                       "written_by": writer_of(store, r), "created_at": r.created_at.isoformat()}
+                                      for r in store.actions_for(s.workspace, lead_id)]}, indent=2))
         return
     if state is None:
         console.print(f"[bold]{escape(lead_id)}[/bold] [red]{escape(unreadable or '')}[/red]", highlight=False)

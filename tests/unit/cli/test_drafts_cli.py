@@ -127,3 +127,11 @@ def test_edit_in_the_editor(held: tuple[Runtime, TranscriptChannel, str, str], m
     assert after.status == "held" and after.action.body == "P.S. from Maria\n" + row.action.body
     both = runner.invoke(app, ["drafts", "edit", str(row.seq), "--editor", "--body", "x", "--db", url, "-w", WS])
     assert both.exit_code == 2
+
+
+def test_trace_json_carries_each_outbox_row_with_its_writer(held: tuple[Runtime, TranscriptChannel, str, str]) -> None:
+    rt, _, url, lead_id = held
+    [row] = rt.store.actions_in(WS, ["held"])
+    doc = json.loads(cli("trace", lead_id, "--json", url=url))
+    [held_row] = [a for a in doc["actions"] if a["seq"] == row.seq]
+    assert (held_row["status"], held_row["body"], held_row["written_by"]) == ("held", row.action.body, "template")
