@@ -21,7 +21,7 @@ from leadflow.api import errors
 from leadflow.api.audit import AuditMiddleware
 from leadflow.api.auth import AuthMode, InsecureNoAuth, check_guarded
 from leadflow.api.metrics import WorkspaceMetrics
-from leadflow.api.routes import campaigns, docs, drafts, health, leads, outcomes, replies
+from leadflow.api.routes import campaigns, docs, drafts, health, knowledge, leads, outcomes, replies
 from leadflow.auth import keyring_for
 from leadflow.runtime import Runtime
 
@@ -88,6 +88,7 @@ def create_app(
     errors.install(app)
     app.include_router(leads.router)
     app.include_router(campaigns.router)
+    app.include_router(knowledge.router)
     app.include_router(drafts.router)
     app.include_router(outcomes.router)
     app.include_router(replies.router)
