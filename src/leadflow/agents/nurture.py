@@ -205,9 +205,8 @@ class NurtureAgent:
                 cancel_timers=["nurture:*"],
                 summary="opted out or no consented channel: no drip",
             )
-        schedule: list[list[Any]] = pack_for(ctx.campaign).get("nurture") or [
-            [0, "email"]
-        ]
+        found = pack_for(ctx.campaign).get("nurture")  # [] from a campaign file: no follow-ups at all
+        schedule: list[list[Any]] = [[0, "email"]] if found is None else found
         if event.type != EventType.TIMER_FIRED:
             if (
                 state.stage is Stage.NURTURING

@@ -57,8 +57,8 @@ def pack_for(campaign: Campaign) -> dict[str, Any]:
     a campaign file) or its industry pack. The campaign decides, never a lead's industry field
     (a lead's fields only personalise); a campaign file's sequence gives the nurture schedule."""
     pack = campaign.pack if campaign.pack is not None else load_pack(campaign.industry_pack)
-    nurture = campaign.settings.get("nurture")
-    return {**pack, "nurture": nurture} if nurture else pack
+    nurture = campaign.settings.get("nurture")  # [] is "no follow-ups", not "the pack's"
+    return {**pack, "nurture": nurture} if nurture is not None else pack
 
 
 def _holds(rule: str, answers: dict[str, Any]) -> bool:

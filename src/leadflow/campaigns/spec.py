@@ -10,7 +10,8 @@ they read today (``sending``, ``tier_thresholds``, ``rep_hours``, ``rep_timezone
 ``escalation_email``) so the demo and hand-built campaigns keep working.
 
 The sequence: step 1 is the first touch (the response agent writes it, or the step's own
-copy); later steps are the follow-ups, each ``after`` the previous one in whole days. They run
+copy); later steps are the follow-ups (a sequence of the first touch alone has none; no
+sequence at all keeps the pack's drip), each ``after`` the previous one in whole days. They run
 as the nurture drip, which starts when the lead has not replied to the first touch for
 :data:`FIRST_FOLLOW_UP` (the ``new_lead`` route's timeout), so the first follow-up's ``after``
 is at least that; a later ``after`` adds its difference. Each follow-up reads the campaign as it
@@ -175,6 +176,7 @@ class Sender(_Strict):
     daily_cap: Positive = 50
     postal_address: Text = Field(description="the postal address the e-mail footer shows (CAN-SPAM)")
     phone: str | None = None
+    paused: bool = Field(False, description="starts no new thread; its threads are handed over to another sender")
 
 
 class Hours(_Strict):
@@ -210,6 +212,9 @@ class Sending(_Strict):
     domain_hourly_cap: Positive = 10
     ramp: Ramp = Field(default_factory=Ramp, description="a new mailbox's daily cap: start, +step a day")
     horizon_days: Positive = 60
+    thread_wait_hours: Annotated[int, Field(ge=0)] = Field(
+        48, description="how long a follow-up waits for its thread's mailbox (over its cap) before another sends it"
+    )
 
 
 class Question(_Strict):
@@ -303,7 +308,9 @@ class CampaignFile(_Strict):
     rep: Rep
     sending: Sending = Field(default_factory=Sending)
     qualification: Qualification = Field(default_factory=lambda: Qualification(pack="b2b_saas"))
-    sequence: list[Step] = Field(default_factory=lambda: [Step()], min_length=1)
+    sequence: list[Step] | None = Field(
+        None, min_length=1, description="step 1 the first touch, then the follow-ups; left out: the pack's drip"
+    )
     escalation: Escalation = Field(default_factory=Escalation)
     knowledge: list[Text] = Field(default_factory=list, description="documents for the campaign's knowledge base")
     autonomy: Autonomy = "autopilot"
@@ -354,7 +361,7 @@ def problems(spec: CampaignFile) -> list[Problem]:
                 m = _RULE.match(rule)
                 if m and m.group(1) not in keys:
                     found.append((("qualification", "scoring", group, j), f"rule {rule!r} uses no question's key"))
-    for i, step in enumerate(spec.sequence):
+    for i, step in enumerate(spec.sequence or []):
         if step.channel not in spec.channels:
             found.append((("sequence", i, "channel"), f"{step.channel.value} is not one of the campaign's channels"))
         if i == 0 and step.after is not None:
@@ -380,8 +387,9 @@ def _weekdays(days: list[Day]) -> list[int]:
 def nurture_schedule(spec: CampaignFile) -> list[list[Any]]:
     """The follow-ups as a nurture schedule: ``[[day, channel], ...]`` from the first follow-up."""
     out: list[list[Any]] = []
-    day = days_of(spec.sequence[1].after or "0 days") - FIRST_FOLLOW_UP.days if len(spec.sequence) > 1 else 0
-    for i, step in enumerate(spec.sequence[1:]):
+    steps = spec.sequence or []
+    day = days_of(steps[1].after or "0 days") - FIRST_FOLLOW_UP.days if len(steps) > 1 else 0
+    for i, step in enumerate(steps[1:]):
         if i:
             day += days_of(step.after or "0 days")
         out.append([day, step.channel.value])
@@ -415,12 +423,13 @@ def to_campaign(spec: CampaignFile, *, paused: bool = False) -> Campaign:
             "ramp_step": s.ramp.step,
             "domain_hourly_cap": s.domain_hourly_cap,
             "horizon_days": s.horizon_days,
+            "thread_wait_hours": s.thread_wait_hours,
+            "paused_mailboxes": [x.address for x in spec.senders if x.paused],
         },
         "tier_thresholds": [spec.icp.tiers.a, spec.icp.tiers.b],
         "rep_hours": {"start": spec.rep.hours.start, "end": spec.rep.hours.end, "days": _weekdays(spec.rep.hours.days)},
         "rep_timezone": spec.rep.timezone,
         "value_propositions": list(spec.offer.value_propositions),
-        "sequence": [step.model_dump(mode="json", exclude_none=True) for step in spec.sequence],
     }
     if spec.rep.calendar:
         settings["rep_calendar"] = spec.rep.calendar
@@ -429,7 +438,8 @@ def to_campaign(spec: CampaignFile, *, paused: bool = False) -> Campaign:
     if spec.escalation.rules or spec.escalation.replace_defaults:
         settings["escalation_rules"] = [r.model_dump(mode="json", exclude_none=True) for r in spec.escalation.rules]
         settings["escalation_replace_defaults"] = spec.escalation.replace_defaults
-    if len(spec.sequence) > 1:
+    if spec.sequence is not None:  # exactly these follow-ups (none after a lone first touch)
+        settings["sequence"] = [step.model_dump(mode="json", exclude_none=True) for step in spec.sequence]
         settings["nurture"] = nurture_schedule(spec)
     q = spec.qualification
     own = None

@@ -56,3 +56,20 @@ def test_a_follow_up_with_its_own_copy_uses_it_and_the_others_are_the_agents() -
     fired = new_event(EventType.TIMER_FIRED, lead_id=state.lead_id, workspace_id="w", at=state.created_at)
     second = NurtureAgent().handle(make_ctx(campaign), first.state, fired)
     assert "one number" not in second.actions[0].body  # step 3 has no own copy: the agent writes it
+
+
+def test_a_sequence_of_the_first_touch_alone_has_no_follow_ups_and_none_keeps_the_pack_s() -> None:
+    from leadflow.agents.nurture import NurtureAgent
+    from leadflow.agents.qualification import load_pack, pack_for
+    from leadflow.domain.events import EventType, new_event
+
+    text = EXAMPLE.read_text(encoding="utf-8")
+    start, end = text.index("  - after: 3 days"), text.index("# When a lead goes to a person")
+    lone = to_campaign(load_text(text[:start] + "\n" + text[end:]))
+    state = make_state()
+    stalled = new_event(EventType.LEAD_STALLED, lead_id=state.lead_id, workspace_id="w", at=state.created_at)
+    decision = NurtureAgent().handle(make_ctx(lone), state, stalled)
+    assert decision.actions == [] and decision.result == "exhausted"
+    seq_start = text.index("sequence:\n")
+    without = to_campaign(load_text(text[:seq_start] + text[end:]))
+    assert pack_for(without)["nurture"] == load_pack("b2b_saas")["nurture"]
