@@ -155,3 +155,33 @@ def test_a_failing_search_gives_no_passages_and_never_blocks_an_agent(tmp_path: 
         assert CampaignKnowledge(knowledge_for(store), WS, "acme-growth").search("price seat") == []
     finally:
         store.close()
+
+
+def test_with_web_allow_private_the_runtimes_fetcher_reads_a_local_site(tmp_path: Path) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = b"<h1>Initech</h1><p>Initech raised $8M in a Series A.</p>" if self.path == "/" else b""
+            self.send_response(200 if self.path == "/" else 404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    rt = Runtime.build(Settings(db_url="memory://", transcript_path=":memory:", workspace=WS, web_allow_private=True),
+                       clock=FixedClock(NOW), channel=TranscriptChannel(":memory:"))
+    try:
+        fetcher = rt.orchestrator.context_factory(WS, Campaign(name="c")).extras["fetcher"]
+        page = fetcher.fetch(f"http://127.0.0.1:{server.server_address[1]}/")
+        assert b"raised $8M" in page.content
+    finally:
+        rt.close()
+        server.shutdown()
+        server.server_close()
