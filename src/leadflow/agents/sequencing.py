@@ -287,19 +287,27 @@ def _keep_thread(mailbox: str, senders: list[SenderIdentity], args: dict[str, An
     if not others:
         return _plan(senders=[own], **args)
     mine = _plan(senders=[own], record=False, **args)
+    if "mailbox daily caps" not in mine.reasons:  # not held back by its cap: no other mailbox is sooner
+        return _record(mine, args)
     if "over capacity" not in mine.reasons:
         anyone = _plan(senders=senders, record=False, **args)
         if mine.at <= anyone.at + timedelta(hours=policy.thread_wait_hours):
-            plan = _plan(senders=[own], **args)
-            if plan.at > anyone.at:
-                return _with_reason(plan, f"waiting for thread mailbox {mailbox} (over its daily cap)")
-            return plan
+            return _with_reason(_record(mine, args), f"waiting for thread mailbox {mailbox} (over its daily cap)")
     plan = _plan(senders=others, **args)
     return _with_reason(
         plan,
         f"thread mailbox {mailbox} over its daily cap for more than {policy.thread_wait_hours}h:"
         f" handed over to {plan.mailbox}",
     )
+
+
+def _record(plan: SendPlan, args: dict[str, Any]) -> SendPlan:
+    """Count a plan made with ``record=False`` in the ledger, as :func:`_plan` would have."""
+    ledger: SendLedger | None = args["ledger"]
+    domain = (args["recipient_domain"] or "").lower()
+    if ledger is not None and (plan.mailbox is not None or domain):
+        ledger.record(plan.mailbox or "", domain, plan.at)
+    return plan
 
 
 def _with_reason(plan: SendPlan, reason: str) -> SendPlan:
