@@ -209,6 +209,8 @@ class Intake:
         the new campaign (its pack, sequence, senders and windows), because every step reads the
         campaign the lead names; a message already queued goes as written, through the new
         campaign's send window and caps. The event is recorded, not routed: a move starts no step.
+        Its stage, history, timers and suppressions stay as they are: a lead that opted out, or
+        was won or lost, is not contacted again because it moved.
 
         Raises:
             NotFound: no such lead, or no such campaign, in this workspace.
