@@ -83,7 +83,7 @@ class Runtime:
         def context(workspace_id: str, campaign: Campaign) -> AgentContext:
             kb = own_kbs.get(campaign.name) or CampaignKnowledge(knowledge, workspace_id, campaign.name)
             return AgentContext(clock=clock, campaign=campaign, workspace_id=workspace_id, llm=llm, extras=extras,
-                                calendar=calendars.for_rep(workspace_id, campaign.rep_name), kb=kb)
+                                calendar=calendars.for_rep(workspace_id, campaign.rep_calendar), kb=kb)
 
         # a batch's plans are in the store once it commits: the ledger holds only the open batch's,
         # so a restarted worker plans exactly as one that never stopped

@@ -188,7 +188,9 @@ class Hours(_Strict):
 class Rep(_Strict):
     name: Text
     timezone: Zone = "America/New_York"
-    calendar: str | None = Field(None, description="the rep's calendar (a CalDAV URL or an id)")
+    calendar: Text | None = Field(
+        None, description="the rep's calendar in leadflow's built-in one (bookings kept in the store): "
+        "campaigns naming the same calendar share its free slots; the rep's name when left out")
     hours: Hours = Field(default_factory=Hours)
 
 

@@ -213,6 +213,11 @@ class Campaign(BaseModel):
     knowledge_sources: list[str] = Field(default_factory=list)
     spec: dict[str, Any] | None = None  # the applied campaign file, as read (``campaigns export``)
 
+    @property
+    def rep_calendar(self) -> str:
+        """The rep's calendar (``settings["rep_calendar"]``, from a campaign file), else the rep's name."""
+        return str(self.settings.get("rep_calendar") or self.rep_name)
+
 
 class Message(BaseModel):
     """One message on one channel, either way."""
