@@ -17,10 +17,17 @@ The four modes (``Campaign.autonomy``, set from the campaign file):
 Held means: the outbox row's status becomes ``held`` at dispatch (``Dispatcher``), after the
 suppression check, and a ``draft.held`` event enters the lead's log. Only messages to the
 prospect (e-mail, SMS, LinkedIn) are held, never a notification to a human.
+
+Under ``review_first_touch`` a follow-up that falls due while the lead's first touch is still
+waiting for a person (held, or approved and not yet sent) is neither held nor sent: it waits
+(:data:`FIRST_TOUCH_WAIT` at a time, no attempt counted), and once the first touch went out it
+goes on its own like any follow-up.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import timedelta
 from typing import Final, get_args
 
 from leadflow.domain.actions import CONTACT_ACTIONS
@@ -61,3 +68,25 @@ def hold_reason(campaign: Campaign, state: LeadState, row: ActionRow) -> str | N
     if mode == "review_all":
         return "review_all: every message is reviewed"
     return "draft_only: the agents only write drafts"
+
+
+FIRST_TOUCH_WAIT: Final = timedelta(hours=1)
+"""How long a follow-up waits before it looks again at its lead's first touch under review."""
+
+
+def awaited_draft(rows: Iterable[ActionRow], row: ActionRow) -> int | None:
+    """The draft (its id) of this lead's first touch that ``row`` waits for, or None.
+
+    ``rows`` are the lead's outbox rows: a contact row other than ``row`` still held, or
+    approved and queued (pending) but not yet sent.
+    """
+    for other in rows:
+        if other.seq == row.seq or other.action.kind not in CONTACT_ACTIONS:
+            continue
+        if other.status == "held":
+            return other.seq
+        if other.status == "pending" and approved(other):
+            review = other.action.payload.get(REVIEW_KEY)
+            draft = review.get("draft") if isinstance(review, dict) else None
+            return int(draft) if isinstance(draft, int) else other.seq
+    return None

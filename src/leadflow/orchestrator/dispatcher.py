@@ -22,7 +22,7 @@ keep their planned times.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from leadflow.domain.actions import CONTACT_ACTIONS, ActionKind
@@ -30,7 +30,7 @@ from leadflow.domain.events import Event, EventType, new_event
 from leadflow.domain.identity import DOMAIN_PREFIX
 from leadflow.domain.models import Channel, Direction, LeadState, Message, Stage
 from leadflow.drafts._events import DRAFT_HELD
-from leadflow.drafts._policy import hold_reason
+from leadflow.drafts._policy import FIRST_TOUCH_WAIT, autonomy_of, awaited_draft, hold_reason
 from leadflow.exceptions import Conflict, DuplicateMessage, InvalidInput, NotFound, Refused, Unavailable
 from leadflow.integrations.channels.base import DeliveryChannel
 from leadflow.orchestrator.engine import derived_id
@@ -145,8 +145,8 @@ class Dispatcher:
                 row.seq, until=now + PAUSED_RETRY, error="deferred: campaign paused", count_attempt=False
             )
             return None
-        held = self._review(row, state)
-        if held is not None:  # the campaign wants a person to read it first (leadflow.drafts)
+        stop, held = self._review(row, state, now)
+        if stop:  # the campaign wants a person to read it first, or it waits for one (leadflow.drafts)
             return held
         channel = self.channels.get(row.action.kind)
         if channel is None:
@@ -212,19 +212,26 @@ class Dispatcher:
             at=now,
         )
 
-    def _review(self, row: ActionRow, state: LeadState) -> Commit | None:
-        """Hold the message as a draft if the campaign's autonomy mode says a person reviews it."""
+    def _review(self, row: ActionRow, state: LeadState, now: datetime) -> tuple[bool, Commit | None]:
+        """``(True, commit)`` to hold the message as a draft, as the campaign's autonomy mode says;
+        ``(True, None)`` when it waits for its lead's first touch to be reviewed; else ``(False, None)``."""
         if row.action.kind not in CONTACT_ACTIONS:
-            return None
+            return False, None
         try:
             campaign = self.store.get_campaign(row.workspace_id, state.campaign)
         except NotFound:
-            return None
+            return False, None
         why = hold_reason(campaign, state, row)
         if why is None:
-            return None
+            return False, None
+        if autonomy_of(campaign) == "review_first_touch":
+            first = awaited_draft(self.store.actions_for(row.workspace_id, row.lead_id), row)
+            if first is not None:  # a follow-up of a first touch still with a person: not a draft of its own
+                self.store.postpone_action(row.seq, until=now + FIRST_TOUCH_WAIT, count_attempt=False,
+                                           error=f"deferred: waits for draft {first} (the first touch) to be reviewed")  # fmt: skip
+                return True, None
         held = self._event(row, state, DRAFT_HELD, {"seq": row.seq, "reason": why, "subject": row.action.subject})
-        return Commit(
+        return True, Commit(
             row.workspace_id,
             row.lead_id,
             events=[held],

@@ -260,3 +260,20 @@ def test_a_draft_written_before_the_leads_reply_is_not_approved(make: Any) -> No
         s.drafts.approve(WS, draft.id, by="maria")
     assert s.drafts.get(WS, draft.id).status == "held"
     assert s.drafts.reject(WS, draft.id, reason="she replied", by="maria").status == "rejected"
+
+
+def test_follow_ups_wait_while_the_first_touch_is_with_a_person_then_go_on_their_own(make: Any) -> None:
+    s = make("review_first_touch")
+    lead = s.lead()
+    [draft] = s.drafts.list(WS)
+    s.rt.worker.run_until_idle(simulate=True, max_rounds=300)  # days pass: the follow-ups fall due
+    assert [d.id for d in s.drafts.list(WS)] == [draft.id], "one draft: the first touch, not its follow-ups"
+    waiting = [r for r in s.rt.store.actions_for(WS, lead) if r.status == "pending"]
+    assert waiting and all(f"waits for draft {draft.id}" in (r.detail or "") for r in waiting)
+    assert waiting[0].attempts == 0 and s.delivered(lead) == []
+
+    s.drafts.approve(WS, draft.id, by="maria")
+    s.rt.worker.run_until_idle(simulate=True, max_rounds=300)
+    sent = s.delivered(lead)
+    assert len(sent) >= 2, "the first touch, then the follow-ups on their own"
+    assert [d.id for d in s.drafts.list(WS, status="all")] == [draft.id]
