@@ -72,13 +72,19 @@ def _triage(prompt: str) -> dict[str, Any]:
     }
 
 
+_FIELD = re.compile(r"^[A-Z][\w ]{1,30}: ")  # "Company size: 1200", "Title: VP Sales"
+
+
 def _draft(prompt: str) -> dict[str, Any]:
     block = _SIGNALS.search(prompt)
     signals = json.loads(html.unescape(block.group(1))) if block else []
     who = _PROSPECT.search(prompt)
     name = html.unescape(who.group(1)) if who else "there"
-    signal = str(signals[0]["text"]).strip().rstrip(".") if signals else ""
-    opener = f'I read that "{signal}".' if signal else "Thanks for getting in touch."
+    # a person writes about a fact, not its field: "Company size: 1200" is the gate's to reject
+    texts = [str(s["text"]).strip().rstrip(".") for s in signals]
+    signal = next((t for t in texts if not _FIELD.match(t)), texts[0] if texts else "")
+    shown = signal.partition(": ")[2] if _FIELD.match(signal) else signal
+    opener = f'I read that "{shown}".' if signal else "Thanks for getting in touch."
     body = (
         f"Hi {name},\n\n{opener} That usually means more conversations to follow up.\n\nWorth a short call?"
     )
