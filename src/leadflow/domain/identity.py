@@ -240,22 +240,35 @@ def suppression_key(value: str) -> str:
 def suppression_keys(value: str, *, salt: str | None = None) -> list[str]:
     """Every stored key that suppresses ``value`` (an address or a number), for an ``IN (...)``.
 
-    An address is suppressed by its normalised form, by its domain (``domain:<domain>``) and,
-    for rows written before normalisation, by its lower-cased spelling; a number by its E.164
+    An address is suppressed by its normalised form, by that form without a ``+tag`` (at any
+    provider), by its domain and the domain's parents (``domain:<domain>``; never a bare
+    top-level domain) and, for rows written before normalisation, by its lower-cased spelling; a number by its E.164
     form and its lower-cased spelling. With the workspace's erasure ``salt`` (once a person was
     erased there), also by ``erased_key(salt, suppression_key(value))``: the row an erased
     person's suppression is kept as. This is the one place the lookup is defined.
     """
     text = value.strip()
     keys = [suppression_key(text)]
+    personal = [keys[0]]  # the forms an erased person's suppression may be kept under
     if "@" in text and not text.lower().startswith(DOMAIN_PREFIX):
         try:
-            keys.append(DOMAIN_PREFIX + email_domain(text))
+            local, _, domain = normalise_email(text).rpartition("@")
         except ValueError:
-            pass
+            local = domain = ""
+        untagged = local.split("+", 1)[0]
+        if untagged and untagged != local:  # most providers deliver ann+x@ to ann@: its opt-out holds
+            personal.append(f"{untagged}@{domain}")
+            keys.append(personal[-1])
+        if domain:  # the domain and its parents (eu.acme.example is acme.example's), never a bare TLD
+            labels = domain.split(".")
+            parents = range(max(1, len(labels) - 1 - _MAX_PARENTS), len(labels) - 1)
+            keys += [DOMAIN_PREFIX + ".".join(labels[i:]) for i in (0, *parents)]
     if salt is not None:
-        keys.append(erased_key(salt, keys[0]))
+        keys += [erased_key(salt, k) for k in personal]
     return _unique([*keys, text.lower()])
+
+
+_MAX_PARENTS = 6  # parent domains looked up for an address (a.b.c.d.example has few real ones)
 
 
 #: Prefix of an erased person's suppression: a salted hash of its key (``state.privacy``).
