@@ -46,6 +46,9 @@ def test_import_reports_the_format_duplicates_other_campaigns_and_moves(db: str)
     assert len(states) == 20 and {s.campaign for s in states} == {"summer"}
     assert any(e.type == "lead.moved" for e in store.lead_events("acme", states[0].lead_id))
     store.close()
+    trace = runner.invoke(app, ["trace", states[0].lead_id, "--db", db, "-w", "acme", "--json"])
+    assert trace.exit_code == 0, trace.output
+    assert "lead.moved" in trace.output and "spring" in trace.output and "summer" in trace.output
 
 
 def test_import_map_and_format_options(db: str, tmp_path: Path) -> None:
