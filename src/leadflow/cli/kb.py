@@ -16,6 +16,7 @@ text changed replaces its passages; re-adding an unchanged one changes nothing a
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -60,7 +61,7 @@ def _load(item: str, settings: Settings) -> Document:
         from leadflow.integrations.web.guard import open_web_fetcher
 
         return load_url(item, open_web_fetcher(allow_private=settings.web_allow_private))
-    return load_path(item)
+    return load_path(os.path.normpath(item))  # "./docs/a.md" and "docs/a.md" are one source
 
 
 @kb_app.command("add")

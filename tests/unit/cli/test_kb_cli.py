@@ -147,3 +147,12 @@ def test_without_paths_it_adds_the_campaign_files_knowledge_list(db: str, docs: 
     assert added.exit_code == 0 and added.output.count(": added: ") == 2, added.output
     nothing = run("kb", "add", "-c", "other", "--db", db)
     assert nothing.exit_code == 1 and "nothing to add" in nothing.output
+
+
+def test_the_same_file_named_two_ways_is_one_document(db: str, docs: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = Path(docs[0]).parent
+    monkeypatch.chdir(folder)
+    assert ": added: " in run("kb", "add", "-c", "acme-growth", "--db", db, "pricing.md").output
+    again = run("kb", "add", "-c", "acme-growth", "--db", db, "./pricing.md")
+    assert "unchanged, nothing to do" in again.output, again.output
+    assert "1 documents" in run("kb", "list", "-c", "acme-growth", "--db", db).output
