@@ -102,3 +102,11 @@ class DraftsContract(StoreUnderTest):
         [refused] = store.apply([commit(s, draft=DraftChange(row.seq, "approved"))])
         assert isinstance(refused, DuplicateMessage)
         assert store.action_by_seq(WS_A, row.seq).status == "pending"
+
+    def test_erasing_the_person_cancels_their_held_draft(self, store: Store) -> None:
+        row = self._held(store)
+        report = store.erase_person(WS_A, {"email:l1@example.com"}, salt="s", at=at(5))
+        assert report.lead_ids == ["l1"]
+        after = store.action_by_seq(WS_A, row.seq)
+        assert (after.status, after.detail) == ("cancelled", "erased")
+        assert store.actions_in(WS_A, ["held"]) == []

@@ -264,6 +264,8 @@ def _actions(conn: Connection, ids: Sequence[str], workspace_id: str, red: priva
         if status == "pending":  # a message to an erased person never goes out: it frees its cap slot
             values.update(status="cancelled", detail="erased")
             touch(conn, workspace_id, mailbox, domain, send_time, scheduled=-1)
+        elif status == "held":  # a draft to an erased person is no one's to approve (it used no cap slot)
+            values.update(status="cancelled", detail="erased")
         conn.execute(update(t.actions).where(a.seq == seq).values(**values))
     return len(rows)
 

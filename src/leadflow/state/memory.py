@@ -575,7 +575,7 @@ class MemoryStore(Store):
             for n, r in enumerate(self._actions):
                 if r.workspace_id == workspace_id and r.lead_id in ids:
                     action = OutboundAction.model_validate(red.action(r.action.model_dump(mode="json")))
-                    status, detail = ("cancelled", "erased") if r.status == "pending" else (r.status, r.detail)
+                    status, detail = ("cancelled", "erased") if r.status in ("pending", "held") else (r.status, r.detail)
                     self._actions[n] = replace(r, action=action, status=status, detail=detail and red.text(detail))
                     counts["actions"] += 1
             for n, tm in enumerate(self._timers):
