@@ -93,6 +93,8 @@ class ImportReport:
     created: int = 0
     duplicates: int = 0
     moved: int = 0
+    moved_from: dict[str, int] = field(default_factory=dict)
+    """Leads moved here (``move``): the campaign each came from → how many."""
     elsewhere: dict[str, int] = field(default_factory=dict)
     """Leads already in another campaign and left there (no ``move``): campaign → how many."""
     rejected: list[RowError] = field(default_factory=list)
@@ -108,8 +110,7 @@ class ImportReport:
         moves them), 0 rejected"``."""
         parts = [f"{self.created} created", f"{self.duplicates} already known"]
         parts += [f"{n} already in campaign {name!r} (--move moves them)" for name, n in sorted(self.elsewhere.items())]
-        if self.moved:
-            parts.append(f"{self.moved} moved from another campaign")
+        parts += [f"{n} moved from campaign {name!r}" for name, n in sorted(self.moved_from.items())]
         parts.append(f"{len(self.rejected)} rejected")
         return f"{self.format} export: " + ", ".join(parts)
 
@@ -482,8 +483,10 @@ def import_csv(
         elif state.campaign == campaign:
             report.duplicates += 1
         elif move:
+            before = state.campaign
             state = intake.move_lead(workspace_id, state.lead_id, campaign, reason=f"csv import of {path.name}")
             report.moved += 1
+            report.moved_from[before] = report.moved_from.get(before, 0) + 1
         else:
             report.elsewhere[state.campaign] = report.elsewhere.get(state.campaign, 0) + 1
         report.lead_ids.append(state.lead_id)

@@ -40,7 +40,7 @@ def test_import_reports_the_format_duplicates_other_campaigns_and_moves(db: str)
     store = open_store(db)
     assert {s.campaign for s in store.list_leads("acme")} == {"spring"}
     store.close()
-    assert "20 moved from another campaign" in imp(db, "summer", "--move")
+    assert "20 moved from campaign 'spring'" in imp(db, "summer", "--move")
     store = open_store(db)
     states = store.list_leads("acme")
     assert len(states) == 20 and {s.campaign for s in states} == {"summer"}

@@ -169,7 +169,9 @@ def test_into_a_second_campaign_it_says_where_they_are_and_move_moves_them(
     assert "20 already in campaign 'spring'" in other.summary()
     assert {s.campaign for s in store.list_leads(WS)} == {"spring"}  # left where they were
     moved = import_csv(intake, store, WS, "summer", APOLLO_CSV, move=True)
-    assert (moved.created, moved.moved, moved.elsewhere) == (0, 20, {})
+    assert (moved.created, moved.moved, moved.moved_from, moved.elsewhere) == (0, 20, {"spring": 20}, {})
+    assert "20 moved from campaign 'spring'" in moved.summary()
+    assert other.rows == moved.rows == 20  # every row counted once
     assert {s.campaign for s in store.list_leads(WS)} == {"summer"} and len(store.list_leads(WS)) == 20
     lead_id = moved.lead_ids[0]
     events = [e for e in store.lead_events(WS, lead_id) if e.type == EventType.LEAD_MOVED]
