@@ -3,6 +3,12 @@
 Documents (Markdown, HTML, PDF, web pages) are data, never instructions: every chunk is
 checked by :mod:`leadflow.kb.sanitize` and instruction-like text is removed and flagged.
 
+Each campaign's own documents live in a :class:`KnowledgeStore` beside the lead store
+(:func:`knowledge_for`: the main database's FTS5 / ``tsvector`` index, or memory), added with
+``leadflow kb add``; agents read them through :class:`CampaignKnowledge` (``AgentContext.kb``),
+scoped to one workspace and campaign. :class:`KnowledgeBase` is the standalone SQLite index the
+demo's seed documents use (:class:`SeedKnowledge`).
+
 Example::
 
     >>> kb = KnowledgeBase()
