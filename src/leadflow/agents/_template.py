@@ -157,6 +157,26 @@ def pick(signals: Sequence[Mapping[str, Any]]) -> Pick | None:
     return min(picks, key=_order) if picks else None
 
 
+_TOPICS = {
+    "funding": "growth pipeline results",
+    "hiring": "new reps ramp onboarding results",
+    "launch": "launch inbound leads response time",
+    "news": "inbound leads response time",
+    "tech": "{tech} integration",
+}
+
+
+def topic(signals: Sequence[Mapping[str, Any]]) -> str:
+    """Search words for a proof point that fits the opening: what they asked or struggle with,
+    the tool they use, or what their news means (a raise, a hire, a launch)."""
+    chosen = pick(signals)
+    if chosen is None:
+        return "customers results"
+    if chosen.slot in ("inquiry", "pain"):
+        return chosen.facts.get("said", "")
+    return _TOPICS.get(chosen.slot, "customers results").replace("{tech}", chosen.facts.get("tech", ""))
+
+
 # -- the slots ------------------------------------------------------------------------------------
 
 _OPENINGS: dict[str, tuple[str, ...]] = {

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from leadflow.agents._compose import outbound, preferred_channel, send_plan
-from leadflow.agents._template import choose, first_name, proof_point
+from leadflow.agents._template import choose, first_name, proof_point, topic
 from leadflow.agents.base import AgentCard, AgentContext, Decision
 from leadflow.agents.personalisation import (
     Draft,
@@ -67,7 +67,7 @@ def _proof(ctx: AgentContext, state: LeadState) -> tuple[str | None, list[dict[s
     if ctx.kb is None or state.tier != "A":
         return None, []
     try:
-        passages = ctx.kb.search(f"{ctx.campaign.offer} customers results", k=5, workspace_id=ctx.workspace_id,
+        passages = ctx.kb.search(f"{ctx.campaign.offer} {topic(_signals(state))}", k=5, workspace_id=ctx.workspace_id,
                                  safe_only=True)
     except LeadflowError:  # the knowledge base is optional here: the draft goes without a proof point
         return None, []
@@ -142,7 +142,7 @@ class ResponseAgent:
         plan = send_plan(ctx, state, channel, urgent=lead.source not in COLD_SOURCES)
         mailbox = sender_for(campaign, plan.mailbox) if channel is Channel.EMAIL else None
         signals = _signals(state)
-        industry = lead.industry or campaign.industry_pack
+        industry = campaign.industry_pack  # the campaign decides the opener, never the lead's field
         proof: str | None = None
         kb_sources: list[dict[str, object]] = []
         if writer is None and industry in _OPENERS:

@@ -235,3 +235,30 @@ def test_every_researched_lead_passes_the_gate_on_every_channel(channel: Channel
         draft = template_draft(channel, state, campaign, state.signals)
         problems = validate(draft, campaign=campaign, signals=state.signals)
         assert problems == [], (state.lead.company, channel, draft.body, problems)
+
+
+def test_the_proof_point_is_searched_for_what_the_opening_is_about() -> None:
+    class Recording(KB):
+        def __init__(self) -> None:
+            self.queries: list[str] = []
+
+        def search(self, query: str, *, k: int = 5, workspace_id: str | None = None,
+                   safe_only: bool = True) -> list[Any]:
+            self.queries.append(query)
+            return [self._P("HubSpot sync runs both ways, so every reply lands on the contact record within minutes.")]
+
+    kb = Recording()
+    ctx = make_ctx(CAMPAIGN, kb=kb)
+    states = {s.lead.company: s for s in researched()}
+    for company in ("Northpeak", "Harbor", "Marlow"):
+        state = states[company]
+        decision = ResponseAgent().handle(ctx, state, new_event(EventType.LEAD_CREATED, lead_id=state.lead_id,
+                                                                 workspace_id="w", at=T0))
+        assert "HubSpot sync runs both ways" in decision.actions[0].body, company  # tier A: the proof point
+    assert "growth pipeline" in kb.queries[0]  # Northpeak opens on its raise
+    assert "launch" in kb.queries[1]  # Harbor on its launch
+    assert "growth pipeline" in kb.queries[2]  # Marlow's raise beats its inquiry
+    tier_b = states["Lumen"]
+    ResponseAgent().handle(ctx, tier_b, new_event(EventType.LEAD_CREATED, lead_id=tier_b.lead_id, workspace_id="w",
+                                                  at=T0))
+    assert len(kb.queries) == 3, "tier B does not look for a proof point"
