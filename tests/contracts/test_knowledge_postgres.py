@@ -68,3 +68,27 @@ def test_every_worker_on_the_database_sees_a_document_added_by_another(kb_db_url
     finally:
         cli.close()
         worker.close()
+
+
+def test_closings_price_query_finds_the_pricing_page(kb_db_url: str) -> None:
+    from tests.contracts.knowledge_contract import ONBOARDING, PRICING, SECURITY, md
+
+    from leadflow.agents.closing import OBJECTIONS
+    from leadflow.kb import CampaignKnowledge
+
+    engine = create_engine(kb_db_url)
+    try:
+        with engine.begin() as conn:
+            schema.metadata.drop_all(conn)
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    finally:
+        engine.dispose()
+    store = SqlStore(kb_db_url)
+    try:
+        budget = PRICING + "\n## Budget\n\nOn a tight budget, start smaller with a 10-seat pilot and pay monthly.\n"
+        for doc, source in ((budget, "pricing.md"), (SECURITY, "security.md"), (ONBOARDING, "onboarding.md")):
+            knowledge_for(store).put_document("ws", "acme", md(doc, source))
+        found = CampaignKnowledge(knowledge_for(store), "ws", "acme").search(OBJECTIONS["objection_price"][1], k=3)
+        assert found and found[0].citation.source == "pricing.md" and found[0].heading == "Pricing > Budget"
+    finally:
+        store.close()
