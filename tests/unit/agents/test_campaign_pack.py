@@ -40,3 +40,15 @@ def test_a_campaign_s_own_questions_are_asked_and_its_sequence_is_the_drip() -> 
     assert "How many seats would you need?" in _asked(campaign, "insurance")
     assert pack_for(campaign)["nurture"] == [[0, "email"], [4, "email"]]
     assert pack_for(Campaign(name="c"))["nurture"] == load_pack("b2b_saas")["nurture"]
+
+
+def test_the_first_touch_opener_follows_the_campaign_not_the_lead_s_industry() -> None:
+    from tests.unit.agents.agent_helpers import created, make_ctx, make_state
+
+    from leadflow.agents.response import ResponseAgent
+
+    state = make_state(industry="insurance", title="Director of Finance", inquiry="Can we see a demo for our team?")
+    saas = ResponseAgent().handle(make_ctx(Campaign(name="c", industry_pack="b2b_saas")), state, created(state))
+    assert "carriers" not in saas.actions[0].body and "quote" not in saas.actions[0].body
+    insurer = ResponseAgent().handle(make_ctx(Campaign(name="c", industry_pack="insurance")), state, created(state))
+    assert "compare options across carriers" in insurer.actions[0].body
