@@ -51,9 +51,10 @@ _EMPTY_NAMES = frozenset({"", "none", "null", "n/a", "na", "-", "unknown", "nan"
 RANK = ("funding", "hiring", "launch", "inquiry", "news", "pain", "tech", "title", "size", "industry", "other")
 
 
-def choose(options: Sequence[str], key: str, slot: str) -> str:
-    """One of ``options``, the same for the same ``key`` (a lead id) and ``slot``, varied across keys."""
-    return options[zlib.crc32(f"{key}|{slot}".encode()) % len(options)]
+def choose(options: Sequence[str], key: str, slot: str, shift: int = 0) -> str:
+    """One of ``options``, the same for the same ``key`` (a lead id) and ``slot``, varied across keys;
+    ``shift`` moves to the next phrasing (a draft written again after a person rejected it)."""
+    return options[(zlib.crc32(f"{key}|{slot}".encode()) + shift) % len(options)]
 
 
 def _clip(text: str, words: int) -> str:
@@ -393,8 +394,12 @@ def write(
     rep: str,
     tier: str | None = None,
     proof: str | None = None,
+    variant: int = 0,
 ) -> Written:
-    """The draft of a first touch for ``lead`` (see the module docstring for how it is built)."""
+    """The draft of a first touch for ``lead`` (see the module docstring for how it is built).
+
+    ``variant`` > 0 writes it again in other words (every slot with a choice takes the next phrasing).
+    """
     chosen = pick(signals)
     slot = chosen.slot if chosen else "none"
     facts = dict(chosen.facts) if chosen else {}
@@ -411,12 +416,12 @@ def write(
     values["what_short"] = _clip(facts.get("what", ""), 4)
     key = lead_key
     opening_slot = "hiring_plain" if slot == "hiring" and not facts.get("role") else slot
-    opening = _fill(choose(_OPENINGS[opening_slot], key, "opening"), values)
-    why = _fill(choose(_WHY[slot], key, "why"), values)
-    ask = _fill(choose(_ASKS, key, "ask"), values)
+    opening = _fill(choose(_OPENINGS[opening_slot], key, "opening", variant), values)
+    why = _fill(choose(_WHY[slot], key, "why", variant), values)
+    ask = _fill(choose(_ASKS, key, "ask", variant), values)
     used = str(chosen.signal["text"]) if chosen else ""
     if channel is Channel.SMS:
-        mention = _fill(choose(_SMS.get(opening_slot, ("",)), key, "sms"), values) if chosen else ""
+        mention = _fill(choose(_SMS.get(opening_slot, ("",)), key, "sms", variant), values) if chosen else ""
         body = f"Hi {values['first']}, {rep} at {campaign.company_name}. {mention} Open to a quick chat?"
         return Written(None, " ".join(body.split()), used)
     if channel is Channel.LINKEDIN:
@@ -424,8 +429,8 @@ def write(
         if len(body) > 280:
             body = f"Hi {values['first']}, {_stop(opening)} Open to connecting?"
         return Written(None, body, used)
-    greeting = _fill(choose(_GREETINGS, key, "greeting"), values)
-    sign_off = _fill(choose(_SIGN_OFFS, key, "sign_off"), values)
+    greeting = _fill(choose(_GREETINGS, key, "greeting", variant), values)
+    sign_off = _fill(choose(_SIGN_OFFS, key, "sign_off", variant), values)
     tier = (tier or "B").upper()
     if tier == "C":
         middle = f"{_stop(opening)} {ask}"
@@ -433,7 +438,7 @@ def write(
         middle = f"{_stop(opening)} {_stop(why)} {proof}\n\n{ask}"
     else:
         middle = f"{_stop(opening)} {_stop(why)}\n\n{ask}"
-    subject = _fill(choose(_SUBJECTS.get(slot, _DEFAULT_SUBJECTS), key, "subject"), values)
+    subject = _fill(choose(_SUBJECTS.get(slot, _DEFAULT_SUBJECTS), key, "subject", variant), values)
     return Written(_cap(subject), f"{greeting}\n\n{middle}\n\n{sign_off}", used)
 
 

@@ -147,12 +147,14 @@ def template_draft(
     mailbox: SenderIdentity | None = None,
     tier: str | None = None,
     proof: str | None = None,
+    variant: int = 0,
 ) -> Draft:
     """The offline draft (:mod:`leadflow.agents._template`): the signal that reads best, why it
     matters, for tier A a proof point, and one question; worded per lead, tier C kept short."""
     rep = mailbox.name.split()[0] if mailbox else campaign.rep_name
     written = _template.write(
-        channel, state.lead, state.lead_id, campaign, signals, rep=rep, tier=tier or state.tier, proof=proof
+        channel, state.lead, state.lead_id, campaign, signals, rep=rep, tier=tier or state.tier, proof=proof,
+        variant=variant,
     )
     return Draft(
         channel=channel,
@@ -363,6 +365,7 @@ def personalise(
     mailbox: SenderIdentity | None = None,
     agent_name: str = "personalisation",
     proof: str | None = None,
+    variant: int = 0,
 ) -> Personalised:
     """Write the draft for ``channel``: by model when ``router`` and ``tier`` are given, else by template.
 
@@ -371,7 +374,7 @@ def personalise(
     The template passes the same gate; when it does not, the plain note (:func:`plain_draft`)
     is used and the template's reasons are recorded in ``rejections``.
     """
-    template = template_draft(channel, state, campaign, signals, mailbox=mailbox, proof=proof)
+    template = template_draft(channel, state, campaign, signals, mailbox=mailbox, proof=proof, variant=variant)
     rejected = validate(
         template, campaign=campaign, signals=signals, evidence=[*evidence, *([proof] if proof else [])],
         mailbox=mailbox,

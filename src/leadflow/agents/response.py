@@ -34,6 +34,7 @@ from leadflow.domain.events import Event
 from leadflow.domain.models import Channel, LeadState, SenderIdentity
 from leadflow.exceptions import LeadflowError
 
+REJECTED = "draft.rejected"  # leadflow.drafts' event (not imported: drafts imports this module)
 COLD_SOURCES = frozenset({"csv", "list", "import", "purchased", "scraped"})
 
 # Consumer industries keep their own plain openers (no claims: the gate would reject them).
@@ -121,7 +122,9 @@ class ResponseAgent:
     )
 
     def handle(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
-        return self._first_touch(ctx, state, writer=None)
+        # a draft a person rejected is written again in other words, not the same text again
+        variant = int(event.payload.get("attempt") or 1) if event.type == REJECTED else 0
+        return self._first_touch(ctx, state, writer=None, variant=variant)
 
     def handle_llm(self, ctx: AgentContext, state: LeadState, event: Event) -> Decision:
         tier = state.tier or assess(state.lead, ctx.campaign, state.signals).tier
@@ -131,7 +134,13 @@ class ResponseAgent:
         return self._first_touch(ctx, state, writer=plan.writer, max_signals=plan.signals)
 
     def _first_touch(
-        self, ctx: AgentContext, state: LeadState, *, writer: str | None, max_signals: int | None = None
+        self,
+        ctx: AgentContext,
+        state: LeadState,
+        *,
+        writer: str | None,
+        max_signals: int | None = None,
+        variant: int = 0,
     ) -> Decision:
         lead = state.lead
         campaign = ctx.campaign
@@ -172,6 +181,7 @@ class ResponseAgent:
                 mailbox=mailbox,
                 agent_name=self.card.name,
                 proof=proof,
+                variant=variant,
             )
         draft = result.draft
         own = first_touch_copy(campaign, state, channel, mailbox)  # the campaign file's own words win

@@ -262,3 +262,22 @@ def test_the_proof_point_is_searched_for_what_the_opening_is_about() -> None:
     ResponseAgent().handle(ctx, tier_b, new_event(EventType.LEAD_CREATED, lead_id=tier_b.lead_id, workspace_id="w",
                                                   at=T0))
     assert len(kb.queries) == 3, "tier B does not look for a proof point"
+
+
+def test_a_rejected_first_touch_is_written_again_in_other_words() -> None:
+    ctx = make_ctx(CAMPAIGN, kb=KB())
+    state = {s.lead.company: s for s in researched()}["Redpath"]
+    created = new_event(EventType.LEAD_CREATED, lead_id=state.lead_id, workspace_id="w", at=T0)
+    first = ResponseAgent().handle(ctx, state, created).actions[0]
+    texts = {first.body}
+    for attempt in (1, 2):
+        rejected = new_event("draft.rejected", lead_id=state.lead_id, workspace_id="w", at=T0,
+                             payload={"attempt": attempt, "agent": "response", "reason": "too generic"})
+        again = ResponseAgent().handle(ctx, state, rejected).actions[0]
+        assert "6 account executives" in again.body, "the same signal, other words"
+        assert validate_text(again) and again.body not in texts
+        texts.add(again.body)
+
+
+def validate_text(action: Any) -> bool:
+    return not quotes_a_field(f"{action.subject}\n{action.body}")
