@@ -110,3 +110,9 @@ class DraftsContract(StoreUnderTest):
         after = store.action_by_seq(WS_A, row.seq)
         assert (after.status, after.detail) == ("cancelled", "erased")
         assert store.actions_in(WS_A, ["held"]) == []
+
+    def test_dropping_the_leads_pending_contact_cancels_its_held_draft_too(self, store: Store) -> None:
+        row = self._held(store)
+        assert store.apply([commit(lead_state("l1"), drop_pending_contact="opted_out")]) == [None]
+        after = store.action_by_seq(WS_A, row.seq)
+        assert (after.status, after.detail) == ("cancelled", "opted_out")

@@ -170,14 +170,17 @@ class Drafts:
     # -- helpers -----------------------------------------------------------------------
     def _row(self, workspace_id: str, draft_id: int) -> ActionRow:
         row = self.store.action_by_seq(workspace_id, draft_id)
-        if row.status not in STATUSES:
-            raise NotFound(f"no draft {draft_id}")
-        return row
+        if row.status in STATUSES:
+            return row
+        if row.status == "cancelled" and _held_reason(self.store, row) is not None:
+            return row  # held, then cancelled with the lead's other messages (opted out, lost, erased)
+        raise NotFound(f"no draft {draft_id}")
 
     def _held(self, workspace_id: str, draft_id: int) -> ActionRow:
         row = self._row(workspace_id, draft_id)
         if row.status != "held":
-            raise Conflict(f"draft {draft_id} is already {row.status}")
+            why = f" ({row.detail})" if row.status == "cancelled" and row.detail else ""
+            raise Conflict(f"draft {draft_id} is already {row.status}{why}")
         return row
 
     def _event(self, row: ActionRow, type_: str, extra: dict[str, Any], *, event_id: str | None = None) -> Any:

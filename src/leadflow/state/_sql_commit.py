@@ -248,6 +248,7 @@ def apply_one(conn: Connection, c: Commit, old: dict[str, Any] | None = None) ->
         params = {"b_lead_id": c.lead_id, "b_ws": c.workspace_id, "b_detail": c.drop_pending_contact}
         for ws, mailbox, domain, at in conn.execute(stmts.DROP_PENDING_CONTACT, params).all():
             touch(conn, ws, mailbox, domain, at, scheduled=-1)
+        conn.execute(stmts.DROP_HELD_CONTACT, params)  # no one is to approve a message to them any more
     fresh = c.actions
     if fresh:
         # enqueueing is idempotent: an action whose key is already recorded is already done

@@ -82,6 +82,16 @@ DROP_PENDING_CONTACT = (
     .values(status="cancelled", detail=bindparam("b_detail"))
     .returning(_a.workspace_id, _a.mailbox, _a.domain, t.SEND_TIME)
 )
+DROP_HELD_CONTACT = (  # the lead's drafts held for review (leadflow.drafts): they use no cap slot
+    update(t.actions)
+    .where(
+        _a.lead_id == bindparam("b_lead_id"),
+        _a.workspace_id == bindparam("b_ws"),
+        _a.status == "held",
+        _a.kind.in_([k.value for k in CONTACT_ACTIONS]),
+    )
+    .values(status="cancelled", detail=bindparam("b_detail"))
+)
 INSERT_TIMER = insert(t.timers)
 INSERT_TRACE = insert(t.traces)
 

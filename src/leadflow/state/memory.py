@@ -221,7 +221,7 @@ class MemoryStore(Store):
         if c.drop_pending_contact is not None:
             self._actions = [
                 replace(r, status="cancelled", detail=c.drop_pending_contact)
-                if r.lead_id == c.lead_id and r.status == "pending" and r.action.kind in CONTACT_ACTIONS
+                if r.lead_id == c.lead_id and r.status in ("pending", "held") and r.action.kind in CONTACT_ACTIONS
                 else r
                 for r in self._actions
             ]

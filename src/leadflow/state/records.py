@@ -59,7 +59,8 @@ class Commit:
     ``None`` releases it. A slot another lead holds refuses the commit with ``Conflict``."""
     drop_pending_contact: str | None = None
     """A reason: the lead's pending messages to the prospect (queued before this commit) are
-    cancelled with it, so they free the send caps at once instead of waiting to be suppressed."""
+    cancelled with it, so they free the send caps at once instead of waiting to be suppressed;
+    so are its drafts held for review (no one is to approve them any more)."""
     suppress: list[tuple[str, str]] = field(default_factory=list)  # (address, reason)
     quiet: set[str] = field(default_factory=set)  # ids of events recorded but not queued for routing
     at: datetime | None = None

@@ -181,11 +181,17 @@ def test_follow_ups_are_held_under_review_all(make: Any) -> None:
     lead = s.lead()
     [draft] = s.drafts.list(WS)
     s.drafts.approve(WS, draft.id, by="maria")
-    s.rt.worker.run_until_idle(simulate=True, max_rounds=400)
-    assert len(s.delivered(lead)) == 1, "only the approved one"
+    for _ in range(100):  # days pass until the first follow-up falls due
+        s.rt.worker.run_until_idle(simulate=True, max_rounds=3)
+        if s.drafts.list(WS):
+            break
     held = s.drafts.list(WS)
     assert held and all(d.held_because and d.held_because.startswith("review_all") for d in held)
-    assert all(d.lead_id == lead for d in held)
+    assert all(d.lead_id == lead and d.id != draft.id for d in held)
+    assert len(s.delivered(lead)) == 1, "only the approved one"
+    s.rt.worker.run_until_idle(simulate=True, max_rounds=400)  # the drip ends unanswered: the lead is lost
+    assert len(s.delivered(lead)) == 1
+    assert s.drafts.list(WS) == [], "a lost lead's drafts are cancelled with its other pending messages"
 
 
 def test_a_rejected_first_touch_is_written_again_then_the_lead_goes_to_a_human(make: Any) -> None:
@@ -277,3 +283,16 @@ def test_follow_ups_wait_while_the_first_touch_is_with_a_person_then_go_on_their
     sent = s.delivered(lead)
     assert len(sent) >= 2, "the first touch, then the follow-ups on their own"
     assert [d.id for d in s.drafts.list(WS, status="all")] == [draft.id]
+
+
+def test_a_lead_who_opts_out_leaves_no_draft_to_approve(make: Any) -> None:
+    s = make("review_first_touch")
+    lead = s.lead()
+    [draft] = s.drafts.list(WS)
+    assert s.rt.intake.receive_reply(WS, lead, message_id="r-stop", text="Please unsubscribe me from this list.")
+    s.rt.worker.run_until_idle()
+    assert s.drafts.list(WS) == []
+    with pytest.raises(Conflict, match="cancelled"):
+        s.drafts.approve(WS, draft.id, by="maria")
+    assert s.drafts.get(WS, draft.id).status == "cancelled"
+    assert s.delivered(lead) == []
