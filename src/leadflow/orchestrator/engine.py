@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import DataError
+
 from leadflow.agents.base import AgentContext, Decision, EmitEvent
 from leadflow.domain.events import Event, EventType, Performative, new_event
 from leadflow.domain.models import AgentStep, Campaign, LeadState, Stage
@@ -57,7 +59,8 @@ def _bad_data(exc: BaseException) -> bool:
     """Whether ``exc`` is about the data written (a value the store cannot serialise, a document
     nested too deep), not the store itself; SQLAlchemy wraps such errors with the original."""
     data = (ValueError, TypeError, RecursionError, OverflowError)
-    return isinstance(exc, data) or isinstance(getattr(exc, "orig", None), data)
+    # the database refusing a value (PostgreSQL: too long for its column, a NUL byte) is about the data too
+    return isinstance(exc, (*data, DataError)) or isinstance(getattr(exc, "orig", None), data)
 
 
 def derived_id(*parts: object) -> str:

@@ -138,6 +138,8 @@ class Bounce(BaseModel):
 
 
 def _valid_address(addr: str) -> bool:
+    if len(addr) > 254:  # no real address is longer (RFC 5321); a longer one is not stored as a suppression
+        return False
     local, _, domain = addr.rpartition("@")
     if not local or ".." in local or local.startswith(".") or local.endswith("."):
         return False
