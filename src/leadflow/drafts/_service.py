@@ -30,7 +30,8 @@ from leadflow.state.base import Store
 from leadflow.state.records import ActionRow, Commit, DraftChange
 
 STATUSES: Final = ("held", "approved", "rejected")
-"""A draft's statuses: waiting for a person, approved (queued to send), rejected."""
+"""A draft's statuses: waiting for a person, approved (queued to send), rejected. A held draft
+can also end ``cancelled``, with its lead's other pending messages (opted out, lost, erased)."""
 MAX_SUBJECT: Final = 300
 MAX_BODY: Final = 20_000
 
