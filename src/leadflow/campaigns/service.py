@@ -11,11 +11,12 @@ The campaign is one JSON document in the store, so none of this needs a new tabl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from leadflow.campaigns.spec import CampaignFile, to_campaign
+from leadflow.campaigns.spec import CampaignFile, knowledge_paths, to_campaign
 from leadflow.domain.models import Campaign
 from leadflow.exceptions import InvalidInput, NotFound
 from leadflow.state.base import Store
@@ -95,6 +96,12 @@ def diff(old: dict[str, Any] | None, new: dict[str, Any]) -> list[Change]:
     return sorted(changes, key=lambda c: order.index(c.key))
 
 
+def resolved(spec: CampaignFile, base: Path | None) -> CampaignFile:
+    """The file with its relative knowledge paths read from ``base`` (unchanged without one)."""
+    paths = knowledge_paths(spec, base)
+    return spec if paths == spec.knowledge else spec.model_copy(update={"knowledge": paths})
+
+
 def _stored(store: Store, workspace_id: str, name: str) -> Campaign | None:
     try:
         return store.get_campaign(workspace_id, name)
@@ -102,8 +109,12 @@ def _stored(store: Store, workspace_id: str, name: str) -> Campaign | None:
         return None
 
 
-def plan(store: Store, workspace_id: str, spec: CampaignFile) -> Plan:
-    """What :func:`apply` would do, writing nothing."""
+def plan(store: Store, workspace_id: str, spec: CampaignFile, *, base: Path | None = None) -> Plan:
+    """What :func:`apply` would do, writing nothing.
+
+    ``base`` is the file's folder: relative knowledge paths are stored read from it (so ``kb
+    add`` finds them from anywhere, and an export applies again unchanged from anywhere)."""
+    spec = resolved(spec, base)
     current = _stored(store, workspace_id, spec.name)
     new = spec.model_dump(mode="json")
     if current is None:
@@ -115,12 +126,15 @@ def plan(store: Store, workspace_id: str, spec: CampaignFile) -> Plan:
     return Plan(spec.name, False, changes)
 
 
-def apply(store: Store, workspace_id: str, spec: CampaignFile, *, dry_run: bool = False) -> Plan:
+def apply(
+    store: Store, workspace_id: str, spec: CampaignFile, *, dry_run: bool = False, base: Path | None = None
+) -> Plan:
     """Create or update the campaign as the file says; nothing is written when nothing changed."""
-    p = plan(store, workspace_id, spec)
+    p = plan(store, workspace_id, spec, base=base)
     if dry_run or p.empty:
         return p
     current = _stored(store, workspace_id, spec.name)
+    spec = resolved(spec, base)
     store.save_campaign(workspace_id, to_campaign(spec, paused=current.paused if current else False))
     return Plan(p.name, p.created, p.changes, applied=True)
 

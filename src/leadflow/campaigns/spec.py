@@ -20,9 +20,11 @@ is when it is due, so a changed step applies to every lead not yet past it.
 
 from __future__ import annotations
 
+import os
 import re
 import string
 from datetime import date, time, timedelta
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -395,6 +397,18 @@ def nurture_schedule(spec: CampaignFile) -> list[list[Any]]:
         if i:
             day += days_of(step.after or "0 days")
         out.append([day, step.channel.value])
+    return out
+
+
+def knowledge_paths(spec: CampaignFile, base: Path | None) -> list[str]:
+    """The knowledge sources, a relative path read from ``base`` (the campaign file's folder),
+    so ``leadflow kb add --campaign NAME`` finds them from anywhere; URLs as written."""
+    out = []
+    for item in spec.knowledge:
+        if base is None or item.startswith(("http://", "https://")) or Path(item).is_absolute():
+            out.append(item)
+        else:
+            out.append(os.path.normpath(base / item))
     return out
 
 

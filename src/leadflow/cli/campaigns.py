@@ -66,7 +66,7 @@ def campaigns_apply(
     s = _settings(db, workspace)
     store = _store(s)
     try:
-        result = campaigns.apply(store, s.workspace, spec, dry_run=dry_run)
+        result = campaigns.apply(store, s.workspace, spec, dry_run=dry_run, base=file.resolve().parent)
     finally:
         store.close()
     _echo(result.text())

@@ -92,6 +92,10 @@ def test_the_cli_applies_shows_exports_pauses_and_resumes(tmp_path: Path) -> Non
     assert open_store(db).list_campaigns("default") == []
     r = runner.invoke(app, ["campaigns", "apply", str(EXAMPLE), "--db", db])
     assert r.exit_code == 0 and "applied to workspace 'default'" in r.output, r.output
+    sources = open_store(db).get_campaign("default", "pipeline-pilot").knowledge_sources
+    assert sources == [str(EXAMPLE.parent.resolve() / "docs" / n) for n in
+                       ("product-overview.md", "pricing.md", "security-faq.md")]  # read from the file's folder
+    assert all(Path(p).is_file() for p in sources)
     r = runner.invoke(app, ["campaigns", "apply", str(EXAMPLE), "--db", db])
     assert r.exit_code == 0 and flat(r.output) == "campaign 'pipeline-pilot': no changes", r.output
     shown = yaml.safe_load(runner.invoke(app, ["campaigns", "show", "pipeline-pilot", "--db", db]).output)
