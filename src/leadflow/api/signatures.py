@@ -9,7 +9,7 @@ POST with the reason (``audit_detail``).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import Depends, Request, params
 from starlette.concurrency import run_in_threadpool
@@ -22,19 +22,25 @@ def signed(source: str) -> params.Depends:
     """The dependency checking ``source``'s webhook signature (``Depends`` of it, for ``dependencies=[...]``)."""
     check_source(source)
 
-    async def check_signature(request: Request, runtime: RuntimeDep, workspace: WorkspaceDep) -> None:
+    async def check_signature(request: Request, runtime: RuntimeDep, workspace: WorkspaceDep) -> AsyncIterator[None]:
         raw = await read_body(request, runtime.settings.api_max_body)
         guard = WebhookGuard(runtime.store, secret_store_for(runtime.store),
                              tolerance=runtime.settings.webhook_tolerance,
                              require=runtime.settings.require_signatures)
         try:
             # the store calls block: off the event loop, like the sync routes
-            await run_in_threadpool(guard.check, workspace, source, request.headers, raw,
-                                    now=runtime.clock.now())
+            verified = await run_in_threadpool(guard.check, workspace, source, request.headers, raw,
+                                               now=runtime.clock.now())
         except WebhookRefused as exc:
             request.state.audit_detail = f"webhook signature {exc.reason} (source {source})"
             raise
+        try:
+            yield
+        except Exception:  # not recorded: the sender's identical retry must not be refused as a replay
+            if verified is not None:
+                await run_in_threadpool(guard.release, workspace, source, verified, raw)
+            raise
 
-    check: Callable[..., Awaitable[None]] = check_signature
+    check: Callable[..., AsyncIterator[None]] = check_signature
     dep: params.Depends = Depends(check)
     return dep

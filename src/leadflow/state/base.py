@@ -310,6 +310,10 @@ class Store(abc.ABC):
         Returns how many; the default keeps them all (0)."""
         return 0
 
+    def release_key(self, scope: str, key: str) -> None:  # noqa: B027 - the default keeps the claim
+        """Forget one claimed key (a signed webhook the server failed to record, so the sender's
+        identical retry is not refused as a replay). The default keeps it."""
+
     # -- traces and rejects ----------------------------------------------------------------
     @abc.abstractmethod
     def traces_for(self, workspace_id: str, lead_id: str) -> list[TraceRecord]: ...

@@ -606,6 +606,10 @@ class MemoryStore(Store):
             self._keys.add((scope, key))
             return True
 
+    def release_key(self, scope: str, key: str) -> None:
+        with self._lock:
+            self._keys.discard((scope, key))
+
     def forget_keys(self, scope_from: str, scope_to: str) -> int:
         with self._lock:
             gone = {k for k in self._keys if scope_from <= k[0] < scope_to}

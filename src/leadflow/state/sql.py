@@ -884,6 +884,11 @@ class SqlStore(SqlSendCounts, SqlActionReads, Store):
             return False
         return True
 
+    def release_key(self, scope: str, key: str) -> None:
+        c = t.claimed_keys.c
+        with self._write() as conn:
+            conn.execute(t.claimed_keys.delete().where(c.scope == scope, c.key == key[:500]))
+
     def forget_keys(self, scope_from: str, scope_to: str) -> int:
         c = t.claimed_keys.c  # a range of the primary key's first column
         with self._write() as conn:

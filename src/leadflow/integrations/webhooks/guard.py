@@ -75,6 +75,12 @@ def create_secret(secrets: SecretStore, workspace_id: str, source: str, *, now: 
     return secret
 
 
+def _claim(workspace_id: str, source: str, verified: Verified, body: bytes) -> tuple[str, str]:
+    """The ``claim_key`` (scope, key) of an accepted signed request."""
+    digest = hashlib.sha256(body).hexdigest()
+    return replay_scope(verified.timestamp), f"{workspace_id}:{source}:{verified.timestamp}:{digest}"
+
+
 class WebhookGuard:
     """Checks webhook requests against the secrets in ``secrets`` and claims them in ``store``."""
 
@@ -98,12 +104,14 @@ class WebhookGuard:
                                      f"create --workspace {workspace_id} --source {source}`", reason="no_secret")
             return None
         verified = self._verify(headers, body, held, now=now.timestamp())
-        digest = hashlib.sha256(body).hexdigest()
-        scope = replay_scope(verified.timestamp)
-        if not self.store.claim_key(scope, f"{workspace_id}:{source}:{verified.timestamp}:{digest}"):
+        if not self.store.claim_key(*_claim(workspace_id, source, verified, body)):
             raise WebhookRefused("this signed request was accepted before (a replay)", reason="replayed")
         self._forget_old(now.timestamp())
         return verified
+
+    def release(self, workspace_id: str, source: str, verified: Verified, body: bytes) -> None:
+        """Forget the claim ``check`` made: the request failed, so the sender's retry is no replay."""
+        self.store.release_key(*_claim(workspace_id, source, verified, body))
 
     def _forget_old(self, now: float) -> None:
         """Forget the claims of hours whose every timestamp is now stale (for any tolerance)."""
