@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 
@@ -55,7 +55,7 @@ class WebhookSecret:
     secret_id: str
     workspace_id: str
     source: str
-    secret: str
+    secret: str = field(repr=False)
     created_at: datetime
     format: str = "leadflow"
     revoked_at: datetime | None = None
