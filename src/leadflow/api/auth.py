@@ -22,6 +22,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import fastapi.routing
 from fastapi import Depends, FastAPI, Header, Request, params
@@ -46,17 +47,25 @@ class InsecureNoAuth:
     workspace: str
     hosts: tuple[str, ...] | None = None
 
-    def serves(self, host_header: str) -> bool:
-        """Whether a request with this ``Host`` header may be answered."""
+    def serves(self, host_header: str, origin: str | None = None, cors_origins: tuple[str, ...] = ()) -> bool:
+        """Whether a request with this ``Host`` header (and ``Origin``, which a browser sends on
+        every cross-origin POST, preflighted or not) may be answered."""
         if self.hosts is None:
             return True
+        allowed = {"localhost", "127.0.0.1", "::1", *(h.strip().strip("[]").lower() for h in self.hosts)}
         host = host_header.strip().lower()
         if host.startswith("["):  # [::1]:8000
             host = host[1:].partition("]")[0]
         elif host.count(":") == 1:  # 127.0.0.1:8000, localhost:8000
             host = host.partition(":")[0]
-        allowed = {"localhost", "127.0.0.1", "::1", *(h.strip().strip("[]").lower() for h in self.hosts)}
-        return host in allowed
+        if host not in allowed:
+            return False
+        if origin is None or origin in cors_origins:
+            return True
+        try:
+            return (urlsplit(origin.strip()).hostname or "") in allowed  # "null" and other sites: no
+        except ValueError:
+            return False
 
 
 AuthMode = KeyRing | InsecureNoAuth
@@ -78,8 +87,10 @@ def get_principal(
     """The caller, from its key; refused (401/403) unless the key is live and the workspace its own."""
     mode: AuthMode = request.app.state.auth
     if isinstance(mode, InsecureNoAuth):
-        if not mode.serves(request.headers.get("host", "")):
-            raise Refused("this server answers only requests addressed to a loopback name (--insecure-no-auth)")
+        cors: tuple[str, ...] = tuple(request.app.state.runtime.settings.cors_origins)
+        if not mode.serves(request.headers.get("host", ""), request.headers.get("origin"), cors):
+            raise Refused("this server answers only requests addressed to a loopback name from a loopback "
+                          "page or a configured origin (--insecure-no-auth)")
         principal = Principal(workspace=mode.workspace, role=Role.ADMIN)
     else:
         if credentials is None:

@@ -28,3 +28,15 @@ def test_loopback_names_are_served(runtime: Runtime) -> None:
     for base in ("http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000", "http://localhost"):
         with TestClient(app, base_url=base) as c:
             assert c.get("/v1/agents").status_code == 200, base
+
+
+def test_a_page_of_another_origin_is_refused(runtime: Runtime) -> None:
+    # a browser sends a body-less POST (approve a draft) cross-origin without a preflight; its
+    # Origin says where it came from
+    app = create_insecure_app(runtime, hosts=("127.0.0.1",))
+    with TestClient(app, base_url="http://127.0.0.1:8000") as c:
+        assert c.post("/v1/drafts/1/approve", headers={"Origin": "https://evil.example"}).status_code == 403
+        assert c.get("/v1/agents", headers={"Origin": "null"}).status_code == 403
+        assert c.get("/v1/agents", headers={"Origin": "http://127.0.0.1:8000"}).status_code == 200
+        assert c.get("/v1/agents", headers={"Origin": "http://localhost:3000"}).status_code == 200
+        assert c.get("/v1/agents").status_code == 200  # curl, scripts: no Origin
