@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from leadflow.api.audit import note
 from leadflow.api.auth import PrincipalDep, allow
-from leadflow.api.deps import MetricsDep, RuntimeDep, WorkspaceDep, parse_json_body
+from leadflow.api.deps import MetricsDep, RuntimeDep, WorkspaceDep, parse_json_body, read_body
 from leadflow.auth.keys import CAMPAIGNS_WRITE, LEADS_READ
 from leadflow.drafts import Drafts, DraftView
 from leadflow.drafts._service import MAX_BODY, MAX_SUBJECT
@@ -85,7 +85,7 @@ async def approve_draft(draft_id: int, request: Request, runtime: RuntimeDep, wo
                         principal: PrincipalDep, metrics: MetricsDep) -> DraftView:  # fmt: skip
     """Queue a held draft to send (the outbox, the suppression check and the lead's send window apply)."""
     by = principal.actor
-    if await request.body():
+    if (await read_body(request, runtime.settings.api_max_body)).strip():  # bounded, like every body
         decision, _ = await parse_json_body(request, runtime, workspace, DraftDecision, source=SOURCE, metrics=metrics)
         by = decision.by or by
     note(request, target=("draft", str(draft_id)))
