@@ -78,7 +78,9 @@ class IdentityContract:
         assert store.suppression_for(WS_A, "Anyone@EXAMPLE.com") == "domain:example.com"
         assert store.suppression_for(WS_A, "bob@example.org", "ceo@example.com") == "domain:example.com"
         assert store.suppression_for(WS_A, "bob@example.org") is None
-        assert store.suppression_for(WS_A, "bob@sub.example.com") is None  # the domain itself only
+        # a subdomain is part of the domain that asked (eu.example.com under example.com)
+        assert store.suppression_for(WS_A, "bob@eu.example.com") == "domain:example.com"
+        assert store.suppression_for(WS_A, "bob@notexample.com") is None
         assert store.suppression_for(WS_B, "anyone@example.com") is None
 
     # -- one person, one lead ------------------------------------------------------------

@@ -48,6 +48,9 @@ def store(demo: tuple[Path, str, float]) -> Iterator[Store]:
     s.close()
 
 
+ONLY_ON_A_PERSONS_DECISION = {"redraft"}
+
+
 def outcomes(states: list[LeadState]) -> dict[str, str]:
     return {s.lead_id: o.outcome for s in states if (o := recorded_outcome(s)) is not None}
 
@@ -55,7 +58,8 @@ def outcomes(states: list[LeadState]) -> dict[str, str]:
 def test_every_agent_did_work(demo: tuple[Path, str, float], store: Store) -> None:
     names = [a.card.name for a in default_agents()]
     rows = {r.agent: r for r in team_work(store, "demo", agents=names)}
-    idle = [n for n in names if rows[n].steps == 0]
+    # redraft runs only when a person rejects a held draft; the demo's campaigns run on autopilot
+    idle = [n for n in names if rows[n].steps == 0 and n not in ONLY_ON_A_PERSONS_DECISION]
     assert not idle, f"agents that never ran in the demo: {idle}"
     assert rows["post_sale"].steps > 0 and "customers welcomed" in rows["post_sale"].work
     output = demo[1]

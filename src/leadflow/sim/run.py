@@ -59,6 +59,19 @@ def demo_campaign() -> Campaign:
     )
 
 
+#: The demo's campaign for each industry it draws prospects from: the campaign decides the
+#: qualification pack, so solar and real-estate prospects get their own campaign (and pack),
+#: with the B2B SaaS one, ``CAMPAIGN``, as the default.
+INDUSTRY_CAMPAIGNS = {"b2b_saas": CAMPAIGN, "solar": f"{CAMPAIGN}-solar", "real_estate": f"{CAMPAIGN}-homes"}
+
+
+def demo_campaigns() -> list[Campaign]:
+    """The demo's campaigns: ``demo_campaign()`` and one per other industry, with that pack."""
+    base = demo_campaign()
+    return [base] + [base.model_copy(update={"name": name, "industry_pack": industry})
+                     for industry, name in INDUSTRY_CAMPAIGNS.items() if name != CAMPAIGN]
+
+
 @dataclass
 class SimRun:
     runtime: Runtime
@@ -92,15 +105,18 @@ def open_simulation(
     web = SimWeb(p.lead for p in prospects)  # the prospects' company sites: research reads them by tier
     runtime = Runtime.build(
         settings, store=store, clock=clock, channel=world, inbound=[world], llm=llm, extras={"fetcher": web},
-        campaign_kbs={CAMPAIGN: SeedKnowledge(seed_kb())},  # the demo's fictional documents, for the demo alone
+        # the demo's fictional documents, for the demo's campaigns alone
+        campaign_kbs={name: SeedKnowledge(seed_kb()) for name in INDUSTRY_CAMPAIGNS.values()},
     )
     world.intake = runtime.intake
-    try:
-        store.get_campaign(workspace, CAMPAIGN)
-    except Exception:
-        store.save_campaign(workspace, demo_campaign())
+    for campaign in demo_campaigns():
+        try:
+            store.get_campaign(workspace, campaign.name)
+        except Exception:
+            store.save_campaign(workspace, campaign)
     for p in prospects:
-        runtime.intake.create_lead(workspace, CAMPAIGN, p.lead, lead_id=p.id)
+        name = INDUSTRY_CAMPAIGNS.get(p.lead.industry or "", CAMPAIGN)
+        runtime.intake.create_lead(workspace, name, p.lead, lead_id=p.id)
     return SimRun(runtime, world, workspace, [p.id for p in prospects])
 
 

@@ -24,7 +24,6 @@ from fastapi.testclient import TestClient
 from tests.unit.api.conftest import CAMPAIGN, NOW, bearer
 
 from leadflow.api import create_app
-from leadflow.campaigns import load_text
 from leadflow.auth import Role, allows, auth_store_for, keyring_for
 from leadflow.auth.keys import (
     AGENTS_READ,
@@ -36,6 +35,7 @@ from leadflow.auth.keys import (
     REPLIES_WRITE,
     SERVICE_READ,
 )
+from leadflow.campaigns import load_text
 from leadflow.domain.models import Campaign, Lead
 from leadflow.integrations.channels import TranscriptChannel
 from leadflow.orchestrator.clock import FixedClock
