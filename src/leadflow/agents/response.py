@@ -35,7 +35,9 @@ from leadflow.domain.models import Channel, LeadState, SenderIdentity
 from leadflow.exceptions import LeadflowError
 
 REJECTED = "draft.rejected"  # leadflow.drafts' event (not imported: drafts imports this module)
-COLD_SOURCES = frozenset({"csv", "list", "import", "purchased", "scraped"})
+# a CSV export (Apollo, HubSpot, Salesforce, Sales Navigator: csv_formats) is cold outreach too
+COLD_SOURCES = frozenset({"csv", "list", "import", "purchased", "scraped",
+                          "apollo", "hubspot", "salesforce", "salesnav"})
 
 # Consumer industries keep their own plain openers (no claims: the gate would reject them).
 _OPENERS = {
