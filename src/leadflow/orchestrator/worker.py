@@ -191,9 +191,21 @@ class Worker:
 
         On SQLite, one worker loop runs per database: while another process holds the
         database's worker lease, this one stands by and takes over when that one stops."""
-        if not self.wait_for_lease(stop=stop, interval=max(poll_interval, 1.0)):
-            return
-        self.warm_up()
+        failures = 0
+        while True:  # start-up (the lease, the warm-up) is retried like a round: the database may be restarting
+            try:
+                if not self.wait_for_lease(stop=stop, interval=max(poll_interval, 1.0)):
+                    return
+                self.warm_up()
+                break
+            except Exception:
+                failures += 1
+                log.exception("worker start-up failed (%d in a row); retrying", failures)
+                delay = min(max_backoff, poll_interval * 2**failures)
+                if stop is not None and stop.wait(delay):
+                    return
+                if stop is None:
+                    time.sleep(delay)
         failures = 0
         while stop is None or not stop.is_set():
             try:
