@@ -28,6 +28,7 @@ from leadflow.agents._llm import data_block, one_line, prompt, with_usage
 from leadflow.agents.base import AgentCard, AgentContext, Decision, EmitEvent
 from leadflow.agents.qualification import pack_for
 from leadflow.campaigns.copy import follow_up as follow_up_copy
+from leadflow.campaigns.spec import FIRST_FOLLOW_UP
 from leadflow.domain.actions import TimerSpec
 from leadflow.domain.events import Event, EventType
 from leadflow.domain.models import Channel, Direction, LeadState, Stage, zone
@@ -73,6 +74,9 @@ class Step:
     channel: Channel
     day0: datetime
     gap_days: int
+    after_last: int = 0
+    """Whole days this step waits after the previous outbound message actually sent (the
+    dispatcher holds it until then: ``gap_days`` in the action's payload)."""
 
 
 def send_time(day: datetime, tz_name: str | None) -> datetime:
@@ -247,7 +251,13 @@ class NurtureAgent:
             if step + 1 < len(schedule)
             else LAST_GAP_DAYS
         )
-        return Step(index=step, total=len(schedule), channel=channel, day0=day0, gap_days=gap)
+        if step == 0:  # the first follow-up: the stall's wait plus the campaign's extra days after the first touch
+            after = FIRST_FOLLOW_UP.days + int(str(schedule[0][0])) if event.type == EventType.LEAD_STALLED else 0
+        else:
+            after = int(str(schedule[step][0])) - int(str(schedule[step - 1][0]))
+        return Step(
+            index=step, total=len(schedule), channel=channel, day0=day0, gap_days=gap, after_last=max(0, after)
+        )
 
     def _send(
         self,
@@ -266,7 +276,7 @@ class NurtureAgent:
             channel=channel,
             key=f"nurture:{state.nurture_run}:{plan.index}",
             body=body,
-            payload={"stop_on_reply": True},
+            payload={"stop_on_reply": True, **({"gap_days": plan.after_last} if plan.after_last else {})},
             subject=subject,
             agent=self.card.name,
             not_before=send_time(plan.day0, state.lead.timezone),

@@ -22,17 +22,18 @@ keep their planned times.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from leadflow.domain.actions import CONTACT_ACTIONS, ActionKind
 from leadflow.domain.events import Event, EventType, new_event
 from leadflow.domain.identity import DOMAIN_PREFIX
-from leadflow.domain.models import Channel, Direction, LeadState, Message, Stage
+from leadflow.domain.models import Channel, Direction, LeadState, Message, Stage, zone
 from leadflow.drafts._events import DRAFT_HELD
 from leadflow.drafts._policy import FIRST_TOUCH_WAIT, autonomy_of, awaited_draft, hold_reason
 from leadflow.exceptions import Conflict, DuplicateMessage, InvalidInput, NotFound, Refused, Unavailable
 from leadflow.integrations.channels.base import DeliveryChannel
+from leadflow.orchestrator._isolate import apply_isolating, bad_data
 from leadflow.orchestrator.engine import derived_id
 from leadflow.orchestrator.send_gate import SendGate
 from leadflow.state.base import Store
@@ -122,9 +123,15 @@ class Dispatcher:
                     commit = self._unexpected(row, exc)
                 if commit is not None:
                     batch.append((row, commit))
-            results = self.store.apply([c for _, c in batch])
+            results = apply_isolating(self.store, [c for _, c in batch])
             self.gate.settle()  # the pass's sends are in the store now (or were refused)
             for (row, _), result in zip(batch, results, strict=True):
+                if result is not None and bad_data(result):
+                    # its outcome cannot be written: tried again later (delivery is idempotent), then failed
+                    closing = self._unexpected(row, result)
+                    if closing is not None:
+                        apply_isolating(self.store, [closing])
+                    continue
                 if isinstance(result, Conflict) and not isinstance(result, DuplicateMessage):
                     tries[row.seq] = tries.get(row.seq, 1) + 1
                     if tries[row.seq] <= 5:
@@ -148,6 +155,11 @@ class Dispatcher:
         stop, held = self._review(row, state, now)
         if stop:  # the campaign wants a person to read it first, or it waits for one (leadflow.drafts)
             return held
+        gap = self._gap_wait(row, state, now)
+        if gap is not None:  # too soon after the message before it: later, not a failed attempt
+            until, why = gap
+            self.store.postpone_action(row.seq, until=until, error=f"deferred: {why}", count_attempt=False)
+            return None
         channel = self.channels.get(row.action.kind)
         if channel is None:
             return self._closed(row, state, "failed", f"no channel for {row.action.kind.value}")
@@ -239,6 +251,26 @@ class Dispatcher:
             quiet=self._quiet(held),
             at=self.clock.now(),
         )
+
+    def _gap_wait(self, row: ActionRow, state: LeadState, now: datetime) -> tuple[datetime, str] | None:
+        """When a follow-up (``gap_days`` in its payload) may go, if not now: never before an
+        earlier message to the lead still waiting in the outbox (held, or pending), and never
+        sooner than ``gap_days`` (the lead's local calendar days) after the last one sent."""
+        gap = row.action.payload.get("gap_days")
+        if row.action.kind not in CONTACT_ACTIONS or not isinstance(gap, int) or gap <= 0:
+            return None
+        for other in self.store.actions_for(row.workspace_id, row.lead_id):
+            if other.seq < row.seq and other.action.kind in CONTACT_ACTIONS and other.status in ("pending", "held"):
+                return now + FIRST_TOUCH_WAIT, f"waits for message {other.seq} to go out first"
+        sent = [m.at for m in state.messages if m.direction is Direction.OUTBOUND and m.id != row.action.idempotency_key]
+        if not sent:
+            return None
+        tz = zone(state.lead.timezone)
+        last = max(sent).astimezone(tz)
+        earliest = datetime.combine(last.date() + timedelta(days=gap), time(0), tzinfo=tz).astimezone(UTC)
+        if earliest <= now:
+            return None
+        return earliest, f"{gap} days after the last message sent ({last.date().isoformat()})"
 
     def _paused(self, row: ActionRow, state: LeadState) -> bool:
         """Whether the lead's campaign is paused (``campaigns pause``): its sends wait."""

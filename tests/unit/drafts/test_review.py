@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -296,3 +297,17 @@ def test_a_lead_who_opts_out_leaves_no_draft_to_approve(make: Any) -> None:
         s.drafts.approve(WS, draft.id, by="maria")
     assert s.drafts.get(WS, draft.id).status == "cancelled"
     assert s.delivered(lead) == []
+
+
+def test_the_first_follow_up_is_timed_from_when_the_approved_first_touch_went_out(make: Any) -> None:
+    s = make("review_first_touch")
+    lead = s.lead()  # imported Tuesday; the first touch waits for a person
+    [draft] = s.drafts.list(WS)
+    s.clock.advance_to(datetime(2026, 3, 5, 16, 0, tzinfo=UTC))  # approved Thursday, 10:00 in Chicago
+    s.drafts.approve(WS, draft.id, by="maria")
+    s.rt.worker.run_until_idle()
+    s.rt.worker.run_until_idle(simulate=True, max_rounds=300)  # the stall timer (Friday) fires, the drip goes on
+    sent = [m.at.astimezone(CHICAGO) for m in s.rt.store.get_lead(WS, lead).messages if m.direction is Direction.OUTBOUND]
+    assert len(sent) >= 2 and sent[0].date().isoformat() == "2026-03-05"
+    for before, after in pairwise(sent):
+        assert (after.date() - before.date()).days >= 3, f"{after} is too soon after {before}"
