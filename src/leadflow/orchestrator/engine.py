@@ -14,12 +14,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import DataError
-
 from leadflow.agents.base import AgentContext, Decision, EmitEvent
 from leadflow.domain.events import Event, EventType, Performative, new_event
 from leadflow.domain.models import AgentStep, Campaign, LeadState, Stage
 from leadflow.exceptions import Conflict, DuplicateMessage, NotFound
+from leadflow.orchestrator._isolate import apply_isolating
 from leadflow.orchestrator.intake import Arrival
 from leadflow.orchestrator.registry import AgentRegistry
 from leadflow.orchestrator.routes import Route, RouteTable
@@ -53,14 +52,6 @@ def booking_change(before: LeadState, after: LeadState) -> tuple[str, datetime |
     if new is not None:
         return new
     return (old[0], None) if old is not None else None
-
-
-def _bad_data(exc: BaseException) -> bool:
-    """Whether ``exc`` is about the data written (a value the store cannot serialise, a document
-    nested too deep), not the store itself; SQLAlchemy wraps such errors with the original."""
-    data = (ValueError, TypeError, RecursionError, OverflowError)
-    # the database refusing a value (PostgreSQL: too long for its column, a NUL byte) is about the data too
-    return isinstance(exc, (*data, DataError)) or isinstance(getattr(exc, "orig", None), data)
 
 
 def derived_id(*parts: object) -> str:
@@ -433,25 +424,8 @@ class Orchestrator:
         return commit.state.model_copy(update={"version": commit.expected_version + 1})
 
     def _apply(self, commits: list[Commit]) -> list[Exception | None]:
-        """``store.apply(commits)``; if the batch raises for one commit's data (a document the
-        store cannot serialise or parse: see ``_bad_data``), each commit again on its own, so the
-        one that raises is reported as its result and fails its own event alone while every other
-        commit of the batch lands. Any other error (the store is down) leaves the round, as before."""
-        try:
-            return self.store.apply(commits)
-        except Exception as exc:
-            if not _bad_data(exc):
-                raise
-            log.warning("a batch of %d commits failed (%r): applying them one by one", len(commits), exc)
-        results: list[Exception | None] = []
-        for commit in commits:
-            try:
-                results += self.store.apply([commit])
-            except Exception as exc:
-                if not _bad_data(exc):
-                    raise
-                results.append(exc)
-        return results
+        """``store.apply(commits)``, one commit's bad data failing only its own event (``apply_isolating``)."""
+        return apply_isolating(self.store, commits)
 
     def _drop_timer(self, commit: Commit, exc: Exception) -> None:
         """A fired timer whose commit the store cannot write (not a refusal): marked fired without
