@@ -31,13 +31,75 @@ from leadflow.exceptions import LeadflowError
 from leadflow.kb import Passage
 from leadflow.kb.store import query_terms
 
-__all__ = ["KbAnswer", "kb_answer"]
+__all__ = ["KbAnswer", "kb_answer", "readable"]
 
 log = logging.getLogger(__name__)
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _GENERIC = frozenset("can could would will should does do is are get next steps step much many any there it".split())
 MIN_SHARED = 2
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
+_FLAT_ROWS = re.compile(r"(?<=\|)\s+(?=\|)")
+_HEADING = re.compile(r"^#{1,6}\s+")
+_LIST_MARK = re.compile(r"^(?:[-*+]|>)\s+")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_EMPHASIS = (
+    re.compile(r"\*\*(.+?)\*\*"), re.compile(r"(?<!\w)__(.+?)__(?!\w)"),
+    re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"), re.compile(r"(?<!\w)_(?!\s)(.+?)(?<!\s)_(?!\w)"),
+    re.compile(r"`([^`]+)`"),
+)
+
+
+def _is_row(line: str) -> bool:
+    return line.startswith("|") or line.count("|") >= 2
+
+
+def _inline(text: str) -> str:
+    text = _LINK.sub(r"\1", _IMAGE.sub(r"\1", text))
+    for pattern in _EMPHASIS:
+        text = pattern.sub(r"\1", text)
+    return text
+
+
+def _ended(text: str) -> str:
+    return text if not text or text[-1] in ".!?:;" else text + "."
+
+
+def readable(text: str) -> str:
+    """A knowledge passage's Markdown as plain text, for quoting it to a prospect or a seller.
+
+    Heading marks, list and quote marks, emphasis, code ticks and link syntax are dropped (a
+    link keeps its text); a table's header and rule lines go, and each row reads
+    ``first cell: other cells.`` (also when the chunker flattened the table onto one line); a
+    heading or row becomes a sentence of its own.
+
+    >>> readable("# Pricing\\n\\n| plan | price |\\n|---|---|\\n| Team | $39 per seat |\\n\\n**No** [set-up fee](x.md).")
+    'Pricing. Team: $39 per seat. No set-up fee.'
+    """
+    lines: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("|") and line.endswith("|") and _FLAT_ROWS.search(line):
+            lines += _FLAT_ROWS.split(line)  # a table the chunker flattened onto one line: its rows again
+        else:
+            lines.append(line)
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if not line or _TABLE_RULE.match(line):
+            continue
+        if _is_row(line):
+            if i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]):
+                continue  # the header row: the rows read without it
+            cells = [_inline(c.strip()) for c in line.strip("|").split("|")]
+            cells = [c for c in cells if c]
+            if cells:
+                out.append(_ended(cells[0] + (": " + "; ".join(cells[1:]) if len(cells) > 1 else "")))
+            continue
+        heading = bool(_HEADING.match(line))
+        line = _inline(_LIST_MARK.sub("", _HEADING.sub("", line)))
+        out.append(_ended(line) if heading or _LIST_MARK.match(lines[i]) else line)
+    return " ".join(" ".join(out).split())
 
 
 @dataclass(frozen=True)
@@ -78,7 +140,7 @@ def kb_answer(ctx: Any, text: str) -> KbAnswer:
         for passage in found:
             if passage.suspicious:
                 continue
-            best = max(_SENTENCE.split(" ".join(passage.text.split())), key=lambda s: len(wanted & _words(s)))
+            best = max(_SENTENCE.split(readable(passage.text)), key=lambda s: len(wanted & _words(s)))
             if len(wanted & _words(best)) >= MIN_SHARED:
                 sentence = best.rstrip(".!? ")
                 return KbAnswer(f'On your question: {sentence} (from our "{passage.citation.title}" notes).', [passage])

@@ -30,6 +30,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
+from leadflow.agents._kb_answer import readable
 from leadflow.agents._llm import data_block, one_line
 from leadflow.agents.base import AgentCard, AgentContext, Decision
 from leadflow.agents.escalation import default_rules, evaluate_escalation, notify_human
@@ -124,7 +125,7 @@ def offline_objection(state: LeadState, intent: str, passages: list[Passage], *,
     name, _query, approach = OBJECTIONS.get(intent, OBJECTIONS["objection_need"])
     facts: list[str] = []
     for p in passages:
-        sentences = _sentences(p.text)
+        sentences = _sentences(readable(p.text))
         pick = next((s for s in sentences if _numbers(s)), sentences[0] if sentences else "")
         if pick and pick not in facts:
             facts.append(pick)
@@ -250,7 +251,7 @@ class ClosingAgent:
         """How we compare to ``competitor``, from the knowledge base, with numbered citations."""
         passages = retrieve(ctx, f"{competitor} comparison stronger positioning", k=3)
         lines = [f"How we compare to {competitor} (from the knowledge base):"]
-        lines += [f"{n}. {_section(p)}: {_quote(p.text, 400)} [{n}]" for n, p in enumerate(passages, 1)]
+        lines += [f"{n}. {_section(p)}: {_quote(readable(p.text), 400)} [{n}]" for n, p in enumerate(passages, 1)]
         return "\n".join(lines), passages
 
     def _coach(
@@ -263,7 +264,7 @@ class ClosingAgent:
         lines = [f'{state.lead.full_name} ({state.lead.company or "-"}) wrote, quoted as data: "{said}"', ""]
         if passages:
             lines.append(f"Ways to handle the {name} point, from the playbooks:")
-            lines += [f"{n}. {_section(p)}: {_quote(p.text, 320)} [{n}]" for n, p in enumerate(passages, 1)]
+            lines += [f"{n}. {_section(p)}: {_quote(readable(p.text), 320)} [{n}]" for n, p in enumerate(passages, 1)]
         else:
             lines.append("Nothing in the knowledge base matches; answer this one yourself.")
         lines += ["", f"Suggested approach: {answer.approach}. Draft reply (NOT sent; edit and send it yourself):",
@@ -303,7 +304,7 @@ class ClosingAgent:
             lines.append(f'Their inquiry, quoted as data: "{_quote(lead.inquiry, 200)}"')
         if passages:
             lines.append("Talking points:")
-            lines += [f"- {_section(p)}: {_quote(p.text, 240)} [{n}]" for n, p in enumerate(passages, 1)]
+            lines += [f"- {_section(p)}: {_quote(readable(p.text), 240)} [{n}]" for n, p in enumerate(passages, 1)]
             lines += ["Sources:", sources(passages)]
         state.qualification[MOVED_KEY] = now.isoformat()
         timers = self._stall_timer(now)

@@ -217,3 +217,16 @@ def test_check_grounded_rejects_unknown_citations_and_invented_figures() -> None
         check_grounded(ObjectionResponse(reply="We can do 70% off.", citations=ids[:1], approach="value"), passages)
     check_grounded(ObjectionResponse(reply="Happy to walk you through the options.", citations=ids[:1], approach="payment"),
                    passages)
+
+
+def test_a_pricing_table_is_quoted_as_plain_text_not_markdown() -> None:
+    kb = KnowledgeBase()
+    with open("examples/docs/pricing.md", encoding="utf-8") as f:
+        kb.add_text(f.read(), title="Brightline pricing", source="pricing.md", workspace_id="w")
+    decision = ClosingAgent().handle(ctx(kb=kb), state(), reply("The price is too high for us", "objection_price"))
+    body = decision.actions[0].body
+    kb.close()
+    assert "pricing.md" in body and "$39 per seat per month" in body
+    draft = body.split("---")[1]
+    for markup in ("|", "|---", "**", "# "):
+        assert markup not in draft and markup not in body.split("Sources:")[0], markup

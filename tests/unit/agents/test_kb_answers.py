@@ -88,3 +88,13 @@ def test_a_tier_a_first_touch_cites_the_campaign_document_its_proof_point_came_f
     other = ResponseAgent().handle(_ctx(store, "other"), make_state().model_copy(update={"tier": "A"}),
                                    new_event(EventType.LEAD_CREATED, lead_id="lead-1", workspace_id="w", at=T0))
     assert proof not in other.actions[0].body and "kb_sources" not in other.actions[0].payload
+
+
+def test_an_answer_from_a_table_or_emphasis_reads_as_plain_text() -> None:
+    store = MemoryKnowledgeStore()
+    doc = ("# Acme pricing\n\n| plan | price |\n|---|---|\n| Team | $39 per seat per month |\n\n"
+           "**Every** plan includes [HubSpot sync](integrations.md).\n")
+    store.put_document("w", "c", load_markdown(doc, source="pricing.md"))
+    answer = kb_answer(_ctx(store), "Thanks. What is the Team plan price per seat?")
+    assert "Team: $39 per seat per month" in answer.sentence
+    assert not any(mark in answer.sentence for mark in ("|", "**", "](", "#"))
