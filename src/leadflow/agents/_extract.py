@@ -20,8 +20,17 @@ def _num(text: str) -> float:
     return float(_WORDNUM.get(text.lower(), 0) or text) if not text.replace(".", "").isdigit() else float(text)
 
 
+_AMOUNT = r"(?:[$€£]\s?\d[\d,]*(?:\.\d+)?\s*(?:k|m|million|thousand)?|\b\d[\d,]*(?:\.\d+)?\s*(?:k|m|million|thousand)?\s*(?:dollars|usd|eur|euros|bucks))"
+RATE = re.compile(
+    rf"{_AMOUNT}\s*(?:(?:a|an|per|each|every|/)\s*(?:day|week|month|year|yr|mo)\b|annually|monthly|yearly|weekly|daily)"
+    r"|\bper\s+(?:day|week|month|year)\b",
+    re.I,
+)
+"""A money amount with its period ("$20,000 a year", "500 dollars per month"): a rate, not a timeline."""
+
+
 def timeline_months(text: str) -> float | None:
-    t = text.lower()
+    t = RATE.sub(" ", text.lower())
     if BROWSING.search(t):
         return 99.0
     if re.search(r"\b(asap|right away|immediately|urgent|right now|this week|today|tomorrow|as soon as)\b", t):

@@ -128,10 +128,10 @@ class QualificationAgent:
         pending = set(state.pending_question.split(",")) if state.pending_question else set()
         found = []
         for q in questions:
-            if q["key"] in answers:
+            if q["key"] in answers and q["type"] != "timeline":
                 continue
             value = extract(q, text, pending=q["key"] in pending)
-            if value is not None:
+            if value is not None and answers.get(q["key"]) != value:  # a later timeline replaces an earlier one
                 answers[q["key"]] = value
                 found.append(q["key"])
         if BROWSING.search(text):

@@ -55,3 +55,21 @@ def test_an_answer_given_before_the_question_is_kept(industry: str, text: str, k
     assert decision.state is not None
     assert decision.state.qualification.get(key) == value
     assert key not in (decision.state.pending_question or "").split(","), "it is not asked again"
+
+
+def test_a_yearly_amount_is_a_budget_not_a_timeline_and_a_later_timeline_replaces_an_earlier_one() -> None:
+    from leadflow.agents._extract import timeline_months
+
+    assert timeline_months("We set aside about $20,000 a year for it.") is None
+    assert timeline_months("Roughly 500 dollars per month, billed annually") is None
+    assert timeline_months("$12k annually; we'd start in 2 months") == 2.0
+    campaign = Campaign(name="c", industry_pack="b2b_saas")
+    ctx = AgentContext(clock=FixedClock(T0), campaign=campaign, workspace_id="w")
+    state, event = _engaged("b2b_saas", "We have about $20,000 a year for it.")
+    state.qualification["timeline"] = 12.0  # what an earlier reply was read as
+    decision = QualificationAgent().handle(ctx, state, event)  # type: ignore[arg-type]
+    assert decision.state is not None and decision.state.qualification["timeline"] == 12.0
+    later = new_event("reply.classified", lead_id="l1", workspace_id="w", at=T0,
+                      payload={"intent": "question", "text": "We'd like it live within the next month."})
+    decision = QualificationAgent().handle(ctx, decision.state, later)  # type: ignore[arg-type]
+    assert decision.state is not None and decision.state.qualification["timeline"] == 1.0
