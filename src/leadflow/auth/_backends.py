@@ -6,30 +6,23 @@ and ``audit()`` of one process see the same keys and one cache of verified keys.
 
 from __future__ import annotations
 
-import threading
-from weakref import WeakKeyDictionary
-
 from sqlalchemy import Engine
 
 from leadflow.auth.base import AuthStore
 from leadflow.auth.memory import MemoryAuthStore
 from leadflow.state.base import Store
+from leadflow.state.beside import Beside
 
-_LOCK = threading.Lock()
-_BY_STORE: WeakKeyDictionary[Store, AuthStore] = WeakKeyDictionary()
+
+def _sql(engine: Engine) -> AuthStore:
+    from leadflow.auth.sql import SqlAuthStore  # SQLAlchemy's side only when there is an engine
+
+    return SqlAuthStore(engine)
+
+
+_BESIDE = Beside[AuthStore](sql=_sql, memory=MemoryAuthStore)
 
 
 def auth_store_for(store: Store) -> AuthStore:
     """The ``AuthStore`` beside ``store`` (created on first use)."""
-    with _LOCK:
-        found = _BY_STORE.get(store)
-        if found is None:
-            engine = getattr(store, "engine", None)
-            if isinstance(engine, Engine):
-                from leadflow.auth.sql import SqlAuthStore
-
-                found = SqlAuthStore(engine)
-            else:
-                found = MemoryAuthStore()
-            _BY_STORE[store] = found
-        return found
+    return _BESIDE(store)

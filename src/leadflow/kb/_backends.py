@@ -6,32 +6,25 @@ agent context of one process read the same documents (the SQL one is the databas
 
 from __future__ import annotations
 
-import threading
-from weakref import WeakKeyDictionary
-
 from sqlalchemy import Engine
 
 from leadflow.kb.memory import MemoryKnowledgeStore
 from leadflow.kb.store import KnowledgeStore
 from leadflow.state.base import Store
+from leadflow.state.beside import Beside
 
 __all__ = ["knowledge_for"]
 
-_LOCK = threading.Lock()
-_BY_STORE: WeakKeyDictionary[Store, KnowledgeStore] = WeakKeyDictionary()
+
+def _sql(engine: Engine) -> KnowledgeStore:
+    from leadflow.kb.sql import SqlKnowledgeStore  # SQLAlchemy's side only when there is an engine
+
+    return SqlKnowledgeStore(engine)
+
+
+_BESIDE = Beside[KnowledgeStore](sql=_sql, memory=MemoryKnowledgeStore)
 
 
 def knowledge_for(store: Store) -> KnowledgeStore:
     """The ``KnowledgeStore`` beside ``store`` (created on first use)."""
-    with _LOCK:
-        found = _BY_STORE.get(store)
-        if found is None:
-            engine = getattr(store, "engine", None)
-            if isinstance(engine, Engine):
-                from leadflow.kb.sql import SqlKnowledgeStore
-
-                found = SqlKnowledgeStore(engine)
-            else:
-                found = MemoryKnowledgeStore()
-            _BY_STORE[store] = found
-        return found
+    return _BESIDE(store)
