@@ -87,7 +87,8 @@ def diff(old: dict[str, Any] | None, new: dict[str, Any]) -> list[Change]:
     """Key-by-key differences between two normalised campaign files."""
     a: dict[str, Any] = {}
     b: dict[str, Any] = {}
-    _flat(old or {}, "", a)
+    if old:  # a new campaign: nothing was there (an empty document would flatten to one key "")
+        _flat(old, "", a)
     _flat(new, "", b)
     changes = [Change("~", k, a[k], b[k]) for k in b if k in a and a[k] != b[k]]
     changes += [Change("+", k, None, b[k]) for k in b if k not in a]

@@ -160,3 +160,10 @@ def test_the_public_names_are_pinned() -> None:
 def test_a_bare_email_campaign_says_it_has_no_sender(tmp_path: Path) -> None:
     r = runner.invoke(app, ["campaigns", "create", "bare", "--db", f"sqlite:///{tmp_path / 'l.db'}"])
     assert r.exit_code == 0 and "no sender mailbox" in flat(r.output), r.output
+
+
+def test_a_new_campaigns_plan_only_adds() -> None:
+    from leadflow.campaigns.service import diff
+
+    changes = diff(None, {"name": "x", "offer": {"summary": "a look"}})
+    assert [(c.op, c.key) for c in changes] == [("+", "name"), ("+", "offer.summary")]
