@@ -96,3 +96,19 @@ def fresh_pg_database(pg_url: str, prefix: str = "leadflow_test") -> Iterator[st
                 print(f"kept database {name} ({KEEP_DB_ENV} is set)")
     finally:
         admin.dispose()
+
+
+def empty_schema(url: str) -> None:
+    """Drop every leadflow table (and Alembic's mark) of the database at ``url``, so the next
+    store opened on it migrates a fresh schema: each contract test starts from nothing."""
+    from sqlalchemy import create_engine, text
+
+    from leadflow.state import schema
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            schema.metadata.drop_all(conn)
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    finally:
+        engine.dispose()

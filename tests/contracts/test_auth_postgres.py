@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
 from tests.contracts.auth_contract import AuthStoreContract
-from tests.services import fresh_pg_database
+from tests.services import empty_schema, fresh_pg_database
 
-from leadflow.state import schema
 from leadflow.state.base import Store
 from leadflow.state.sql import SqlStore
 
@@ -26,13 +24,7 @@ class TestPostgresAuthStore(AuthStoreContract):
     @pytest.fixture(autouse=True)
     def _clean_schema(self, auth_db_url: str) -> None:
         self.url = auth_db_url
-        engine = create_engine(auth_db_url)
-        try:
-            with engine.begin() as conn:
-                schema.metadata.drop_all(conn)
-                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        finally:
-            engine.dispose()
+        empty_schema(auth_db_url)
 
     def make_store(self) -> Store:
         return SqlStore(self.url)

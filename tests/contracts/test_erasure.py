@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from tests.contracts.store_contract import T0, WS_A, WS_B, StoreUnderTest, at, commit, created_event, ok, step
 from tests.contracts.test_store_postgres import contract_db_url  # noqa: F401 - the module's database
+from tests.services import empty_schema
 
 from leadflow.domain.actions import ActionKind, OutboundAction, TimerSpec
 from leadflow.domain.events import Event, EventType
@@ -421,13 +422,7 @@ class TestPostgresErasure(SqlErasureContract):
     @pytest.fixture(autouse=True)
     def _clean_schema(self, contract_db_url: str) -> None:  # noqa: F811 - the imported fixture
         self.url = contract_db_url
-        engine = create_engine(contract_db_url)
-        try:
-            with engine.begin() as conn:
-                schema.metadata.drop_all(conn)
-                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        finally:
-            engine.dispose()
+        empty_schema(contract_db_url)
 
     def make_store(self) -> Store:
         return SqlStore(self.url)

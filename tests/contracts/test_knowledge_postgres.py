@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from tests.contracts.knowledge_contract import KnowledgeContract
-from tests.services import fresh_pg_database
+from tests.services import empty_schema, fresh_pg_database
 
 from leadflow.kb._backends import knowledge_for
 from leadflow.kb.sql import SqlKnowledgeStore
 from leadflow.kb.store import KnowledgeStore
-from leadflow.state import schema
 from leadflow.state.sql import SqlStore
 
 pytestmark = pytest.mark.postgres
@@ -27,13 +26,7 @@ def kb_db_url(pg_url: str) -> Iterator[str]:
 class TestPostgresKnowledge(KnowledgeContract):
     @pytest.fixture(autouse=True)
     def _clean_schema(self, kb_db_url: str) -> Iterator[None]:
-        engine = create_engine(kb_db_url)
-        try:
-            with engine.begin() as conn:
-                schema.metadata.drop_all(conn)
-                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        finally:
-            engine.dispose()
+        empty_schema(kb_db_url)
         self.lead_store = SqlStore(kb_db_url)
         yield
         self.lead_store.close()
@@ -52,13 +45,7 @@ class TestPostgresKnowledge(KnowledgeContract):
 def test_every_worker_on_the_database_sees_a_document_added_by_another(kb_db_url: str) -> None:
     from tests.contracts.knowledge_contract import PRICING, md
 
-    engine = create_engine(kb_db_url)
-    try:
-        with engine.begin() as conn:
-            schema.metadata.drop_all(conn)
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    finally:
-        engine.dispose()
+    empty_schema(kb_db_url)
     cli, worker = SqlStore(kb_db_url), SqlStore(kb_db_url)
     try:
         knowledge_for(cli).put_document("ws", "acme", md(PRICING, "pricing.md"))
@@ -76,13 +63,7 @@ def test_closings_price_query_finds_the_pricing_page(kb_db_url: str) -> None:
     from leadflow.agents.closing import OBJECTIONS
     from leadflow.kb import CampaignKnowledge
 
-    engine = create_engine(kb_db_url)
-    try:
-        with engine.begin() as conn:
-            schema.metadata.drop_all(conn)
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    finally:
-        engine.dispose()
+    empty_schema(kb_db_url)
     store = SqlStore(kb_db_url)
     try:
         budget = PRICING + "\n## Budget\n\nOn a tight budget, start smaller with a 10-seat pilot and pay monthly.\n"

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from alembic import command
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 from tests.contracts.rejects_contract import T0, RejectsContract
-from tests.services import fresh_pg_database
+from tests.services import empty_schema, fresh_pg_database
 
 from leadflow.api import create_app
 from leadflow.api.auth import InsecureNoAuth
@@ -22,7 +21,6 @@ from leadflow.integrations.channels import TranscriptChannel
 from leadflow.orchestrator.clock import FixedClock
 from leadflow.runtime import Runtime
 from leadflow.settings import Settings
-from leadflow.state import schema
 from leadflow.state.base import Store
 from leadflow.state.memory import MemoryStore
 from leadflow.state.migrate import alembic_config, upgrade
@@ -54,13 +52,7 @@ class TestPostgresRejects(RejectsContract):
     @pytest.fixture(autouse=True)
     def _clean_schema(self, rejects_db_url: str) -> None:
         self.url = rejects_db_url
-        engine = create_engine(rejects_db_url)
-        try:
-            with engine.begin() as conn:
-                schema.metadata.drop_all(conn)
-                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        finally:
-            engine.dispose()
+        empty_schema(rejects_db_url)
 
     def make_store(self) -> Store:
         return SqlStore(self.url)

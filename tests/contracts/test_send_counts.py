@@ -22,6 +22,7 @@ from tests.contracts.store_contract import (
     ok,
 )
 from tests.contracts.test_store_postgres import contract_db_url  # noqa: F401 - the module's database
+from tests.services import empty_schema
 
 from leadflow.domain.actions import ActionKind, OutboundAction
 from leadflow.exceptions import InvalidInput
@@ -325,18 +326,8 @@ class TestSqliteSendCounts(SendCountsContract):
 class TestPostgresSendCounts(SendCountsContract):
     @pytest.fixture(autouse=True)
     def _clean_schema(self, contract_db_url: str) -> None:  # noqa: F811 - the imported fixture
-        from sqlalchemy import create_engine, text
-
-        from leadflow.state import schema
-
         self.url = contract_db_url
-        engine = create_engine(contract_db_url)
-        try:
-            with engine.begin() as conn:
-                schema.metadata.drop_all(conn)
-                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        finally:
-            engine.dispose()
+        empty_schema(contract_db_url)
 
     def make_store(self) -> Store:
         return SqlStore(self.url)

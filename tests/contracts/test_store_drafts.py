@@ -6,11 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from tests.contracts.drafts_contract import DraftsContract
-from tests.services import fresh_pg_database
+from tests.services import empty_schema, fresh_pg_database
 
-from leadflow.state import schema
 from leadflow.state.base import Store
 from leadflow.state.memory import MemoryStore
 from leadflow.state.sql import SqlStore
@@ -40,13 +38,7 @@ def drafts_db_url(pg_url: str) -> Iterator[str]:
 class TestPostgresDrafts(DraftsContract):
     @pytest.fixture(autouse=True)
     def _clean_schema(self, drafts_db_url: str) -> Iterator[None]:
-        engine = create_engine(drafts_db_url)
-        try:
-            with engine.begin() as conn:  # each test from an empty, freshly migrated schema (0011 included)
-                schema.metadata.drop_all(conn)
-                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        finally:
-            engine.dispose()
+        empty_schema(drafts_db_url)
         self.url = drafts_db_url
         yield
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 from tests.contracts.identity_contract import IdentityContract, arrive, linked, person
 from tests.contracts.store_contract import WS_A
+from tests.services import empty_schema
 
-from leadflow.state import schema
 from leadflow.state.base import Store
 from leadflow.state.memory import MemoryStore
 from leadflow.state.sql import SqlStore
@@ -93,13 +93,7 @@ class TestPostgresIdentities(SharedDatabase, IdentityContract):
     @pytest.fixture(autouse=True)
     def _clean_schema(self, identity_db_url: str) -> None:
         self.url = identity_db_url
-        engine = create_engine(identity_db_url)
-        try:
-            with engine.begin() as conn:
-                schema.metadata.drop_all(conn)
-                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        finally:
-            engine.dispose()
+        empty_schema(identity_db_url)
 
     def make_store(self) -> Store:
         return SqlStore(self.url)

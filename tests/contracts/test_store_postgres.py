@@ -13,10 +13,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine, make_url, text
 from tests.contracts.store_contract import WS_A, StoreContract, event, step
+from tests.services import empty_schema
 
 from leadflow.domain.models import LeadState, Stage
 from leadflow.exceptions import Conflict
-from leadflow.state import schema
 from leadflow.state.base import Store
 from leadflow.state.sql import SqlStore
 
@@ -42,13 +42,7 @@ class TestPostgresStore(StoreContract):
     @pytest.fixture(autouse=True)
     def _clean_schema(self, contract_db_url: str) -> None:
         self.url = contract_db_url
-        engine = create_engine(contract_db_url)
-        try:
-            with engine.begin() as conn:
-                schema.metadata.drop_all(conn)
-                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        finally:
-            engine.dispose()
+        empty_schema(contract_db_url)
 
     def make_store(self) -> Store:
         return SqlStore(self.url)  # migrates the empty schema

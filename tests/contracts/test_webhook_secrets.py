@@ -6,12 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from tests.contracts.webhook_secrets_contract import T0, SecretStoreContract
-from tests.services import fresh_pg_database
+from tests.services import empty_schema, fresh_pg_database
 
 from leadflow.integrations.webhooks import create_secret, secret_store_for
-from leadflow.state import schema
 from leadflow.state.base import Store
 from leadflow.state.memory import MemoryStore
 from leadflow.state.sql import SqlStore
@@ -51,13 +49,7 @@ class TestPostgresSecrets(SecretStoreContract):
     @pytest.fixture(autouse=True)
     def _clean_schema(self, secrets_db_url: str) -> None:
         self.url = secrets_db_url
-        engine = create_engine(secrets_db_url)
-        try:
-            with engine.begin() as conn:
-                schema.metadata.drop_all(conn)
-                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        finally:
-            engine.dispose()
+        empty_schema(secrets_db_url)
 
     def make_store(self) -> Store:
         return SqlStore(self.url)
