@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
 from tests.contracts.identity_contract import IdentityContract, arrive, linked, person
 from tests.contracts.store_contract import WS_A
-from tests.services import empty_schema
+from tests.services import empty_schema, fresh_pg_database
 
 from leadflow.state.base import Store
 from leadflow.state.memory import MemoryStore
@@ -76,16 +74,8 @@ class TestSqliteIdentities(SharedDatabase, IdentityContract):
 @pytest.fixture(scope="module")
 def identity_db_url(pg_url: str) -> Iterator[str]:
     """A throw-away database on the test server, for this module alone."""
-    name = f"leadflow_identity_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with fresh_pg_database(pg_url, prefix="leadflow_identity") as url:
+        yield url
 
 
 @pytest.mark.postgres

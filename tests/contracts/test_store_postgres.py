@@ -7,13 +7,11 @@ disturbs other tests using ``pg_url``; every test starts from an empty, freshly 
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
 from tests.contracts.store_contract import WS_A, StoreContract, event, step
-from tests.services import empty_schema
+from tests.services import empty_schema, fresh_pg_database
 
 from leadflow.domain.models import LeadState, Stage
 from leadflow.exceptions import Conflict
@@ -26,16 +24,8 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture(scope="module")
 def contract_db_url(pg_url: str) -> Iterator[str]:
     """A throw-away database on the test server, for this module alone."""
-    name = f"leadflow_contract_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with fresh_pg_database(pg_url, prefix="leadflow_contract") as url:
+        yield url
 
 
 class TestPostgresStore(StoreContract):

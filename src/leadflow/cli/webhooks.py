@@ -22,25 +22,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from leadflow.cli.keys import DbOpt, open_configured
 from leadflow.integrations.webhooks import SOURCES, check_source, create_secret, secret_store_for
-from leadflow.settings import Settings
-from leadflow.state import Store, open_store
+from leadflow.state import Store
 
 webhooks_app = typer.Typer(help="signed webhooks: per-source signing secrets", no_args_is_help=True)
 secret_app = typer.Typer(help="the signing secrets of a workspace's webhook sources", no_args_is_help=True)
 webhooks_app.add_typer(secret_app, name="secret")
 console = Console()
 
-DbOpt = Annotated[str | None, typer.Option("--db", help="store URL (sqlite:///path.db or postgresql://...)")]
 WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="the workspace whose webhooks it signs")]
 
-
-def _open(db: str | None) -> Store:
-    settings = Settings.from_env()
-    if db:
-        settings = settings.model_copy(update={"db_url": db})
-    settings.ensure_dirs()
-    return open_store(settings.db_url)
 
 
 def _audit(store: Store, action: str, workspace: str, secret_id: str, detail: str) -> None:
@@ -63,7 +55,7 @@ def create(
     if source not in SOURCES:
         console.print(f"[red]unknown source {source!r}: use {' or '.join(SOURCES)}[/red]")
         raise typer.Exit(1)
-    store = _open(db)
+    store = open_configured(db)
     try:
         secret = create_secret(secret_store_for(store), workspace, source, now=datetime.now(UTC))
         _audit(store, "webhook_secret.create", workspace, secret.secret_id, f"source {source}")
@@ -86,7 +78,7 @@ def list_(
     db: DbOpt = None,
 ) -> None:
     """The workspace's secrets (ids, never the secrets), revoked ones included."""
-    store = _open(db)
+    store = open_configured(db)
     try:
         found = secret_store_for(store).list_secrets(workspace, source, include_revoked=True)
     finally:
@@ -107,7 +99,7 @@ def revoke(
     db: DbOpt = None,
 ) -> None:
     """Revoke a secret: requests signed only with it are refused from now on."""
-    store = _open(db)
+    store = open_configured(db)
     try:
         done = secret_store_for(store).revoke_secret(workspace, secret_id, datetime.now(UTC))
         if done:
